@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../errors.js';
+import { renderError } from '../report/errors.js';
+import type { CommandResult } from './result.js';
+import { sandboxCommand } from './sandbox.js';
+
+/** Commander must throw (not exit, not print) so errors are rendered in one place. */
+function quietOnError(command: Command): void {
+  command.exitOverride().configureOutput({ outputError: () => undefined });
+  for (const sub of command.commands) quietOnError(sub);
+}
+
+function buildProgram(done: (result: CommandResult) => void): Command {
+  const program = new Command('regatta')
+    .description('Ship Helm charts to many Kubernetes clusters at once, and take them back together.')
+    .version('0.1.0');
+  program.addCommand(sandboxCommand(done));
+  quietOnError(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; the only place that knows about process exit. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let result: CommandResult = {};
+  const program = buildProgram((r) => (result = r));
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0; // --help, --version
+      const { text } = renderError(new UserError(error.message.replace(/^error: /, '')));
+      process.stderr.write(`${text}\n`);
+      return 2;
+    }
+    const { text, exitCode } = renderError(error);
+    process.stderr.write(`${text}\n`);
+    return exitCode;
+  }
+  if (result.stdout !== undefined) process.stdout.write(`${result.stdout}\n`);
+  return result.exitCode ?? 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

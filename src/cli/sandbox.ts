@@ -1,0 +1,113 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { streamProgress } from '../report/progress.js';
+import { renderClusters, renderComponentStatus, renderExports } from '../report/sandbox.js';
+import { DEFAULT_CLUSTERS, defaultSandboxDir } from '../sandbox/layout.js';
+import {
+  describeClusters,
+  sandboxDown,
+  sandboxEnvironment,
+  sandboxStatus,
+  sandboxUp,
+  startCluster,
+  stopCluster,
+  validateClusterCount,
+} from '../sandbox/sandbox.js';
+import type { CommandResult } from './result.js';
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return count;
+}
+
+const dirOption = () =>
+  new Option(
+    '--dir <dir>',
+    'sandbox folder (default: $REGATTA_SANDBOX_DIR or ~/.local/state/regatta/sandbox)',
+  );
+
+function dirOf(options: { dir?: string }): string {
+  return options.dir ?? defaultSandboxDir(process.env);
+}
+
+export function sandboxCommand(done: (result: CommandResult) => void): Command {
+  const sandbox = new Command('sandbox').description(
+    'a local fleet of real Kubernetes clusters (kwok nodes), OpenBao, ChartMuseum and an OCI registry',
+  );
+
+  sandbox
+    .command('up')
+    .description('start the sandbox and print its clusters')
+    .addOption(
+      new Option('--clusters <n>', 'number of clusters, 1 to 6')
+        .argParser(parseCount)
+        .default(DEFAULT_CLUSTERS),
+    )
+    .addOption(dirOption())
+    .action(async (options: { clusters: number; dir?: string }) => {
+      validateClusterCount(options.clusters);
+      const dir = dirOf(options);
+      const progress = streamProgress();
+      const result = await sandboxUp({ dir, clusters: options.clusters, env: process.env, progress });
+      if (result.alreadyRunning) progress.line(`a sandbox is already running in ${dir}`);
+      else progress.line(`sandbox up in ${result.seconds.toFixed(1)}s (${dir})`);
+      const clusters = await describeClusters(dir);
+      done({
+        stdout: `${renderClusters(clusters)}\n\nUse it from a shell: eval "$(regatta sandbox env${options.dir ? ` --dir ${dir}` : ''})"`,
+      });
+    });
+
+  sandbox
+    .command('down')
+    .description('stop every process the sandbox started')
+    .addOption(dirOption())
+    .action(async (options: { dir?: string }) => {
+      const stopped = await sandboxDown(dirOf(options));
+      done({ stdout: stopped ? `stopped ${stopped} processes` : 'no sandbox processes running' });
+    });
+
+  sandbox
+    .command('status')
+    .description('each component up or down; exits 0 only when all are up')
+    .addOption(dirOption())
+    .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action(async (options: { dir?: string; output: string }) => {
+      const { components } = await sandboxStatus(dirOf(options));
+      const allUp = components.every((component) => component.up);
+      const stdout =
+        options.output === 'json'
+          ? JSON.stringify({ up: allUp, components }, null, 2)
+          : renderComponentStatus(components);
+      done({ stdout, exitCode: allUp ? 0 : 1 });
+    });
+
+  sandbox
+    .command('env')
+    .description('print shell exports: eval "$(regatta sandbox env)"')
+    .addOption(dirOption())
+    .action((options: { dir?: string }) => {
+      done({ stdout: renderExports(sandboxEnvironment(dirOf(options), process.env)) });
+    });
+
+  sandbox
+    .command('stop-cluster')
+    .description("take one cluster's API server down (its data stays)")
+    .argument('<name>', 'cluster (context) name')
+    .addOption(dirOption())
+    .action(async (name: string, options: { dir?: string }) => {
+      await stopCluster(dirOf(options), name);
+      done({ stdout: `${name}: API server stopped` });
+    });
+
+  sandbox
+    .command('start-cluster')
+    .description("bring a stopped cluster's API server back")
+    .argument('<name>', 'cluster (context) name')
+    .addOption(dirOption())
+    .action(async (name: string, options: { dir?: string }) => {
+      await startCluster(dirOf(options), name, streamProgress());
+      done({ stdout: `${name}: API server up` });
+    });
+
+  return sandbox;
+}

@@ -1,0 +1,454 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { httpRequest } from '../adapters/http.js';
+import {
+  createFakeNode,
+  listNodes,
+  serverVersion,
+  serviceAccountExists,
+  type KubeTarget,
+} from '../adapters/kube.js';
+import {
+  isRunning,
+  lastNonEmptyLines,
+  residentBytes,
+  startDaemon,
+  stopProcess,
+  type ProcessIdentity,
+} from '../adapters/process.js';
+import { enableKvMount, listMounts } from '../adapters/vault.js';
+import { DeployError, UserError } from '../errors.js';
+import { assetsDir } from '../paths.js';
+import type { Progress } from '../report/progress.js';
+import { BINARIES } from './binaries.js';
+import { resolveBinary } from './binary-store.js';
+import {
+  registryConfig,
+  sandboxComponents,
+  type ComponentDefinition,
+  type SandboxPorts,
+} from './components.js';
+import { buildKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
+import {
+  CLUSTER_NAMES,
+  KWOK_NODE_ANNOTATION,
+  MAX_CLUSTERS,
+  NODES_PER_CLUSTER,
+  OPENBAO_ROOT_TOKEN,
+  sandboxPaths,
+  type SandboxPaths,
+} from './layout.js';
+import {
+  createCertificateAuthority,
+  createServiceAccountKeys,
+  issueCertificate,
+  type KeyPair,
+} from './pki.js';
+import { allocatePorts, localPortProbe, type PortRequest } from './ports.js';
+import { readState, writeState, type ComponentRecord, type SandboxState } from './state.js';
+
+const HEALTH_TIMEOUT_MS = 120_000;
+
+export function validateClusterCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_CLUSTERS) {
+    throw new UserError(`--clusters must be a whole number from 1 to ${MAX_CLUSTERS}, got ${count}`);
+  }
+}
+
+async function choosePorts(clusters: readonly string[]): Promise<SandboxPorts> {
+  const requests: PortRequest[] = [
+    { name: 'etcd', preferred: 2379 },
+    { name: 'etcdPeer', preferred: 2380 },
+    { name: 'openbao', preferred: 8200 },
+    { name: 'chartmuseum', preferred: 8080 },
+    { name: 'registry', preferred: 5000 },
+    ...clusters.flatMap((name, index) => [
+      { name: `${name}/apiserver`, preferred: 6443 + index },
+      { name: `${name}/controllerManager` },
+      { name: `${name}/scheduler` },
+      { name: `${name}/kwok` },
+    ]),
+  ];
+  const ports = await allocatePorts(requests, localPortProbe);
+  const port = (name: string) => ports.get(name) as number;
+  return {
+    etcd: port('etcd'),
+    etcdPeer: port('etcdPeer'),
+    openbao: port('openbao'),
+    chartmuseum: port('chartmuseum'),
+    registry: port('registry'),
+    clusters: clusters.map((name) => ({
+      name,
+      apiserver: port(`${name}/apiserver`),
+      controllerManager: port(`${name}/controllerManager`),
+      scheduler: port(`${name}/scheduler`),
+      kwok: port(`${name}/kwok`),
+    })),
+  };
+}
+
+function writePrivate(file: string, content: string): void {
+  writeFileSync(file, content, { mode: 0o600 });
+}
+
+/** Certificates, service-account keys and kubeconfigs of one cluster; returns the admin entry. */
+function writeClusterCredentials(paths: SandboxPaths, name: string, port: number): KubeconfigEntry {
+  const files = paths.cluster(name);
+  mkdirSync(files.dir, { recursive: true });
+  const ca = createCertificateAuthority(`${name}-ca`);
+  const serving = issueCertificate(ca, {
+    commonName: 'kube-apiserver',
+    usage: 'server',
+    dnsNames: [
+      'localhost',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
+    ],
+    ipAddresses: ['127.0.0.1', '10.96.0.1'],
+  });
+  const serviceAccount = createServiceAccountKeys();
+  writeFileSync(files.caCert, ca.certPem);
+  writePrivate(files.caKey, ca.keyPem);
+  writeFileSync(files.servingCert, serving.certPem);
+  writePrivate(files.servingKey, serving.keyPem);
+  writeFileSync(files.serviceAccountPublic, serviceAccount.publicPem);
+  writePrivate(files.serviceAccountPrivate, serviceAccount.privatePem);
+  const server = `https://127.0.0.1:${port}`;
+  const entryFor = (client: KeyPair): KubeconfigEntry => ({
+    name,
+    server,
+    caPem: ca.certPem,
+    certPem: client.certPem,
+    keyPem: client.keyPem,
+  });
+  const admin = entryFor(
+    issueCertificate(ca, { commonName: 'regatta-admin', organizations: ['system:masters'], usage: 'client' }),
+  );
+  writePrivate(files.adminKubeconfig, buildKubeconfig([admin]));
+  writePrivate(
+    files.controllerManagerKubeconfig,
+    buildKubeconfig([
+      entryFor(issueCertificate(ca, { commonName: 'system:kube-controller-manager', usage: 'client' })),
+    ]),
+  );
+  writePrivate(
+    files.schedulerKubeconfig,
+    buildKubeconfig([
+      entryFor(issueCertificate(ca, { commonName: 'system:kube-scheduler', usage: 'client' })),
+    ]),
+  );
+  return admin;
+}
+
+async function isHealthy(definition: ComponentDefinition): Promise<boolean> {
+  try {
+    const { caFile, insecure, url } = definition.health;
+    const response = await httpRequest(url, {
+      ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
+      insecure,
+      timeoutMs: 2_000,
+    });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function startFailure(paths: SandboxPaths, name: string, reason: string): DeployError {
+  const log = paths.log(name);
+  const tail = existsSync(log) ? lastNonEmptyLines(readFileSync(log, 'utf8'), 15) : '';
+  return new DeployError(`sandbox component ${name} ${reason}; everything started was stopped`, {
+    hint: `full log: ${log}`,
+    details: tail ? tail.replace(/^/gm, `  ${name} | `) : undefined,
+  });
+}
+
+async function waitHealthy(paths: SandboxPaths, record: ComponentRecord): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (record.process && !isRunning(record.process)) {
+      throw startFailure(paths, record.definition.name, 'exited while starting');
+    }
+    if (await isHealthy(record.definition)) return;
+    await sleep(200);
+  }
+  throw startFailure(paths, record.definition.name, `was not healthy after ${HEALTH_TIMEOUT_MS / 1000}s`);
+}
+
+async function startComponent(
+  paths: SandboxPaths,
+  state: SandboxState,
+  record: ComponentRecord,
+  progress: Progress,
+): Promise<void> {
+  const started = Date.now();
+  const { definition } = record;
+  record.process = await startDaemon({
+    command: state.binaries[definition.binary] as string,
+    args: definition.args,
+    logFile: paths.log(definition.name),
+    cwd: paths.dir,
+    env: { ...process.env, ...definition.env },
+  });
+  writeState(paths.state, state);
+  await waitHealthy(paths, record);
+  progress.line(`${definition.name} up (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+}
+
+async function stopComponents(records: readonly ComponentRecord[]): Promise<void> {
+  // Reverse phase order: kwok and controllers before their API server, etcd last.
+  for (const phase of [2, 1, 0]) {
+    await Promise.all(
+      records
+        .filter((record) => record.definition.phase === phase && record.process)
+        .map((record) => stopProcess(record.process as ProcessIdentity)),
+    );
+  }
+}
+
+function target(paths: SandboxPaths, cluster: string): KubeTarget {
+  return { kubeconfig: paths.kubeconfig, context: cluster };
+}
+
+async function registerNodes(paths: SandboxPaths, cluster: string, progress: Progress): Promise<void> {
+  for (let index = 0; index < NODES_PER_CLUSTER; index++) {
+    await createFakeNode(target(paths, cluster), `kwok-node-${index}`, KWOK_NODE_ANNOTATION);
+  }
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const nodes = await listNodes(target(paths, cluster));
+    if (nodes.length >= NODES_PER_CLUSTER && nodes.every((node) => node.ready)) {
+      progress.line(`${cluster}: ${nodes.length} kwok nodes Ready`);
+      return;
+    }
+    await sleep(250);
+  }
+  throw startFailure(paths, `${cluster}/kwok`, 'did not make its nodes Ready');
+}
+
+/** The default ServiceAccount appears when the controller-manager runs; Pods need it. */
+async function waitDefaultServiceAccount(paths: SandboxPaths, cluster: string): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await serviceAccountExists(target(paths, cluster), 'default', 'default')) return;
+    await sleep(250);
+  }
+  throw startFailure(
+    paths,
+    `${cluster}/kube-controller-manager`,
+    'did not create the default ServiceAccount',
+  );
+}
+
+async function prepareOpenBao(state: SandboxState): Promise<void> {
+  const connection = { address: `http://127.0.0.1:${state.ports.openbao}`, token: OPENBAO_ROOT_TOKEN };
+  const mounts = await listMounts(connection);
+  if (!mounts['kv/']) await enableKvMount(connection, 'kv', '1');
+}
+
+function linkClientBinaries(paths: SandboxPaths, binaries: Record<string, string>): void {
+  mkdirSync(paths.bin, { recursive: true });
+  for (const name of ['helm', 'kubectl', 'helm3'])
+    symlinkSync(binaries[name] as string, join(paths.bin, name));
+}
+
+export interface UpOptions {
+  dir: string;
+  clusters: number;
+  env: NodeJS.ProcessEnv;
+  progress: Progress;
+}
+
+export type UpResult =
+  | { alreadyRunning: true; state: SandboxState }
+  | { alreadyRunning: false; state: SandboxState; seconds: number };
+
+export async function sandboxUp(options: UpOptions): Promise<UpResult> {
+  validateClusterCount(options.clusters);
+  const paths = sandboxPaths(options.dir);
+  const previous = readState(paths.state);
+  if (previous && previous.components.some((record) => record.process && isRunning(record.process))) {
+    const all = previous.components.every((record) => record.process && isRunning(record.process));
+    if (all) return { alreadyRunning: true, state: previous };
+    throw new UserError(`a sandbox in ${options.dir} is partly running`, {
+      hint: `run \`regatta sandbox down --dir ${options.dir}\` first`,
+    });
+  }
+  const binaries: Record<string, string> = {};
+  for (const spec of BINARIES) {
+    binaries[spec.name] = (
+      await resolveBinary(spec, options.env, (line) => options.progress.line(line))
+    ).path;
+  }
+  const started = Date.now();
+  // A fresh sandbox each time: the previous one's data and certificates are thrown away.
+  rmSync(options.dir, { recursive: true, force: true });
+  for (const dir of [
+    paths.logs,
+    paths.etcdData,
+    paths.openbaoHome,
+    paths.chartmuseumStorage,
+    paths.registryStorage,
+  ]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  chmodSync(options.dir, 0o700);
+  const clusters = CLUSTER_NAMES.slice(0, options.clusters);
+  const ports = await choosePorts(clusters);
+  const admins = clusters.map((name, index) =>
+    writeClusterCredentials(paths, name, ports.clusters[index]!.apiserver),
+  );
+  writePrivate(paths.kubeconfig, buildKubeconfig(admins));
+  writeFileSync(paths.registryConfig, registryConfig(paths, ports.registry));
+  linkClientBinaries(paths, binaries);
+  const state: SandboxState = {
+    version: 1,
+    dir: options.dir,
+    createdAt: new Date().toISOString(),
+    clusters: [...clusters],
+    ports,
+    binaries,
+    components: sandboxComponents(paths, ports, join(assetsDir(), 'kwok', 'stages.yaml')).map(
+      (definition) => ({
+        definition,
+      }),
+    ),
+  };
+  writeState(paths.state, state);
+  try {
+    for (const phase of [0, 1, 2]) {
+      const records = state.components.filter((record) => record.definition.phase === phase);
+      await Promise.all(records.map((record) => startComponent(paths, state, record, options.progress)));
+    }
+    await Promise.all([
+      prepareOpenBao(state),
+      ...clusters.map(async (cluster) => {
+        await registerNodes(paths, cluster, options.progress);
+        await waitDefaultServiceAccount(paths, cluster);
+      }),
+    ]);
+  } catch (error) {
+    options.progress.line('a component failed: stopping everything started so far');
+    await stopComponents(state.components);
+    writeState(paths.state, state);
+    throw error;
+  }
+  return { alreadyRunning: false, state, seconds: (Date.now() - started) / 1000 };
+}
+
+function requireState(dir: string): SandboxState {
+  const state = readState(sandboxPaths(dir).state);
+  if (!state) {
+    throw new UserError(`no sandbox in ${dir}`, {
+      hint: 'start one with `regatta sandbox up` (or pass --dir)',
+    });
+  }
+  return state;
+}
+
+/** Stops exactly the processes this sandbox started. Returns how many were running. */
+export async function sandboxDown(dir: string): Promise<number> {
+  const state = readState(sandboxPaths(dir).state);
+  if (!state) return 0;
+  const running = state.components.filter((record) => record.process && isRunning(record.process)).length;
+  await stopComponents(state.components);
+  return running;
+}
+
+export interface ComponentStatus {
+  name: string;
+  up: boolean;
+  pid?: number;
+  memoryBytes: number;
+}
+
+export async function sandboxStatus(
+  dir: string,
+): Promise<{ state: SandboxState; components: ComponentStatus[] }> {
+  const state = requireState(dir);
+  const components = await Promise.all(
+    state.components.map(async (record) => {
+      const running = record.process !== undefined && isRunning(record.process);
+      return {
+        name: record.definition.name,
+        up: running && (await isHealthy(record.definition)),
+        pid: running ? record.process?.pid : undefined,
+        memoryBytes: running && record.process ? residentBytes(record.process.pid) : 0,
+      };
+    }),
+  );
+  return { state, components };
+}
+
+export interface ClusterSummary {
+  name: string;
+  server: string;
+  version: string;
+  nodes: { name: string; ready: boolean }[];
+}
+
+/** Each cluster's context, server version and nodes, as the API servers report them. */
+export async function describeClusters(dir: string): Promise<ClusterSummary[]> {
+  const state = requireState(dir);
+  const paths = sandboxPaths(dir);
+  return Promise.all(
+    state.ports.clusters.map(async (cluster) => {
+      const kube = target(paths, cluster.name);
+      const [version, nodes] = await Promise.all([serverVersion(kube), listNodes(kube)]);
+      return {
+        name: cluster.name,
+        server: `https://127.0.0.1:${cluster.apiserver}`,
+        version: version.gitVersion,
+        nodes: nodes.map((node) => ({ name: node.name, ready: node.ready })),
+      };
+    }),
+  );
+}
+
+/** Shell exports that make a shell ready to use the sandbox. */
+export function sandboxEnvironment(dir: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const state = requireState(dir);
+  const paths = sandboxPaths(dir);
+  return {
+    KUBECONFIG: paths.kubeconfig,
+    VAULT_ADDR: `http://127.0.0.1:${state.ports.openbao}`,
+    VAULT_TOKEN: OPENBAO_ROOT_TOKEN,
+    REGATTA_CHARTMUSEUM_URL: `http://127.0.0.1:${state.ports.chartmuseum}`,
+    REGATTA_OCI_REGISTRY: `127.0.0.1:${state.ports.registry}`,
+    // Evaluating the exports twice must not stack the sandbox's bin folder twice.
+    PATH: [paths.bin, ...(env.PATH ?? '').split(':').filter((entry) => entry && entry !== paths.bin)].join(
+      ':',
+    ),
+  };
+}
+
+function apiServerRecord(state: SandboxState, cluster: string): ComponentRecord {
+  const record = state.components.find((r) => r.definition.name === `${cluster}/kube-apiserver`);
+  if (!record) {
+    throw new UserError(`no cluster named ${cluster} in this sandbox`, {
+      hint: `clusters: ${state.clusters.join(', ')}`,
+    });
+  }
+  return record;
+}
+
+/** Fault injection: takes one cluster's API server down; its data stays in etcd. */
+export async function stopCluster(dir: string, cluster: string): Promise<void> {
+  const state = requireState(dir);
+  const record = apiServerRecord(state, cluster);
+  if (record.process) await stopProcess(record.process);
+}
+
+/** Brings a stopped cluster's API server back with the same flags, ports and data. */
+export async function startCluster(dir: string, cluster: string, progress: Progress): Promise<void> {
+  const state = requireState(dir);
+  const record = apiServerRecord(state, cluster);
+  if (record.process && isRunning(record.process)) {
+    progress.line(`${cluster}: API server already running`);
+    return;
+  }
+  await startComponent(sandboxPaths(dir), state, record, progress);
+}
