@@ -10,9 +10,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // Only the CLI entry point decides the process exit code.
-      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'throw a typed error; src/cli/main.ts exits' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'exit', message: 'throw a typed error; src/cli/main.ts exits' },
+      ],
     },
   },
   { files: ['src/cli/main.ts', 'scripts/**', 'bin/**'], rules: { 'no-restricted-properties': 'off' } },
-  { files: ['bin/**', 'scripts/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  {
+    files: ['bin/**', 'scripts/**'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
 );

@@ -39,5 +39,3 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (result.stdout !== undefined) process.stdout.write(`${result.stdout}\n`);
   return result.exitCode ?? 0;
 }
-
-process.exitCode = await main(process.argv.slice(2));

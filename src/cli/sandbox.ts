@@ -1,9 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { streamProgress } from '../report/progress.js';
 import { renderClusters, renderComponentStatus, renderExports } from '../report/sandbox.js';
+import { renderTable } from '../report/table.js';
 import { DEFAULT_CLUSTERS, defaultSandboxDir } from '../sandbox/layout.js';
 import {
   describeClusters,
+  prepareBinaries,
   sandboxDown,
   sandboxEnvironment,
   sandboxStatus,
@@ -54,6 +56,19 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
       const clusters = await describeClusters(dir);
       done({
         stdout: `${renderClusters(clusters)}\n\nUse it from a shell: eval "$(regatta sandbox env${options.dir ? ` --dir ${dir}` : ''})"`,
+      });
+    });
+
+  sandbox
+    .command('prepare')
+    .description('build or extract every sandbox binary into the cache (up does this too)')
+    .action(async () => {
+      const binaries = await prepareBinaries(process.env, streamProgress());
+      done({
+        stdout: renderTable(
+          ['BINARY', 'FROM', 'PATH'],
+          binaries.map((b) => [b.name, b.origin, b.path]),
+        ),
       });
     });
 

@@ -22,7 +22,7 @@ import { DeployError, UserError } from '../errors.js';
 import { assetsDir } from '../paths.js';
 import type { Progress } from '../report/progress.js';
 import { BINARIES } from './binaries.js';
-import { resolveBinary } from './binary-store.js';
+import { resolveBinary, type ResolvedBinary } from './binary-store.js';
 import {
   registryConfig,
   sandboxComponents,
@@ -253,6 +253,13 @@ function linkClientBinaries(paths: SandboxPaths, binaries: Record<string, string
   mkdirSync(paths.bin, { recursive: true });
   for (const name of ['helm', 'kubectl', 'helm3'])
     symlinkSync(binaries[name] as string, join(paths.bin, name));
+}
+
+/** Finds, builds or extracts every binary the sandbox runs, one after the other (builds use all cores). */
+export async function prepareBinaries(env: NodeJS.ProcessEnv, progress: Progress): Promise<ResolvedBinary[]> {
+  const resolved: ResolvedBinary[] = [];
+  for (const spec of BINARIES) resolved.push(await resolveBinary(spec, env, (line) => progress.line(line)));
+  return resolved;
 }
 
 export interface UpOptions {

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { ProcessError, run, type ProcessResult, type RunOptions } from '../../../src/adapters/process.js';
+import { packageRoot } from '../../../src/paths.js';
+import { sandboxPaths } from '../../../src/sandbox/layout.js';
+import { sandboxEnvironment } from '../../../src/sandbox/sandbox.js';
+import { readState, type SandboxState } from '../../../src/sandbox/state.js';
+
+/** The sandbox scripts/run-tests.js started for this run (the suite's global setup). */
+export function testSandbox(): { dir: string; state: SandboxState; env: NodeJS.ProcessEnv } {
+  const dir = process.env.REGATTA_TEST_SANDBOX_DIR;
+  if (!dir) {
+    throw new Error(
+      'REGATTA_TEST_SANDBOX_DIR is not set: run integration tests with `npm test`, which starts the sandbox',
+    );
+  }
+  const state = readState(sandboxPaths(dir).state);
+  if (!state)
+    throw new Error(`no sandbox state in ${dir}: \`regatta sandbox up\` failed (see the output above)`);
+  return { dir, state, env: { ...process.env, ...sandboxEnvironment(dir, process.env) } };
+}
+
+/** Runs a program and returns its result whatever the exit code. */
+export async function attempt(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<ProcessResult> {
+  try {
+    return await run(command, args, options);
+  } catch (error) {
+    if (error instanceof ProcessError) return error.result;
+    throw error;
+  }
+}
+
+/** The regatta CLI as a user runs it. */
+export function regatta(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProcessResult> {
+  return attempt(process.execPath, [join(packageRoot, 'bin', 'regatta.js'), ...args], { env });
+}
+
+export const fixtureChart = (name: string) => join(packageRoot, 'test', 'fixtures', 'charts', name);
