@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import * as k8s from '@kubernetes/client-node';
 
 /** A connection to one cluster, by kubeconfig file and context. */
@@ -80,4 +81,73 @@ export async function serviceAccountExists(
     if (error instanceof k8s.ApiException && error.code === 404) return false;
     throw error;
   }
+}
+
+/** One revision of a Helm release, read from Helm's own storage (Secrets of type helm.sh/release.v1). */
+export interface HelmRevision {
+  name: string;
+  namespace: string;
+  revision: number;
+  status: string;
+  chartName: string;
+  chartVersion: string;
+  appVersion?: string;
+  description: string;
+  updated?: string;
+  labels: Record<string, string>;
+  manifest: string;
+  /** The user-supplied values of that revision. May hold secrets: never print. */
+  config: Record<string, unknown>;
+}
+
+interface StoredRelease {
+  name: string;
+  namespace: string;
+  version: number;
+  info?: { status?: string; description?: string; last_deployed?: string };
+  chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
+  manifest?: string;
+  config?: Record<string, unknown>;
+}
+
+function decodeRelease(data: string): StoredRelease {
+  // Kubernetes base64 around Helm's base64 around gzip (or plain JSON in old releases).
+  const inner = Buffer.from(Buffer.from(data, 'base64').toString('utf8'), 'base64');
+  const json = inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner) : inner;
+  return JSON.parse(json.toString('utf8')) as StoredRelease;
+}
+
+/** Every stored revision of matching Helm releases, oldest first. */
+export async function listHelmRevisions(
+  target: KubeTarget,
+  options: { namespace?: string; release?: string },
+): Promise<HelmRevision[]> {
+  const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
+  const labelSelector = ['owner=helm', ...(options.release ? [`name=${options.release}`] : [])].join(',');
+  const list = options.namespace
+    ? await api.listNamespacedSecret({ namespace: options.namespace, labelSelector })
+    : await api.listSecretForAllNamespaces({ labelSelector });
+  return list.items
+    .filter((secret) => secret.type === 'helm.sh/release.v1' && secret.data?.release)
+    .map((secret) => {
+      const stored = decodeRelease(secret.data?.release as string);
+      return {
+        name: stored.name,
+        namespace: stored.namespace,
+        revision: stored.version,
+        status: stored.info?.status ?? 'unknown',
+        chartName: stored.chart?.metadata?.name ?? '',
+        chartVersion: stored.chart?.metadata?.version ?? '',
+        appVersion: stored.chart?.metadata?.appVersion,
+        description: stored.info?.description ?? '',
+        updated: stored.info?.last_deployed,
+        labels: secret.metadata?.labels ?? {},
+        manifest: stored.manifest ?? '',
+        config: stored.config ?? {},
+      };
+    })
+    .sort(
+      (a, b) =>
+        a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.revision - b.revision,
+    );
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { renderError } from '../report/errors.js';
 import type { CommandResult } from './result.js';
+import { deployCommands } from './deploy.js';
 import { sandboxCommand } from './sandbox.js';
 
 /** Commander must throw (not exit, not print) so errors are rendered in one place. */
@@ -15,6 +16,7 @@ function buildProgram(done: (result: CommandResult) => void): Command {
     .description('Ship Helm charts to many Kubernetes clusters at once, and take them back together.')
     .version('0.1.0');
   program.addCommand(sandboxCommand(done));
+  for (const command of deployCommands(done)) program.addCommand(command);
   quietOnError(program);
   return program;
 }
@@ -32,6 +34,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${text}\n`);
       return 2;
     }
+    // A failed deploy still prints its table of what happened in each cluster.
+    if (result.stdout !== undefined) process.stdout.write(`${result.stdout}\n`);
     const { text, exitCode } = renderError(error);
     process.stderr.write(`${text}\n`);
     return exitCode;

@@ -1,0 +1,31 @@
+import { parse } from 'yaml';
+import type { ChartRepository } from '../model/fleet.js';
+import { httpRequest } from './http.js';
+
+export class ChartRepositoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChartRepositoryError';
+  }
+}
+
+/** Every version of a chart in a repository: a Helm HTTP repository's index.yaml, or an OCI tag list. */
+export async function listChartVersions(repository: ChartRepository, chart: string): Promise<string[]> {
+  if (repository.type === 'oci') {
+    const [host, ...path] = repository.url.replace(/^oci:\/\//, '').split('/');
+    const scheme = repository.plainHttp ? 'http' : 'https';
+    const response = await httpRequest(`${scheme}://${host}/v2/${[...path, chart].join('/')}/tags/list`);
+    if (response.status === 404) return [];
+    if (response.status !== 200)
+      throw new ChartRepositoryError(`${repository.url}: HTTP ${response.status} listing ${chart}`);
+    // OCI tags cannot hold '+': Helm writes build metadata with '_'.
+    return ((JSON.parse(response.body) as { tags?: string[] }).tags ?? []).map((tag) =>
+      tag.replace(/_/g, '+'),
+    );
+  }
+  const response = await httpRequest(`${repository.url}/index.yaml`);
+  if (response.status !== 200)
+    throw new ChartRepositoryError(`${repository.url}/index.yaml: HTTP ${response.status}`);
+  const index = parse(response.body) as { entries?: Record<string, { version: string }[]> };
+  return (index.entries?.[chart] ?? []).map((entry) => entry.version);
+}

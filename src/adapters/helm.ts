@@ -1,0 +1,195 @@
+import { join } from 'node:path';
+import { assetsDir } from '../paths.js';
+import type { ChartReference } from '../model/plan.js';
+import type { ReplicaCount } from '../model/release.js';
+import { ProcessError, run } from './process.js';
+import { UserError } from '../errors.js';
+
+/** How to run one helm binary. */
+export interface HelmBinary {
+  path: string;
+  major: 3 | 4;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Where a cluster is: passed to every helm call as --kube-context / --kubeconfig. */
+export interface HelmCluster {
+  context: string;
+  kubeconfig?: string;
+}
+
+export type { ChartReference };
+
+export interface ReleaseTarget {
+  release: string;
+  namespace: string;
+  cluster: HelmCluster;
+}
+
+const POST_RENDERER = 'regatta-scale';
+
+/** A helm failure: carries helm's own message (which never holds our values: they go on stdin). */
+export class HelmError extends Error {
+  constructor(
+    readonly action: string,
+    readonly stderr: string,
+  ) {
+    super(`helm ${action} failed: ${stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+    this.name = 'HelmError';
+  }
+}
+
+export async function detectHelm(path: string, env: NodeJS.ProcessEnv): Promise<HelmBinary> {
+  const result = await run(path, ['version', '--short'], { env }).catch((error: unknown) => {
+    if (error instanceof UserError) {
+      throw new UserError(`${path}: helm not found`, {
+        hint: 'install Helm 3.17+ or 4.x, or set REGATTA_HELM',
+      });
+    }
+    throw error;
+  });
+  const major = /^v(\d+)\./.exec(result.stdout.trim())?.[1];
+  if (major !== '3' && major !== '4')
+    throw new UserError(`unsupported helm version ${result.stdout.trim()}`, { hint: 'use Helm 3 or 4' });
+  // Our post-renderer is a Helm 4 plugin found through HELM_PLUGINS.
+  return {
+    path,
+    major: Number(major) as 3 | 4,
+    env: { ...env, HELM_PLUGINS: join(assetsDir(), 'helm-plugins') },
+  };
+}
+
+function clusterArgs(cluster: HelmCluster): string[] {
+  return [
+    '--kube-context',
+    cluster.context,
+    ...(cluster.kubeconfig ? ['--kubeconfig', cluster.kubeconfig] : []),
+  ];
+}
+
+function chartArgs(chart: ChartReference): string[] {
+  switch (chart.kind) {
+    case 'path':
+      return [chart.path];
+    case 'repo':
+      return [chart.name, '--repo', chart.repoUrl, '--version', chart.version];
+    case 'oci':
+      return [chart.url, '--version', chart.version, ...(chart.plainHttp ? ['--plain-http'] : [])];
+  }
+}
+
+function postRendererArgs(helm: HelmBinary, replicas: readonly ReplicaCount[]): string[] {
+  if (replicas.length === 0) return [];
+  const renderer =
+    helm.major === 4 ? POST_RENDERER : join(assetsDir(), 'helm-plugins', POST_RENDERER, 'post-render');
+  return ['--post-renderer', renderer, '--post-renderer-args', JSON.stringify(replicas)];
+}
+
+async function helmRun(helm: HelmBinary, action: string, args: string[], input?: string): Promise<string> {
+  try {
+    return (await run(helm.path, args, { env: helm.env, input })).stdout;
+  } catch (error) {
+    if (error instanceof ProcessError)
+      throw new HelmError(action, error.result.stderr || error.result.stdout);
+    throw error;
+  }
+}
+
+export interface RenderOptions extends ReleaseTarget {
+  chart: ChartReference;
+  /** The complete values, as JSON: sent on standard input, never on the command line or disk. */
+  valuesJson: string;
+  kubeVersion?: string;
+}
+
+/** `helm template`: the manifests the chart renders for these values (hooks included). */
+export function renderChart(helm: HelmBinary, options: RenderOptions): Promise<string> {
+  return helmRun(
+    helm,
+    'template',
+    [
+      'template',
+      options.release,
+      ...chartArgs(options.chart),
+      '--namespace',
+      options.namespace,
+      '--values',
+      '-',
+      ...(options.kubeVersion ? ['--kube-version', options.kubeVersion] : []),
+    ],
+    options.valuesJson,
+  );
+}
+
+export interface UpgradeOptions extends RenderOptions {
+  replicas: readonly ReplicaCount[];
+  labels: Record<string, string>;
+  timeoutSeconds: number;
+}
+
+/** `helm upgrade --install`, waiting for every resource to be ready. */
+export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions): Promise<void> {
+  await helmRun(
+    helm,
+    'upgrade',
+    [
+      'upgrade',
+      '--install',
+      options.release,
+      ...chartArgs(options.chart),
+      '--namespace',
+      options.namespace,
+      '--create-namespace',
+      '--values',
+      '-',
+      // Never --reuse-values: every deploy carries the complete values.
+      '--reset-values',
+      helm.major === 4 ? '--wait=watcher' : '--wait',
+      '--timeout',
+      `${options.timeoutSeconds}s`,
+      '--labels',
+      Object.entries(options.labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(','),
+      ...postRendererArgs(helm, options.replicas),
+      ...clusterArgs(options.cluster),
+    ],
+    options.valuesJson,
+  );
+}
+
+export async function rollbackRelease(
+  helm: HelmBinary,
+  target: ReleaseTarget,
+  revision: number,
+  timeoutSeconds: number,
+): Promise<void> {
+  await helmRun(helm, 'rollback', [
+    'rollback',
+    target.release,
+    String(revision),
+    '--namespace',
+    target.namespace,
+    helm.major === 4 ? '--wait=watcher' : '--wait',
+    '--timeout',
+    `${timeoutSeconds}s`,
+    ...clusterArgs(target.cluster),
+  ]);
+}
+
+export async function uninstallRelease(
+  helm: HelmBinary,
+  target: ReleaseTarget,
+  timeoutSeconds: number,
+): Promise<void> {
+  await helmRun(helm, 'uninstall', [
+    'uninstall',
+    target.release,
+    '--namespace',
+    target.namespace,
+    '--wait',
+    '--timeout',
+    `${timeoutSeconds}s`,
+    ...clusterArgs(target.cluster),
+  ]);
+}

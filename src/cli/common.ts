@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { detectHelm, type HelmBinary } from '../adapters/helm.js';
+import { findFleetFile, loadFleet } from '../config/fleet.js';
+import { expandReleasePaths, loadReleases } from '../config/release.js';
+import { UserError } from '../errors.js';
+import type { Fleet } from '../model/fleet.js';
+import type { Release } from '../model/release.js';
+import { checkSelection, parseLabelSelectors, type Selection } from '../plan/select.js';
+
+export interface FleetOptions {
+  fleet?: string;
+  env?: string;
+  cluster: string[];
+  selector: string[];
+  output: 'text' | 'json';
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function addFleetOptions(command: Command): Command {
+  return command
+    .option('--fleet <file>', 'fleet file (default: ./regatta.yaml)')
+    .option('--env <env>', 'environment')
+    .option('--cluster <name>', 'only this cluster (repeatable)', collect, [])
+    .option('-l, --selector <key=value>', 'only clusters with this label (repeatable)', collect, [])
+    .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'));
+}
+
+export function loadSelection(options: FleetOptions): { fleet: Fleet; selection: Selection } {
+  const fleet = loadFleet(findFleetFile(options.fleet, process.cwd()));
+  const selection = {
+    env: options.env,
+    clusters: options.cluster,
+    labels: parseLabelSelectors(options.selector),
+  };
+  checkSelection(fleet, selection);
+  return { fleet, selection };
+}
+
+/** Release files from the arguments, or the `releases/` folder beside the fleet file. */
+export function loadReleaseFiles(fleet: Fleet, paths: readonly string[]): Release[] {
+  let inputs = [...paths];
+  if (inputs.length === 0) {
+    const folder = join(dirname(fleet.file), 'releases');
+    if (!existsSync(folder))
+      throw new UserError('no release files given', { hint: 'pass release files or folders as arguments' });
+    inputs = [folder];
+  }
+  const files = expandReleasePaths(inputs, process.cwd());
+  if (files.length === 0) throw new UserError(`no release files in ${inputs.join(', ')}`);
+  return loadReleases(files, fleet);
+}
+
+export function helmBinary(): Promise<HelmBinary> {
+  return detectHelm(process.env.REGATTA_HELM || 'helm', process.env);
+}
+
+export function requireEnv(selection: Selection, command: string): string {
+  if (!selection.env) throw new UserError(`${command} needs --env`);
+  return selection.env;
+}
+
+export function parseSeconds(value: string): number {
+  const match = /^(\d+)(s|m)?$/.exec(value);
+  if (!match) throw new UserError(`--timeout ${value}: expected seconds, like 300 or 5m`);
+  return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
+}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import type { ChartRepository, Cluster, Environment, Fleet } from '../model/fleet.js';
+import { fleetSchema } from './schemas.js';
+import { validateAgainst } from './validate.js';
+import { parseYamlFile } from './yaml-source.js';
+
+interface RawFleet {
+  environments: Record<
+    string,
+    {
+      branches: string[];
+      chartRepository: { url: string; type?: 'chartmuseum' | 'oci'; plainHttp?: boolean };
+    }
+  >;
+  clusters: {
+    name: string;
+    context?: string;
+    kubeconfig?: string;
+    env: string;
+    cloud?: boolean;
+    region: string;
+    labels?: Record<string, string>;
+    globals?: Record<string, unknown>;
+  }[];
+  notifications?: { slack?: { webhookUrlEnv: string } };
+}
+
+export const DEFAULT_FLEET_FILE = 'regatta.yaml';
+
+export function findFleetFile(explicit: string | undefined, cwd: string): string {
+  if (explicit) return resolve(cwd, explicit);
+  const candidate = resolve(cwd, DEFAULT_FLEET_FILE);
+  if (!existsSync(candidate)) {
+    throw new UserError(`no ${DEFAULT_FLEET_FILE} in ${cwd}`, { hint: 'pass --fleet FILE' });
+  }
+  return candidate;
+}
+
+function chartRepository(raw: RawFleet['environments'][string]['chartRepository']): ChartRepository {
+  const url = new URL(raw.url);
+  const type = raw.type ?? (url.protocol === 'oci:' ? 'oci' : 'chartmuseum');
+  const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+  return { url: raw.url.replace(/\/$/, ''), type, plainHttp: raw.plainHttp ?? local };
+}
+
+/** Reads and checks a fleet file: schema first, then the rules a schema cannot say. */
+export function loadFleet(file: string): Fleet {
+  const [source, extra] = parseYamlFile(file);
+  if (!source) throw new UserError('the fleet file is empty', { position: { file, line: 1, col: 1 } });
+  if (extra) throw new UserError('a fleet file holds one YAML document', { position: extra.positionOf([]) });
+  validateAgainst(fleetSchema, source, 'the fleet file');
+  const raw = source.value as RawFleet;
+
+  const environments: Record<string, Environment> = {};
+  for (const [name, env] of Object.entries(raw.environments)) {
+    environments[name] = {
+      name,
+      branches: env.branches,
+      chartRepository: chartRepository(env.chartRepository),
+    };
+  }
+  const seen = new Map<string, number>();
+  const clusters: Cluster[] = raw.clusters.map((cluster, index) => {
+    const position = source.positionOf(['clusters', index]);
+    if (!environments[cluster.env]) {
+      throw new UserError(`cluster ${cluster.name}: unknown environment "${cluster.env}"`, {
+        position: source.positionOf(['clusters', index, 'env']),
+        hint: `environments: ${Object.keys(environments).join(', ')}`,
+      });
+    }
+    if (seen.has(cluster.name)) {
+      throw new UserError(`cluster ${cluster.name} is listed twice`, {
+        position: source.positionOf(['clusters', index, 'name']),
+      });
+    }
+    seen.set(cluster.name, index);
+    return {
+      name: cluster.name,
+      context: cluster.context ?? cluster.name,
+      kubeconfig: cluster.kubeconfig ? resolve(file, '..', cluster.kubeconfig) : undefined,
+      env: cluster.env,
+      cloud: cluster.cloud ?? false,
+      region: cluster.region,
+      labels: cluster.labels ?? {},
+      globals: cluster.globals ?? {},
+      position,
+    };
+  });
+  return { file, environments, clusters, slackWebhookUrlEnv: raw.notifications?.slack?.webhookUrlEnv };
+}

@@ -1,0 +1,168 @@
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import type { Fleet } from '../model/fleet.js';
+import { releaseKey, type Release, type SecretMapping } from '../model/release.js';
+import { releaseSchema } from './schemas.js';
+import { validateAgainst } from './validate.js';
+import { parseYamlFile, type YamlSource } from './yaml-source.js';
+
+interface RawRelease {
+  metadata: { name: string; environment: string; branch?: string };
+  spec: {
+    slack_channel?: string;
+    chart_name: string;
+    chart_version?: string;
+    chart_path?: string;
+    values?: Record<string, unknown>;
+    values_files?: string[];
+    scaling?: { context: string; replicas: { name: string; count: number }[] }[];
+    secrets?: { secret_id: string; contexts: { name: string; vaultPath: string; vaultKey: string }[] }[];
+  };
+}
+
+/** Release files given as files or folders (every *.yaml / *.yml inside, not recursive into hidden ones). */
+export function expandReleasePaths(paths: readonly string[], cwd: string): string[] {
+  const files: string[] = [];
+  for (const path of paths) {
+    const absolute = resolve(cwd, path);
+    let stats;
+    try {
+      stats = statSync(absolute);
+    } catch {
+      throw new UserError(`${path}: no such file or folder`);
+    }
+    if (stats.isFile()) files.push(absolute);
+    else {
+      for (const entry of readdirSync(absolute, { recursive: true, withFileTypes: true })) {
+        const full = join(entry.parentPath, entry.name);
+        if (
+          entry.isFile() &&
+          /\.ya?ml$/.test(entry.name) &&
+          !full.split('/').some((part) => part.startsWith('.'))
+        ) {
+          files.push(full);
+        }
+      }
+    }
+  }
+  return files.sort();
+}
+
+function secretMappings(source: YamlSource, raw: RawRelease, basePath: (string | number)[]): SecretMapping[] {
+  const seen = new Set<string>();
+  return (raw.spec.secrets ?? []).map((secret, index) => {
+    if (seen.has(secret.secret_id)) {
+      throw new UserError(`secret_id ${secret.secret_id} is used twice in this release`, {
+        position: source.positionOf([...basePath, index, 'secret_id']),
+      });
+    }
+    seen.add(secret.secret_id);
+    return {
+      secretId: secret.secret_id,
+      position: source.positionOf([...basePath, index]),
+      contexts: secret.contexts.map((context, contextIndex) => ({
+        ...context,
+        position: source.positionOf([...basePath, index, 'contexts', contextIndex, 'name']),
+      })),
+    };
+  });
+}
+
+/** A release document that passed the schema becomes a Release; checks against the fleet follow. */
+function toRelease(source: YamlSource, fleet: Fleet): Release {
+  const raw = source.value as RawRelease;
+  const [name, namespace = 'default'] = raw.metadata.name.split('.') as [string, string?];
+  const environment = fleet.environments[raw.metadata.environment];
+  if (!environment) {
+    throw new UserError(`unknown environment "${raw.metadata.environment}"`, {
+      position: source.positionOf(['metadata', 'environment']),
+      hint: `the fleet file has: ${Object.keys(fleet.environments).join(', ')}`,
+    });
+  }
+  const envClusters = new Set(fleet.clusters.filter((c) => c.env === environment.name).map((c) => c.name));
+  const scaling = (raw.spec.scaling ?? []).map((entry, index) => {
+    if (!envClusters.has(entry.context)) {
+      throw new UserError(
+        `scaling context ${entry.context} is not a cluster of environment ${environment.name}`,
+        {
+          position: source.positionOf(['spec', 'scaling', index, 'context']),
+          hint: `clusters of ${environment.name}: ${[...envClusters].join(', ') || 'none'}`,
+        },
+      );
+    }
+    return {
+      cluster: entry.context,
+      replicas: entry.replicas,
+      position: source.positionOf(['spec', 'scaling', index]),
+    };
+  });
+  const secrets = secretMappings(source, raw, ['spec', 'secrets']);
+  for (const secret of secrets) {
+    for (const context of secret.contexts) {
+      if (context.name !== 'default' && !envClusters.has(context.name)) {
+        throw new UserError(
+          `secret ${secret.secretId}: context ${context.name} is not a cluster of environment ${environment.name}`,
+          {
+            position: context.position,
+          },
+        );
+      }
+    }
+  }
+  const folder = dirname(source.file);
+  return {
+    file: source.file,
+    position: source.positionOf([]),
+    name,
+    namespace,
+    environment: environment.name,
+    branch: raw.metadata.branch,
+    slackChannel: raw.spec.slack_channel,
+    chart: {
+      name: raw.spec.chart_name,
+      version: raw.spec.chart_version,
+      path: raw.spec.chart_path ? resolve(folder, raw.spec.chart_path) : undefined,
+    },
+    values: raw.spec.values ?? {},
+    valuesFiles: (raw.spec.values_files ?? []).map((file) => resolve(folder, file)),
+    scaling,
+    secrets,
+  };
+}
+
+function isReleaseDocument(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'kind' in value;
+}
+
+/** Loads every release document of the given files, checked against the schema and the fleet. */
+export function loadReleases(files: readonly string[], fleet: Fleet): Release[] {
+  const releases: Release[] = [];
+  const byKey = new Map<string, Release>();
+  for (const file of files) {
+    for (const source of parseYamlFile(file)) {
+      if (!isReleaseDocument(source.value)) {
+        throw new UserError('not a release document (no kind)', {
+          position: source.positionOf([]),
+          hint: 'old-format files (a top-level `releases:` list) are converted with `regatta migrate`',
+        });
+      }
+      validateAgainst(releaseSchema, source, 'the release file');
+      const release = toRelease(source, fleet);
+      const key = `${releaseKey(release)}@${release.environment}`;
+      const earlier = byKey.get(key);
+      if (earlier) {
+        const at = earlier.position;
+        throw new UserError(
+          `release ${release.name} in namespace ${release.namespace} is defined twice (also at ${at.file}:${at.line}:${at.col})`,
+          {
+            position: release.position,
+          },
+        );
+      }
+      byKey.set(key, release);
+      releases.push(release);
+    }
+  }
+  return releases;
+}

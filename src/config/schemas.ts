@@ -1,0 +1,168 @@
+/** JSON Schemas of the files users write. Published as schemas/*.schema.json for editors. */
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+export const fleetSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://regatta.dev/schemas/fleet.schema.json',
+  title: 'Regatta fleet file (regatta.yaml)',
+  type: 'object',
+  required: ['apiVersion', 'kind', 'environments', 'clusters'],
+  additionalProperties: false,
+  properties: {
+    apiVersion: { const: 'regatta/v1' },
+    kind: { const: 'Fleet' },
+    environments: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: {
+        type: 'object',
+        required: ['branches', 'chartRepository'],
+        additionalProperties: false,
+        properties: {
+          branches: { type: 'array', items: { type: 'string', minLength: 1 } },
+          chartRepository: {
+            type: 'object',
+            required: ['url'],
+            additionalProperties: false,
+            properties: {
+              url: { type: 'string', pattern: '^(https?|oci)://' },
+              type: {
+                enum: ['chartmuseum', 'oci'],
+                description: 'default: oci for oci:// URLs, else chartmuseum',
+              },
+              plainHttp: {
+                type: 'boolean',
+                description: 'OCI over plain HTTP; default true for 127.0.0.1/localhost',
+              },
+            },
+          },
+        },
+      },
+    },
+    clusters: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'env', 'region'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+          context: { type: 'string', minLength: 1, description: 'kube context; default: the name' },
+          kubeconfig: { type: 'string', minLength: 1 },
+          env: { type: 'string' },
+          cloud: { type: 'boolean' },
+          region: { type: 'string', minLength: 1 },
+          labels: stringMap,
+          globals: { type: 'object', description: 'more global.* values for this cluster' },
+        },
+      },
+    },
+    notifications: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        slack: {
+          type: 'object',
+          required: ['webhookUrlEnv'],
+          additionalProperties: false,
+          properties: { webhookUrlEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+        },
+      },
+    },
+    vault: { type: 'object', description: 'Vault connection (see the secrets documentation)' },
+  },
+} as const;
+
+const secretsList = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['secret_id', 'contexts'],
+    additionalProperties: false,
+    properties: {
+      secret_id: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+      contexts: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['name', 'vaultPath', 'vaultKey'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1 },
+            vaultPath: { type: 'string', minLength: 1 },
+            vaultKey: { type: 'string', minLength: 1 },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const releaseSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://regatta.dev/schemas/release.schema.json',
+  title: 'Regatta release file (also the seed format: apiVersion "v1", kind "DailymotionRelease")',
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  additionalProperties: false,
+  properties: {
+    apiVersion: { enum: ['v1', 'regatta/v1'] },
+    kind: { enum: ['DailymotionRelease', 'Release'] },
+    metadata: {
+      type: 'object',
+      required: ['name', 'environment'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          type: 'string',
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$',
+          description: 'RELEASE.NAMESPACE',
+        },
+        environment: { type: 'string', minLength: 1 },
+        branch: { type: 'string' },
+      },
+    },
+    spec: {
+      type: 'object',
+      required: ['chart_name'],
+      additionalProperties: false,
+      properties: {
+        slack_channel: { type: 'string' },
+        chart_name: { type: 'string', minLength: 1 },
+        chart_version: { type: 'string', minLength: 1 },
+        chart_path: { type: 'string', minLength: 1 },
+        values: { type: 'object' },
+        values_files: { type: 'array', items: { type: 'string', minLength: 1 } },
+        scaling: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['context', 'replicas'],
+            additionalProperties: false,
+            properties: {
+              context: { type: 'string', minLength: 1 },
+              replicas: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'count'],
+                  additionalProperties: false,
+                  properties: {
+                    name: { type: 'string', minLength: 1 },
+                    count: { type: 'integer', minimum: 0 },
+                  },
+                },
+              },
+            },
+          },
+        },
+        secrets: secretsList,
+      },
+    },
+  },
+} as const;
+
+export const schemas = { fleet: fleetSchema, release: releaseSchema } as const;

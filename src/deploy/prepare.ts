@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import pLimit from 'p-limit';
+import { parse } from 'yaml';
+import { listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
+import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
+import { listHelmRevisions, serverVersion } from '../adapters/kube.js';
+import { DeployError, UserError } from '../errors.js';
+import type { Cluster, Fleet } from '../model/fleet.js';
+import type { Plan, PlannedTarget } from '../model/plan.js';
+import { releaseKey, type Release } from '../model/release.js';
+import { pickChartVersion } from '../plan/chart-version.js';
+import { decide, plannedTarget, type LiveRevision } from '../plan/plan.js';
+import { selectTargets, type Selection } from '../plan/select.js';
+import type { Progress } from '../report/progress.js';
+import { layerValues, type Values } from '../values/layer.js';
+import { parseYamlFile } from '../config/yaml-source.js';
+import { kubeTarget, withTimeout } from './clusters.js';
+
+export interface PrepareOptions {
+  fleet: Fleet;
+  releases: Release[];
+  selection: Selection;
+  helm: HelmBinary;
+  progress: Progress;
+  /** secret_id → value per target key; absent when planning (placeholders are used). */
+  secrets?: (release: Release, cluster: Cluster) => Record<string, string>;
+}
+
+/** A plan plus what executing it needs and must never print: the complete values per target. */
+export interface PreparedDeploy {
+  plan: Plan;
+  values: Map<string, Values>;
+  clusters: Map<string, Cluster>;
+}
+
+export const targetKey = (target: Pick<PlannedTarget, 'release' | 'namespace' | 'cluster'>) =>
+  `${target.release}.${target.namespace}@${target.cluster}`;
+
+async function resolveChartVersion(release: Release, fleet: Fleet): Promise<string> {
+  if (release.chart.path) {
+    const chartYaml = `${release.chart.path}/Chart.yaml`;
+    let version: unknown;
+    try {
+      version = (parse(readFileSync(chartYaml, 'utf8')) as { version?: unknown })?.version;
+    } catch {
+      throw new UserError(`chart_path ${release.chart.path} holds no readable Chart.yaml`, {
+        position: release.position,
+      });
+    }
+    if (typeof version !== 'string')
+      throw new UserError(`${chartYaml} has no version`, { position: { file: chartYaml } });
+    return version;
+  }
+  if (release.chart.version) return release.chart.version;
+  const environment = fleet.environments[release.environment];
+  if (!environment) throw new Error(`environment ${release.environment} vanished`);
+  let versions: string[];
+  try {
+    versions = await listChartVersions(environment.chartRepository, release.chart.name);
+  } catch (error) {
+    throw new UserError(
+      `cannot list versions of chart ${release.chart.name} in ${environment.chartRepository.url}: ${(error as Error).message}`,
+      {
+        position: release.position,
+      },
+    );
+  }
+  const branch = environment.name === 'dev' ? release.branch : undefined;
+  const version = pickChartVersion(versions, branch);
+  if (!version) {
+    throw new UserError(
+      `chart ${release.chart.name} has no ${branch ? `version built from branch ${branch}` : 'released version'} in ${environment.chartRepository.url}`,
+      { position: release.position, hint: 'publish it, or set spec.chart_version' },
+    );
+  }
+  return version;
+}
+
+function readValuesFiles(release: Release): Values[] {
+  return release.valuesFiles.map((file) => {
+    const [source] = parseYamlFile(file);
+    const value = source?.value ?? {};
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new UserError('a values file must hold a map', { position: { file, line: 1, col: 1 } });
+    }
+    return value as Values;
+  });
+}
+
+/** Every selected cluster answers, or nothing happens. Returns each cluster's server version. */
+export async function checkReachable(clusters: readonly Cluster[]): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  const failures: string[] = [];
+  await Promise.all(
+    clusters.map(async (cluster) => {
+      try {
+        versions.set(
+          cluster.name,
+          (await withTimeout(serverVersion(kubeTarget(cluster)), 10_000)).gitVersion,
+        );
+      } catch (error) {
+        failures.push(`${cluster.name} (${(error as Error).message.split('\n')[0]})`);
+      }
+    }),
+  );
+  if (failures.length > 0) {
+    throw new DeployError(`unreachable: ${failures.sort().join(', ')}; nothing was changed`, {
+      hint: 'check the cluster, or leave it out with --cluster / -l',
+    });
+  }
+  return versions;
+}
+
+async function liveRevision(cluster: Cluster, release: Release): Promise<LiveRevision | undefined> {
+  const revisions = await listHelmRevisions(kubeTarget(cluster), {
+    namespace: release.namespace,
+    release: release.name,
+  });
+  const last = revisions.at(-1);
+  return (
+    last && {
+      revision: last.revision,
+      status: last.status,
+      chartVersion: last.chartVersion,
+      manifest: last.manifest,
+      config: last.config,
+    }
+  );
+}
+
+/** Files → plan: resolves charts, renders each release for each cluster, compares with what is live. */
+export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDeploy> {
+  const selected = selectTargets(options.fleet, options.releases, options.selection);
+  if (selected.length === 0)
+    throw new UserError('no release has a cluster in this selection', {
+      hint: 'check --env, --cluster and -l',
+    });
+  const clusters = new Map(
+    selected.flatMap((entry) => entry.clusters).map((cluster) => [cluster.name, cluster]),
+  );
+  const kubeVersions = await checkReachable([...clusters.values()]);
+  const limit = pLimit(8);
+  const values = new Map<string, Values>();
+  const entries = await Promise.all(
+    selected.map(async ({ release, clusters: releaseClusters }) => {
+      const version = await resolveChartVersion(release, options.fleet);
+      const files = readValuesFiles(release);
+      const environment = options.fleet.environments[release.environment]!;
+      return Promise.all(
+        releaseClusters.map((cluster) =>
+          limit(async () => {
+            const target = plannedTarget(release, cluster, environment, version);
+            const secrets =
+              options.secrets?.(release, cluster) ??
+              Object.fromEntries(release.secrets.map((secret) => [secret.secretId, '<redacted>']));
+            const targetValues = layerValues({
+              files,
+              release: release.values,
+              cluster,
+              replicas: target.replicas,
+              secrets,
+            });
+            values.set(targetKey(target), targetValues);
+            let rendered: string;
+            try {
+              rendered = await renderChart(options.helm, {
+                release: release.name,
+                namespace: release.namespace,
+                cluster,
+                chart: target.chart,
+                valuesJson: JSON.stringify(targetValues),
+                kubeVersion: kubeVersions.get(cluster.name),
+              });
+            } catch (error) {
+              if (error instanceof HelmError) {
+                throw new UserError(`release ${releaseKey(release)} for ${cluster.name}: ${error.message}`, {
+                  position: release.position,
+                });
+              }
+              if (error instanceof ChartRepositoryError)
+                throw new UserError(error.message, { position: release.position });
+              throw error;
+            }
+            return decide({
+              target,
+              rendered,
+              values: targetValues,
+              live: await liveRevision(cluster, release),
+            });
+          }),
+        ),
+      );
+    }),
+  );
+  return { plan: { entries: entries.flat() }, values, clusters };
+}

@@ -1,0 +1,40 @@
+import type { ReplicaCount } from './release.js';
+
+/** A chart as the plan names it; serializable, no I/O needed to print it. */
+export type ChartReference =
+  | { kind: 'path'; path: string }
+  | { kind: 'repo'; repoUrl: string; name: string; version: string }
+  | { kind: 'oci'; url: string; version: string; plainHttp: boolean };
+
+/** One release going to one cluster. */
+export interface PlannedTarget {
+  release: string;
+  namespace: string;
+  environment: string;
+  cluster: string;
+  context: string;
+  kubeconfig?: string;
+  chartName: string;
+  chartVersion: string;
+  chart: ChartReference;
+  replicas: ReplicaCount[];
+  /** Names only: values never enter a plan. */
+  secretIds: string[];
+  slackChannel?: string;
+  releaseFile: string;
+}
+
+export type PlanAction = 'install' | 'upgrade' | 'unchanged';
+
+export interface PlanEntry {
+  target: PlannedTarget;
+  action: PlanAction;
+  currentRevision?: number;
+  currentChartVersion?: string;
+  /** Why an upgrade: chart version, manifests and/or values differ. */
+  reasons: string[];
+}
+
+export interface Plan {
+  entries: PlanEntry[];
+}
