@@ -34,9 +34,24 @@ export class HelmError extends Error {
     readonly action: string,
     readonly stderr: string,
   ) {
-    super(`helm ${action} failed: ${stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+    super(`helm ${action} failed: ${HelmError.summary(stderr)}`);
     this.name = 'HelmError';
   }
+
+  /** Helm's own "Error: ..." line (its log lines repeat it), else its last line. */
+  static summary(stderr: string): string {
+    const lines = stderr.trim().split('\n').filter(Boolean);
+    const error = lines.filter((line) => line.startsWith('Error: ')).at(-1);
+    return (error ?? lines.at(-1) ?? 'no output').replace(/^Error: /, '');
+  }
+}
+
+/**
+ * Helm 4 applies server-side: an HPA's controller then owns spec.replicas and every upgrade
+ * would conflict. The release files are the source of truth, so their fields win.
+ */
+function applyArgs(helm: HelmBinary): string[] {
+  return helm.major === 4 ? ['--wait=watcher', '--force-conflicts'] : ['--wait'];
 }
 
 export async function detectHelm(path: string, env: NodeJS.ProcessEnv): Promise<HelmBinary> {
@@ -144,7 +159,7 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
       '-',
       // Never --reuse-values: every deploy carries the complete values.
       '--reset-values',
-      helm.major === 4 ? '--wait=watcher' : '--wait',
+      ...applyArgs(helm),
       '--timeout',
       `${options.timeoutSeconds}s`,
       '--labels',
@@ -170,7 +185,7 @@ export async function rollbackRelease(
     String(revision),
     '--namespace',
     target.namespace,
-    helm.major === 4 ? '--wait=watcher' : '--wait',
+    ...applyArgs(helm),
     '--timeout',
     `${timeoutSeconds}s`,
     ...clusterArgs(target.cluster),

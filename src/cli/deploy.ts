@@ -113,6 +113,7 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
           helm,
           deployId,
           timeoutSeconds,
+          rollbackTimeoutSeconds: parseSeconds(options.rollbackTimeout),
           concurrency: options.concurrency,
           rollback: options.rollback,
           progress,

@@ -40,6 +40,7 @@ export interface ExecuteOptions {
   helm: HelmBinary;
   deployId: string;
   timeoutSeconds: number;
+  rollbackTimeoutSeconds: number;
   /** How many releases × clusters at once; default: all. */
   concurrency?: number;
   rollback: boolean;
@@ -75,14 +76,14 @@ async function revert(outcome: Outcome, cluster: Cluster, options: ExecuteOption
     }
     if (outcome.previousRevision === undefined) {
       options.progress.line(`${label(entry)}: uninstalling (it was a first install)`);
-      await uninstallRelease(options.helm, releaseTarget(entry, cluster), options.timeoutSeconds);
+      await uninstallRelease(options.helm, releaseTarget(entry, cluster), options.rollbackTimeoutSeconds);
     } else {
       options.progress.line(`${label(entry)}: rolling back to revision ${outcome.previousRevision}`);
       await rollbackRelease(
         options.helm,
         releaseTarget(entry, cluster),
         outcome.previousRevision,
-        options.timeoutSeconds,
+        options.rollbackTimeoutSeconds,
       );
     }
     outcome.status = 'rolled-back';

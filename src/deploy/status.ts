@@ -92,7 +92,7 @@ export async function releaseHistory(
   const entries = new Map<string, HistoryEntry>();
   for (const [cluster, revisions] of byCluster) {
     for (const revision of revisions) {
-      if (revision.description.startsWith('Rollback to')) continue;
+      if (revision.description.startsWith('Rollback')) continue; // restores an earlier deploy
       const deployId = revision.labels[DEPLOY_ID_LABEL] ?? '(not deployed by regatta)';
       const entry = entries.get(deployId) ?? { deployId, clusters: {} };
       entry.clusters[cluster] = {
