@@ -86,11 +86,17 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
     .argument('[releases...]', 'release files or folders')
     .option('--concurrency <n>', 'releases × clusters at once (default: all)', (v) => Number(v))
     .option('--timeout <duration>', 'per cluster, for helm and its rollouts (300, 5m)', '300')
+    .option('--rollback-timeout <duration>', 'per cluster, for rolling back after a failure', '300')
     .option('--no-rollback', 'leave a failed deploy as it is')
     .action(
       async (
         paths: string[],
-        options: FleetOptions & { concurrency?: number; timeout: string; rollback: boolean },
+        options: FleetOptions & {
+          concurrency?: number;
+          timeout: string;
+          rollbackTimeout: string;
+          rollback: boolean;
+        },
       ) => {
         const timeoutSeconds = parseSeconds(options.timeout);
         const progress = streamProgress();
