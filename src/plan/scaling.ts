@@ -34,7 +34,8 @@ export function applyReplicaCounts(manifest: string, replicas: readonly ReplicaC
     return document.toString({ lineWidth: 0 });
   });
   return {
-    manifest: parts.map((part) => `---\n${part}`).join(''),
+    // A document that began with `---` keeps its marker when printed; the others need one.
+    manifest: parts.map((part) => (part.startsWith('---') ? part : `---\n${part}`)).join(''),
     missing: replicas.map((r) => r.name).filter((name) => !found.has(name)),
   };
 }

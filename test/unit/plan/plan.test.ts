@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UserError } from '../../../src/errors.js';
+import type { PlannedTarget } from '../../../src/model/plan.js';
+import { pickChartVersion } from '../../../src/plan/chart-version.js';
+import { decide } from '../../../src/plan/plan.js';
+import { applyReplicaCounts } from '../../../src/plan/scaling.js';
+import { formatDeployId, DEPLOY_ID_PATTERN } from '../../../src/deploy/deploy-id.js';
+import { parseLabelSelectors } from '../../../src/plan/select.js';
+
+const target: PlannedTarget = {
+  release: 'app1',
+  namespace: 'ns1',
+  environment: 'dev',
+  cluster: 'dev-us-central1-0',
+  context: 'dev-us-central1-0',
+  chartName: 'app1',
+  chartVersion: '1.2.0',
+  chart: { kind: 'repo', repoUrl: 'http://127.0.0.1:8080', name: 'app1', version: '1.2.0' },
+  replicas: [{ name: 'app1', count: 3 }],
+  secretIds: [],
+  releaseFile: '/releases/app1.yaml',
+};
+const rendered = `---
+# Source: app1/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: app1 }
+spec: { replicas: 1 }
+---
+# Source: app1/templates/hook.yaml
+apiVersion: batch/v1
+kind: Job
+metadata: { name: migrate, annotations: { helm.sh/hook: pre-upgrade } }
+`;
+const values = { global: { env: 'dev' } };
+const liveManifest = applyReplicaCounts(rendered.split('---\n# Source: app1/templates/hook.yaml')[0] as string, target.replicas).manifest;
+const live = { revision: 4, status: 'deployed', chartVersion: '1.2.0', manifest: liveManifest, config: values };
+
+describe('plan decisions', () => {
+  it('installs what is not live', () => {
+    assert.equal(decide({ target, rendered, values }).action, 'install');
+  });
+
+  it('skips a release whose chart, manifests (hooks aside) and values equal the live revision', () => {
+    const entry = decide({ target, rendered, values, live });
+    assert.equal(entry.action, 'unchanged');
+    assert.equal(entry.currentRevision, 4);
+  });
+
+  it('upgrades when the values, the chart version or the replica counts differ, and says why', () => {
+    assert.deepEqual(decide({ target, rendered, values: { global: { env: 'prod' } }, live }).reasons, ['values differ']);
+    assert.deepEqual(decide({ target, rendered, values, live: { ...live, chartVersion: '1.1.0' } }).reasons, ['chart 1.1.0 → 1.2.0']);
+    const rescaled = { ...target, replicas: [{ name: 'app1', count: 5 }] };
+    assert.deepEqual(decide({ target: rescaled, rendered, values, live }).reasons, ['manifests differ']);
+  });
+
+  it('upgrades over a failed live revision', () => {
+    assert.deepEqual(decide({ target, rendered, values, live: { ...live, status: 'failed' } }).reasons, ['live revision is failed']);
+  });
+
+  it('fails naming release, cluster and object when a scaled Deployment is not rendered', () => {
+    assert.throws(
+      () => decide({ target: { ...target, replicas: [{ name: 'hermes', count: 2 }] }, rendered, values }),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.message === 'release app1 in cluster dev-us-central1-0: no Deployment or StatefulSet named hermes in the rendered chart',
+    );
+  });
+});
+
+describe('chart version choice', () => {
+  const versions = ['1.4.2', '1.4.10', '1.5.0-other.abc', '1.4.3-mybranch.1a2b3c4', '1.4.11-mybranch.9f8e7d6', 'junk'];
+  it('takes the newest released version by semver', () => {
+    assert.equal(pickChartVersion(versions), '1.4.10');
+  });
+  it("on dev, takes the newest built from the release's branch", () => {
+    assert.equal(pickChartVersion(versions, 'mybranch'), '1.4.11-mybranch.9f8e7d6');
+    assert.equal(pickChartVersion(versions, 'nobranch'), undefined);
+  });
+});
+
+describe('deploy ids and selectors', () => {
+  it('makes time-sortable ids that are valid label values', () => {
+    const id = formatDeployId(new Date('2026-11-25T14:30:01.123Z'), '3fa2', 'abcdef12');
+    assert.equal(id, '20261125T143001Z-3fa2-gabcdef12');
+    assert.match(id, DEPLOY_ID_PATTERN);
+    assert.ok(formatDeployId(new Date('2026-11-25T09:00:00Z'), 'ffff') < formatDeployId(new Date('2026-11-25T10:00:00Z'), '0000'));
+  });
+  it('parses -l key=value selectors and refuses anything else', () => {
+    assert.deepEqual(parseLabelSelectors(['provider=gcp', 'tier=1,zone=b']), { provider: 'gcp', tier: '1', zone: 'b' });
+    assert.throws(() => parseLabelSelectors(['provider']), UserError);
+  });
+});
