@@ -124,7 +124,15 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
           rollback: options.rollback,
           progress,
         });
-        await notify(fleet, releases, (release) => summary(report, release), progress);
+        const changed = releases.filter((release) =>
+          report.outcomes.some(
+            (o) =>
+              o.entry.target.release === release.name &&
+              o.entry.target.namespace === release.namespace &&
+              o.status !== 'unchanged',
+          ),
+        );
+        await notify(fleet, changed, (release) => summary(report, release), progress);
         const stdout =
           options.output === 'json' ? json(deployReportJson(report)) : renderDeployReport(report);
         if (report.outcomes.some((o) => o.status === 'rollback-failed')) {

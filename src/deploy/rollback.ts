@@ -26,7 +26,7 @@ export interface RollbackOptions {
   progress: Progress;
 }
 
-/** The deploy id before the one live now (by time, across the environment's clusters). */
+/** The deploy id before the one live now (by time, across the environment's clusters). `release` may be RELEASE.NAMESPACE. */
 async function previousDeployId(clusters: readonly Cluster[], release: string): Promise<string> {
   const { entries } = await releaseHistory(clusters, release);
   const { byCluster } = await releaseRevisions(clusters, [release]);
@@ -49,8 +49,9 @@ async function previousDeployId(clusters: readonly Cluster[], release: string): 
 export async function rollbackToDeploy(
   options: RollbackOptions,
 ): Promise<{ deployId: string; outcomes: RollbackOutcome[] }> {
-  const deployId = options.to ?? (await previousDeployId(options.clusters, options.release));
-  const { byCluster, unreachable } = await releaseRevisions(options.clusters, [options.release]);
+  const name = options.namespace ? `${options.release}.${options.namespace}` : options.release;
+  const deployId = options.to ?? (await previousDeployId(options.clusters, name));
+  const { byCluster, unreachable } = await releaseRevisions(options.clusters, [name]);
   const down = Object.keys(unreachable);
   if (down.length > 0) throw new UserError(`unreachable: ${down.join(', ')}; nothing was changed`);
   const steps = options.clusters.map((cluster) => {

@@ -22,7 +22,11 @@ describe('fleet file', () => {
 
   it('reads environments with their branches and chart repositories', () => {
     assert.deepEqual(fleet.environments.staging?.branches, ['master', 'main']);
-    assert.deepEqual(fleet.environments.dev?.chartRepository, { url: 'http://127.0.0.1:8080', type: 'chartmuseum', plainHttp: true });
+    assert.deepEqual(fleet.environments.dev?.chartRepository, {
+      url: 'http://127.0.0.1:8080',
+      type: 'chartmuseum',
+      plainHttp: true,
+    });
     assert.deepEqual(fleet.environments.staging?.chartRepository, {
       url: 'oci://127.0.0.1:5000/charts-staging',
       type: 'oci',
@@ -49,7 +53,9 @@ describe('fleet file', () => {
   });
 
   it('points at an unknown field', () => {
-    const error = fleetError(FLEET.replace('    region: us-central1\n    cloud: true', '    region: us-central1\n    clould: true'));
+    const error = fleetError(
+      FLEET.replace('    region: us-central1\n    cloud: true', '    region: us-central1\n    clould: true'),
+    );
     assert.equal(error.message, 'unknown field clusters[0].clould in the fleet file');
     assert.deepEqual([error.position?.line, error.position?.col], [11, 5]);
   });

@@ -42,13 +42,19 @@ describe('release files', () => {
         ['dev-europe-west1-0', [{ name: 'app1-deploy', count: 2 }]],
       ],
     );
-    assert.deepEqual(release.secrets[0]?.contexts.map((c) => c.name), ['default', 'dev-us-central1-0']);
+    assert.deepEqual(
+      release.secrets[0]?.contexts.map((c) => c.name),
+      ['default', 'dev-us-central1-0'],
+    );
   });
 
   it('accepts the same fields as regatta/v1 Release, with chart_path and values_files relative to the file', () => {
     const text = SEED_RELEASE.replace('"v1"', 'regatta/v1')
       .replace('"DailymotionRelease"', 'Release')
-      .replace('  chart_name: "app1"', '  chart_name: "app1"\n  chart_path: charts/app1\n  values_files: [values/common.yaml]\n  values: { a: 1 }');
+      .replace(
+        '  chart_name: "app1"',
+        '  chart_name: "app1"\n  chart_path: charts/app1\n  values_files: [values/common.yaml]\n  values: { a: 1 }',
+      );
     const [release] = load({ 'app1.yaml': text });
     assert.match(release?.chart.path ?? '', /\/charts\/app1$/);
     assert.match(release?.valuesFiles[0] ?? '', /^\/.*\/values\/common\.yaml$/);
@@ -67,7 +73,9 @@ describe('release files', () => {
   });
 
   it('refuses a scaling context that is no cluster of the environment', () => {
-    const error = releaseError({ 'a.yaml': SEED_RELEASE.replace('context: "dev-europe-west1-0"', 'context: "prod-europe-west1"') });
+    const error = releaseError({
+      'a.yaml': SEED_RELEASE.replace('context: "dev-europe-west1-0"', 'context: "prod-europe-west1"'),
+    });
     assert.equal(error.message, 'scaling context prod-europe-west1 is not a cluster of environment dev');
     assert.deepEqual([error.position?.line, error.position?.col], [15, 16]);
   });
@@ -86,14 +94,30 @@ describe('release files', () => {
 
   it('refuses a secret_id used twice and an entry without vaultKey', () => {
     const twice = SEED_RELEASE + SEED_RELEASE.slice(SEED_RELEASE.indexOf('    - secret_id'));
-    assert.equal(releaseError({ 'a.yaml': twice }).message, 'secret_id stack1-app1-password is used twice in this release');
-    const noKey = releaseError({ 'a.yaml': SEED_RELEASE.replace('          vaultKey: "password"\n        - name: "dev', '        - name: "dev') });
+    assert.equal(
+      releaseError({ 'a.yaml': twice }).message,
+      'secret_id stack1-app1-password is used twice in this release',
+    );
+    const noKey = releaseError({
+      'a.yaml': SEED_RELEASE.replace(
+        '          vaultKey: "password"\n        - name: "dev',
+        '        - name: "dev',
+      ),
+    });
     assert.match(noKey.message, /spec\.secrets\[0\]\.contexts\[0\] is missing vaultKey/);
   });
 
   it('refuses a secret context that is no cluster of the environment', () => {
-    const error = releaseError({ 'a.yaml': SEED_RELEASE.replace('name: "dev-us-central1-0"\n          vaultPath', 'name: "cluster1"\n          vaultPath') });
-    assert.equal(error.message, 'secret stack1-app1-password: context cluster1 is not a cluster of environment dev');
+    const error = releaseError({
+      'a.yaml': SEED_RELEASE.replace(
+        'name: "dev-us-central1-0"\n          vaultPath',
+        'name: "cluster1"\n          vaultPath',
+      ),
+    });
+    assert.equal(
+      error.message,
+      'secret stack1-app1-password: context cluster1 is not a cluster of environment dev',
+    );
   });
 
   it('refuses a negative replica count with the field path', () => {

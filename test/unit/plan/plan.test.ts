@@ -34,8 +34,17 @@ kind: Job
 metadata: { name: migrate, annotations: { helm.sh/hook: pre-upgrade } }
 `;
 const values = { global: { env: 'dev' } };
-const liveManifest = applyReplicaCounts(rendered.split('---\n# Source: app1/templates/hook.yaml')[0] as string, target.replicas).manifest;
-const live = { revision: 4, status: 'deployed', chartVersion: '1.2.0', manifest: liveManifest, config: values };
+const liveManifest = applyReplicaCounts(
+  rendered.split('---\n# Source: app1/templates/hook.yaml')[0] as string,
+  target.replicas,
+).manifest;
+const live = {
+  revision: 4,
+  status: 'deployed',
+  chartVersion: '1.2.0',
+  manifest: liveManifest,
+  config: values,
+};
 
 describe('plan decisions', () => {
   it('installs what is not live', () => {
@@ -49,14 +58,20 @@ describe('plan decisions', () => {
   });
 
   it('upgrades when the values, the chart version or the replica counts differ, and says why', () => {
-    assert.deepEqual(decide({ target, rendered, values: { global: { env: 'prod' } }, live }).reasons, ['values differ']);
-    assert.deepEqual(decide({ target, rendered, values, live: { ...live, chartVersion: '1.1.0' } }).reasons, ['chart 1.1.0 → 1.2.0']);
+    assert.deepEqual(decide({ target, rendered, values: { global: { env: 'prod' } }, live }).reasons, [
+      'values differ',
+    ]);
+    assert.deepEqual(decide({ target, rendered, values, live: { ...live, chartVersion: '1.1.0' } }).reasons, [
+      'chart 1.1.0 → 1.2.0',
+    ]);
     const rescaled = { ...target, replicas: [{ name: 'app1', count: 5 }] };
     assert.deepEqual(decide({ target: rescaled, rendered, values, live }).reasons, ['manifests differ']);
   });
 
   it('upgrades over a failed live revision', () => {
-    assert.deepEqual(decide({ target, rendered, values, live: { ...live, status: 'failed' } }).reasons, ['live revision is failed']);
+    assert.deepEqual(decide({ target, rendered, values, live: { ...live, status: 'failed' } }).reasons, [
+      'live revision is failed',
+    ]);
   });
 
   it('fails naming release, cluster and object when a scaled Deployment is not rendered', () => {
@@ -64,13 +79,21 @@ describe('plan decisions', () => {
       () => decide({ target: { ...target, replicas: [{ name: 'hermes', count: 2 }] }, rendered, values }),
       (error: unknown) =>
         error instanceof UserError &&
-        error.message === 'release app1 in cluster dev-us-central1-0: no Deployment or StatefulSet named hermes in the rendered chart',
+        error.message ===
+          'release app1 in cluster dev-us-central1-0: no Deployment or StatefulSet named hermes in the rendered chart',
     );
   });
 });
 
 describe('chart version choice', () => {
-  const versions = ['1.4.2', '1.4.10', '1.5.0-other.abc', '1.4.3-mybranch.1a2b3c4', '1.4.11-mybranch.9f8e7d6', 'junk'];
+  const versions = [
+    '1.4.2',
+    '1.4.10',
+    '1.5.0-other.abc',
+    '1.4.3-mybranch.1a2b3c4',
+    '1.4.11-mybranch.9f8e7d6',
+    'junk',
+  ];
   it('takes the newest released version by semver', () => {
     assert.equal(pickChartVersion(versions), '1.4.10');
   });
@@ -85,10 +108,17 @@ describe('deploy ids and selectors', () => {
     const id = formatDeployId(new Date('2026-11-25T14:30:01.123Z'), '3fa2', 'abcdef12');
     assert.equal(id, '20261125T143001Z-3fa2-gabcdef12');
     assert.match(id, DEPLOY_ID_PATTERN);
-    assert.ok(formatDeployId(new Date('2026-11-25T09:00:00Z'), 'ffff') < formatDeployId(new Date('2026-11-25T10:00:00Z'), '0000'));
+    assert.ok(
+      formatDeployId(new Date('2026-11-25T09:00:00Z'), 'ffff') <
+        formatDeployId(new Date('2026-11-25T10:00:00Z'), '0000'),
+    );
   });
   it('parses -l key=value selectors and refuses anything else', () => {
-    assert.deepEqual(parseLabelSelectors(['provider=gcp', 'tier=1,zone=b']), { provider: 'gcp', tier: '1', zone: 'b' });
+    assert.deepEqual(parseLabelSelectors(['provider=gcp', 'tier=1,zone=b']), {
+      provider: 'gcp',
+      tier: '1',
+      zone: 'b',
+    });
     assert.throws(() => parseLabelSelectors(['provider']), UserError);
   });
 });

@@ -24,13 +24,22 @@ describe('value layering', () => {
 
   it('gives every chart global.cloud, env, region and clusterName, plus the cluster globals', () => {
     assert.deepEqual(clusterGlobals(cluster), {
-      global: { team: 'api', region: 'europe-west1', cloud: false, env: 'prod', clusterName: 'prod-europe-west1' },
+      global: {
+        team: 'api',
+        region: 'europe-west1',
+        cloud: false,
+        env: 'prod',
+        clusterName: 'prod-europe-west1',
+      },
     });
   });
 
   it('layers files < values < cluster globals < scaling < secrets', () => {
     const values = layerValues({
-      files: [{ image: 'from-file-1', global: { env: 'overridden' }, scaling: { api: 1 } }, { image: 'from-file-2', keep: true }],
+      files: [
+        { image: 'from-file-1', global: { env: 'overridden' }, scaling: { api: 1 } },
+        { image: 'from-file-2', keep: true },
+      ],
       release: { image: 'from-release', secrets: { password: 'not-from-values' } },
       cluster,
       replicas: [{ name: 'api', count: 7 }],

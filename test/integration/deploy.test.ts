@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { run } from '../../src/adapters/process.js';
+import { listHelmRevisions } from '../../src/adapters/kube.js';
+import { sandboxPaths } from '../../src/sandbox/layout.js';
+import { packageRoot } from '../../src/paths.js';
+import { regatta, testSandbox } from './support/sandbox.js';
+import { writeRelease, writeTestFleet } from './support/fleet.js';
+
+const { dir: sandboxDir, state, env } = testSandbox();
+const kubeconfig = sandboxPaths(sandboxDir).kubeconfig;
+const webChart = join(packageRoot, 'test', 'fixtures', 'charts', 'web');
+
+interface DeployJson {
+  deployId: string;
+  rolledBack: boolean;
+  outcomes: { cluster: string; status: string; action: string; revision?: number; error?: string }[];
+}
+
+async function revisions(context: string, namespace: string, release: string) {
+  return listHelmRevisions({ kubeconfig, context }, { namespace, release });
+}
+
+async function liveImage(context: string, namespace: string): Promise<string> {
+  const result = await run(
+    'kubectl',
+    [
+      '--context',
+      context,
+      '-n',
+      namespace,
+      'get',
+      'deployment',
+      'web',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].image}',
+    ],
+    { env },
+  );
+  return result.stdout;
+}
+
+/** Receives Slack webhook calls. */
+function slackReceiver() {
+  const messages: { channel?: string; text: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      messages.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  return {
+    messages,
+    start: () =>
+      new Promise<string>((resolve) =>
+        server.listen(0, '127.0.0.1', () =>
+          resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/hook`),
+        ),
+      ),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+for (const helm of ['helm', 'helm3'] as const) {
+  describe(`deploy and rollback across every cluster (${helm === 'helm' ? 'Helm 4' : 'Helm 3.17'})`, () => {
+    const namespace = `web-${helm}`;
+    const fleet = writeTestFleet(state);
+    const broken = writeTestFleet(state, {
+      dir: fleet.dir,
+      name: 'regatta-broken.yaml',
+      globals: { 'dev-europe-west1-0': { imageSuffix: '-broken' } },
+    });
+    const slack = slackReceiver();
+    const runEnv = { ...env, REGATTA_HELM: join(sandboxDir, 'bin', helm) } as NodeJS.ProcessEnv;
+    const contexts = state.clusters;
+    const ids: string[] = [];
+
+    function release(image: string) {
+      return writeRelease(fleet.dir, 'web.yaml', {
+        apiVersion: 'v1',
+        kind: 'DailymotionRelease',
+        metadata: { name: `web.${namespace}`, environment: 'dev', branch: 'dev' },
+        spec: { slack_channel: '#web', chart_name: 'web', chart_path: webChart, values: { image } },
+      });
+    }
+
+    async function deploy(image: string, extra: string[] = [], fleetFile = fleet.file) {
+      const result = await regatta(
+        ['deploy', '--fleet', fleetFile, release(image), '--output', 'json', '--timeout', '20', ...extra],
+        runEnv,
+      );
+      return { result, report: JSON.parse(result.stdout || '{}') as DeployJson };
+    }
+
+    before(async () => {
+      runEnv.REGATTA_TEST_SLACK_URL = await slack.start();
+    });
+    after(() => slack.stop());
+
+    it('deploys to every cluster in parallel, creating the namespace, labelling revisions with the deploy id', async () => {
+      const { result, report } = await deploy('registry.example/web:1');
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.deepEqual(
+        report.outcomes.map((o) => [o.cluster, o.action, o.status]),
+        fleet.devClusters.map((c) => [c, 'install', 'deployed']),
+      );
+      ids.push(report.deployId);
+      for (const [index, context] of contexts.entries()) {
+        const [revision] = await revisions(context, namespace, 'web');
+        assert.equal(revision?.revision, 1);
+        assert.equal(revision?.status, 'deployed');
+        assert.equal(revision?.labels['regatta.io/deploy-id'], report.deployId);
+        const envs = await run(
+          'kubectl',
+          [
+            '--context',
+            context,
+            '-n',
+            namespace,
+            'get',
+            'deployment',
+            'web',
+            '-o',
+            'jsonpath={.spec.template.spec.containers[0].env[*].value}',
+          ],
+          { env },
+        );
+        assert.equal(
+          envs.stdout,
+          `${fleet.devClusters[index]} ${['us-central1', 'europe-west1', 'asia-east1'][index]}`,
+        );
+        const ready = await run(
+          'kubectl',
+          [
+            '--context',
+            context,
+            '-n',
+            namespace,
+            'get',
+            'deployment',
+            'web',
+            '-o',
+            'jsonpath={.status.availableReplicas}',
+          ],
+          { env },
+        );
+        assert.equal(ready.stdout, '2', 'rollout finished before deploy returned');
+      }
+      assert.equal(slack.messages.length, 1);
+      assert.equal(slack.messages[0]?.channel, '#web');
+      assert.match(slack.messages[0]?.text ?? '', new RegExp(report.deployId));
+    });
+
+    it('skips releases identical to the live revision: no new revision', async () => {
+      const { result, report } = await deploy('registry.example/web:1');
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.ok(report.outcomes.every((o) => o.status === 'unchanged'));
+      for (const context of contexts) assert.equal((await revisions(context, namespace, 'web')).length, 1);
+    });
+
+    it('upgrades every cluster', async () => {
+      const { result, report } = await deploy('registry.example/web:2');
+      assert.equal(result.exitCode, 0, result.stderr);
+      ids.push(report.deployId);
+      for (const context of contexts)
+        assert.equal(await liveImage(context, namespace), 'registry.example/web:2');
+    });
+
+    it('when one cluster fails its rollout, rolls every cluster back together and exits 1', async () => {
+      const { result, report } = await deploy('registry.example/web:3', [], broken.file);
+      assert.equal(result.exitCode, 1, result.stderr);
+      assert.match(result.stderr, /failed; every cluster it changed was rolled back/);
+      assert.equal(report.rolledBack, true);
+      const failing = report.outcomes.find((o) => o.cluster === 'dev-europe-west1-0');
+      assert.ok(failing?.error, 'the failing cluster says why');
+      assert.deepEqual(
+        report.outcomes.map((o) => o.status),
+        ['rolled-back', 'rolled-back', 'rolled-back'],
+      );
+      for (const context of contexts) {
+        assert.equal(await liveImage(context, namespace), 'registry.example/web:2');
+        const last = (await revisions(context, namespace, 'web')).at(-1);
+        assert.equal(last?.status, 'deployed');
+        assert.match(last?.description ?? '', /^Rollback to 2/);
+      }
+      // install, upgrade, failed deploy: a deploy that changed nothing is not announced.
+      assert.equal(slack.messages.length, 3, 'a failed deploy is announced too');
+      assert.match(slack.messages[2]?.text ?? '', /rolled-back/);
+    });
+
+    it('rollback --previous puts every cluster back to the deploy before the live one', async () => {
+      const result = await regatta(
+        [
+          'rollback',
+          `web.${namespace}`,
+          '--fleet',
+          fleet.file,
+          '--env',
+          'dev',
+          '--previous',
+          '--output',
+          'json',
+        ],
+        runEnv,
+      );
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.equal(JSON.parse(result.stdout).deployId, ids[0]);
+      for (const context of contexts)
+        assert.equal(await liveImage(context, namespace), 'registry.example/web:1');
+    });
+
+    it('rollback --to ID, then status and history show where each deploy went', async () => {
+      const result = await regatta(
+        ['rollback', `web.${namespace}`, '--fleet', fleet.file, '--env', 'dev', '--to', ids[1] as string],
+        runEnv,
+      );
+      assert.equal(result.exitCode, 0, result.stderr);
+      for (const context of contexts)
+        assert.equal(await liveImage(context, namespace), 'registry.example/web:2');
+      const status = JSON.parse(
+        (await regatta(['status', 'web', '--fleet', fleet.file, '--env', 'dev', '--output', 'json'], runEnv))
+          .stdout,
+      );
+      const row = status.releases.find((r: { namespace: string }) => r.namespace === namespace);
+      for (const cluster of fleet.devClusters) {
+        assert.equal(row.cells[cluster].deployId, ids[1]);
+        assert.equal(row.cells[cluster].status, 'deployed');
+      }
+      const history = JSON.parse(
+        (await regatta(['history', 'web', '--fleet', fleet.file, '--env', 'dev', '--output', 'json'], runEnv))
+          .stdout,
+      );
+      const deployIds = history.entries.map((e: { deployId: string }) => e.deployId);
+      assert.ok(deployIds.indexOf(ids[0]) < deployIds.indexOf(ids[1]), 'oldest first');
+      assert.deepEqual(Object.keys(history.entries[0].clusters).sort(), [...fleet.devClusters].sort());
+    });
+
+    it('a failed first install is uninstalled everywhere', async () => {
+      const file = writeRelease(fleet.dir, 'fresh.yaml', {
+        apiVersion: 'regatta/v1',
+        kind: 'Release',
+        metadata: { name: `fresh.${namespace}-fresh`, environment: 'dev' },
+        spec: { chart_name: 'web', chart_path: webChart },
+      });
+      const result = await regatta(['deploy', '--fleet', broken.file, file, '--timeout', '20'], runEnv);
+      assert.equal(result.exitCode, 1, result.stderr);
+      for (const context of contexts)
+        assert.deepEqual(await revisions(context, `${namespace}-fresh`, 'fresh'), []);
+    });
+  });
+}
+
+describe('deploy safety', () => {
+  const fleet = writeTestFleet(state);
+
+  it('an unreachable cluster found before anything changed stops the deploy with nothing touched', async () => {
+    const file = writeRelease(fleet.dir, 'safe.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: 'safe.safe', environment: 'dev' },
+      spec: { chart_name: 'web', chart_path: webChart },
+    });
+    const down = state.clusters[2] as string;
+    await regatta(['sandbox', 'stop-cluster', down, '--dir', sandboxDir]);
+    try {
+      const result = await regatta(['deploy', '--fleet', fleet.file, file], env);
+      assert.equal(result.exitCode, 1, result.stderr);
+      assert.match(result.stderr, /^error: unreachable: dev-asia-east1-0 .*nothing was changed/m);
+      for (const context of state.clusters.slice(0, 2))
+        assert.deepEqual(await revisions(context as string, 'safe', 'safe'), []);
+    } finally {
+      await regatta(['sandbox', 'start-cluster', down, '--dir', sandboxDir]);
+    }
+  });
+
+  it('a scaling entry naming no rendered Deployment: exit 2, one line, nothing deployed', async () => {
+    const file = writeRelease(fleet.dir, 'bad.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: 'bad.bad', environment: 'dev' },
+      spec: {
+        chart_name: 'web',
+        chart_path: webChart,
+        scaling: [{ context: 'dev-us-central1-0', replicas: [{ name: 'hermes', count: 2 }] }],
+      },
+    });
+    const result = await regatta(['deploy', '--fleet', fleet.file, file], env);
+    assert.equal(result.exitCode, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /release bad in cluster dev-us-central1-0: no Deployment or StatefulSet named hermes/,
+    );
+    for (const context of state.clusters) assert.deepEqual(await revisions(context, 'bad', 'bad'), []);
+  });
+
+  it("scales a Deployment that lives in an umbrella chart's subchart, per cluster", async () => {
+    const file = writeRelease(fleet.dir, 'shop.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: 'shop.shop-test', environment: 'dev' },
+      spec: {
+        chart_name: 'shop',
+        chart_path: join(packageRoot, 'examples', 'charts', 'shop'),
+        scaling: [
+          { context: 'dev-us-central1-0', replicas: [{ name: 'cart', count: 3 }] },
+          {
+            context: 'dev-europe-west1-0',
+            replicas: [
+              { name: 'cart', count: 2 },
+              { name: 'shop-web', count: 2 },
+            ],
+          },
+        ],
+      },
+    });
+    const result = await regatta(['deploy', '--fleet', fleet.file, file], env);
+    assert.equal(result.exitCode, 0, result.stderr);
+    const replicas = async (context: string) =>
+      (
+        await run(
+          'kubectl',
+          [
+            '--context',
+            context,
+            '-n',
+            'shop-test',
+            'get',
+            'deployments',
+            '-o',
+            'jsonpath={range .items[*]}{.metadata.name}={.spec.replicas} {end}',
+          ],
+          { env },
+        )
+      ).stdout.trim();
+    assert.equal(await replicas(state.clusters[0] as string), 'cart=3 shop-web=1');
+    assert.equal(await replicas(state.clusters[1] as string), 'cart=2 shop-web=2');
+    assert.equal(
+      await replicas(state.clusters[2] as string),
+      'cart=1 shop-web=1',
+      "a cluster without an entry keeps the chart's count",
+    );
+  });
+});
