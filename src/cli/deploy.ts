@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { currentCommit } from '../adapters/git.js';
 import { postSlackMessage } from '../adapters/slack.js';
 import { DeployError, RollbackError, UserError } from '../errors.js';
@@ -194,8 +194,11 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
     .argument('[releases...]', 'release names (default: all)')
     .action(async (names: string[], options: FleetOptions) => {
       const { fleet, selection } = loadSelection(options);
-      const env = requireEnv(selection, 'status');
-      const matrix = await statusMatrix(selectEnvironmentClusters(fleet, env, selection), names);
+      // Without --env: every cluster of the fleet, environment by environment.
+      const clusters = selection.env
+        ? selectEnvironmentClusters(fleet, selection.env, selection)
+        : Object.keys(fleet.environments).flatMap((env) => selectEnvironmentClusters(fleet, env, selection));
+      const matrix = await statusMatrix(clusters, names);
       done({ stdout: options.output === 'json' ? json(matrix) : renderStatus(matrix) });
     });
 

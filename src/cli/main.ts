@@ -3,6 +3,8 @@ import { UserError } from '../errors.js';
 import { renderError } from '../report/errors.js';
 import type { CommandResult } from './result.js';
 import { deployCommands } from './deploy.js';
+import { migrateCommand } from './migrate.js';
+import { schemaCommand } from './schema.js';
 import { sandboxCommand } from './sandbox.js';
 
 /** Commander must throw (not exit, not print) so errors are rendered in one place. */
@@ -17,6 +19,8 @@ function buildProgram(done: (result: CommandResult) => void): Command {
     .version('0.1.0');
   program.addCommand(sandboxCommand(done));
   for (const command of deployCommands(done)) program.addCommand(command);
+  program.addCommand(migrateCommand(done));
+  program.addCommand(schemaCommand(done));
   quietOnError(program);
   return program;
 }

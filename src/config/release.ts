@@ -1,11 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, type SourcePosition } from '../errors.js';
+import { convertLegacy, isLegacyDocument } from './legacy.js';
 import type { Fleet } from '../model/fleet.js';
 import { releaseKey, type Release, type SecretMapping } from '../model/release.js';
 import { releaseSchema } from './schemas.js';
 import { validateAgainst } from './validate.js';
-import { parseYamlFile, type YamlSource } from './yaml-source.js';
+import { parseYamlFile } from './yaml-source.js';
 
 interface RawRelease {
   metadata: { name: string; environment: string; branch?: string };
@@ -49,7 +50,11 @@ export function expandReleasePaths(paths: readonly string[], cwd: string): strin
   return files.sort();
 }
 
-function secretMappings(source: YamlSource, raw: RawRelease, basePath: (string | number)[]): SecretMapping[] {
+function secretMappings(
+  source: ReleaseSource,
+  raw: RawRelease,
+  basePath: (string | number)[],
+): SecretMapping[] {
   const seen = new Set<string>();
   return (raw.spec.secrets ?? []).map((secret, index) => {
     if (seen.has(secret.secret_id)) {
@@ -69,8 +74,15 @@ function secretMappings(source: YamlSource, raw: RawRelease, basePath: (string |
   });
 }
 
+/** Where a release document's values came from (a YAML file, or a converted old-format file). */
+interface ReleaseSource {
+  file: string;
+  value: unknown;
+  positionOf(path: readonly (string | number)[]): SourcePosition;
+}
+
 /** A release document that passed the schema becomes a Release; checks against the fleet follow. */
-function toRelease(source: YamlSource, fleet: Fleet): Release {
+function toRelease(source: ReleaseSource, fleet: Fleet): Release {
   const raw = source.value as RawRelease;
   const [name, namespace = 'default'] = raw.metadata.name.split('.') as [string, string?];
   const environment = fleet.environments[raw.metadata.environment];
@@ -135,33 +147,43 @@ function isReleaseDocument(value: unknown): boolean {
   return typeof value === 'object' && value !== null && 'kind' in value;
 }
 
-/** Loads every release document of the given files, checked against the schema and the fleet. */
+/** Loads every release document of the given files (old-format files too), checked against the schema and the fleet. */
 export function loadReleases(files: readonly string[], fleet: Fleet): Release[] {
   const releases: Release[] = [];
   const byKey = new Map<string, Release>();
+  const add = (release: Release) => {
+    const key = `${releaseKey(release)}@${release.environment}`;
+    const earlier = byKey.get(key);
+    if (earlier) {
+      const at = earlier.position;
+      throw new UserError(
+        `release ${release.name} in namespace ${release.namespace} is defined twice (also at ${at.file}:${at.line}:${at.col})`,
+        { position: release.position },
+      );
+    }
+    byKey.set(key, release);
+    releases.push(release);
+  };
   for (const file of files) {
     for (const source of parseYamlFile(file)) {
+      if (isLegacyDocument(source.value)) {
+        for (const converted of convertLegacy(source, fleet)) {
+          add(
+            toRelease(
+              { file: converted.file, value: converted.document, positionOf: converted.positionOf },
+              fleet,
+            ),
+          );
+        }
+        continue;
+      }
       if (!isReleaseDocument(source.value)) {
-        throw new UserError('not a release document (no kind)', {
+        throw new UserError('not a release document (no kind, and no `releases:` list of the old format)', {
           position: source.positionOf([]),
-          hint: 'old-format files (a top-level `releases:` list) are converted with `regatta migrate`',
         });
       }
       validateAgainst(releaseSchema, source, 'the release file');
-      const release = toRelease(source, fleet);
-      const key = `${releaseKey(release)}@${release.environment}`;
-      const earlier = byKey.get(key);
-      if (earlier) {
-        const at = earlier.position;
-        throw new UserError(
-          `release ${release.name} in namespace ${release.namespace} is defined twice (also at ${at.file}:${at.line}:${at.col})`,
-          {
-            position: release.position,
-          },
-        );
-      }
-      byKey.set(key, release);
-      releases.push(release);
+      add(toRelease(source, fleet));
     }
   }
   return releases;
