@@ -6,7 +6,8 @@ import type { Fleet } from '../model/fleet.js';
 import type { Release } from '../model/release.js';
 import { newDeployId } from '../deploy/deploy-id.js';
 import { executePlan, type DeployReport } from '../deploy/execute.js';
-import { prepareDeploy } from '../deploy/prepare.js';
+import { prepareDeploy, targetKey } from '../deploy/prepare.js';
+import { manifestDiff } from '../plan/diff.js';
 import { rollbackToDeploy } from '../deploy/rollback.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters } from '../plan/select.js';
@@ -79,6 +80,41 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
         progress: streamProgress(),
       });
       done({ stdout: options.output === 'json' ? json(planJson(prepared.plan)) : renderPlan(prepared.plan) });
+    });
+
+  const diff = addFleetOptions(new Command('diff'))
+    .description('per cluster, what a deploy would change in the live manifests (Secret data redacted)')
+    .argument('[releases...]', 'release files or folders')
+    .action(async (paths: string[], options: FleetOptions) => {
+      const { fleet, selection } = loadSelection(options);
+      const releases = loadReleaseFiles(fleet, paths);
+      const prepared = await prepareDeploy({
+        fleet,
+        releases,
+        selection,
+        helm: await helmBinary(),
+        progress: streamProgress(),
+      });
+      const diffs = prepared.plan.entries.map((entry) => {
+        const key = targetKey(entry.target);
+        const manifests = prepared.manifests.get(key)!;
+        return {
+          cluster: entry.target.cluster,
+          release: `${entry.target.release}.${entry.target.namespace}`,
+          action: entry.action,
+          reasons: entry.reasons,
+          diff: manifestDiff(key, manifests.live, manifests.planned, entry.target.namespace),
+        };
+      });
+      if (options.output === 'json') return done({ stdout: json(diffs) });
+      done({
+        stdout: diffs
+          .map(
+            (d) =>
+              `=== ${d.cluster} ${d.release}: ${d.action}${d.reasons.length ? ` (${d.reasons.join('; ')})` : ''}\n${d.diff || '(manifests unchanged)\n'}`,
+          )
+          .join('\n'),
+      });
     });
 
   const deploy = addFleetOptions(new Command('deploy'))
@@ -221,5 +257,5 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
       });
     });
 
-  return [plan, deploy, rollback, status, history];
+  return [plan, diff, deploy, rollback, status, history];
 }

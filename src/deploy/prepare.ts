@@ -9,6 +9,7 @@ import type { Cluster, Fleet } from '../model/fleet.js';
 import type { Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { pickChartVersion } from '../plan/chart-version.js';
+import { applyReplicaCounts } from '../plan/scaling.js';
 import { decide, plannedTarget, type LiveRevision } from '../plan/plan.js';
 import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
@@ -31,6 +32,8 @@ export interface PreparedDeploy {
   plan: Plan;
   values: Map<string, Values>;
   clusters: Map<string, Cluster>;
+  /** Per target: the manifest a deploy would apply (scaled) and the live one (for `diff`). */
+  manifests: Map<string, { planned: string; live: string }>;
 }
 
 export const targetKey = (target: Pick<PlannedTarget, 'release' | 'namespace' | 'cluster'>) =>
@@ -141,6 +144,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
   const kubeVersions = await checkReachable([...clusters.values()]);
   const limit = pLimit(8);
   const values = new Map<string, Values>();
+  const manifests = new Map<string, { planned: string; live: string }>();
   const entries = await Promise.all(
     selected.map(async ({ release, clusters: releaseClusters }) => {
       const version = await resolveChartVersion(release, options.fleet);
@@ -181,16 +185,16 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
                 throw new UserError(error.message, { position: release.position });
               throw error;
             }
-            return decide({
-              target,
-              rendered,
-              values: targetValues,
-              live: await liveRevision(cluster, release),
+            const live = await liveRevision(cluster, release);
+            manifests.set(targetKey(target), {
+              planned: applyReplicaCounts(rendered, target.replicas).manifest,
+              live: live && live.status !== 'uninstalled' ? live.manifest : '',
             });
+            return decide({ target, rendered, values: targetValues, live });
           }),
         ),
       );
     }),
   );
-  return { plan: { entries: entries.flat() }, values, clusters };
+  return { plan: { entries: entries.flat() }, values, clusters, manifests };
 }
