@@ -2,7 +2,9 @@
 // one run. 10 releases to 1, 3 and 6 clusters with Regatta, with a sequential
 // `helm upgrade --install --wait` loop (what a CI script does), with helmfile (if built), and a
 // no-op Regatta redeploy. Prints the ratios and writes bench/RESULTS.md.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { HELMFILE } from '../src/sandbox/binaries.js';
+import { resolveBinary } from '../src/sandbox/binary-store.js';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -38,7 +40,12 @@ function writeFleet(dir: string, clusters: string[]): string {
       apiVersion: 'regatta/v1',
       kind: 'Fleet',
       environments: { bench: { branches: ['main'], chartRepository: { url: 'http://127.0.0.1:1' } } },
-      clusters: clusters.map((name) => ({ name, env: 'bench', region: name.split('-').slice(1, 3).join('-'), cloud: true })),
+      clusters: clusters.map((name) => ({
+        name,
+        env: 'bench',
+        region: name.split('-').slice(1, 3).join('-'),
+        cloud: true,
+      })),
     }),
   );
   return file;
@@ -62,7 +69,14 @@ function writeReleases(dir: string, namespace: string): string {
 }
 
 function globalsFor(cluster: string) {
-  return { global: { cloud: true, env: 'bench', region: cluster.split('-').slice(1, 3).join('-'), clusterName: cluster } };
+  return {
+    global: {
+      cloud: true,
+      env: 'bench',
+      region: cluster.split('-').slice(1, 3).join('-'),
+      clusterName: cluster,
+    },
+  };
 }
 
 /** What a CI script does: one `helm upgrade --install --wait` after the other. */
@@ -71,7 +85,22 @@ async function sequentialHelm(clusters: string[], namespace: string, env: NodeJS
     for (let i = 0; i < RELEASES; i++) {
       await run(
         'helm',
-        ['upgrade', '--install', `app${i}`, chart, '-n', namespace, '--create-namespace', '--kube-context', cluster, '--wait', '--timeout', '300s', '-f', '-'],
+        [
+          'upgrade',
+          '--install',
+          `app${i}`,
+          chart,
+          '-n',
+          namespace,
+          '--create-namespace',
+          '--kube-context',
+          cluster,
+          '--wait',
+          '--timeout',
+          '300s',
+          '-f',
+          '-',
+        ],
         { env, input: JSON.stringify({ ...globalsFor(cluster), image: `registry.example/app${i}:1` }) },
       );
     }
@@ -79,7 +108,13 @@ async function sequentialHelm(clusters: string[], namespace: string, env: NodeJS
 }
 
 /** helmfile with the same charts and values, --concurrency over the releases, one run per cluster. */
-async function helmfile(binary: string, dir: string, clusters: string[], namespace: string, env: NodeJS.ProcessEnv) {
+async function helmfile(
+  binary: string,
+  dir: string,
+  clusters: string[],
+  namespace: string,
+  env: NodeJS.ProcessEnv,
+) {
   for (const cluster of clusters) {
     const file = join(dir, `helmfile-${namespace}-${cluster}.yaml`);
     writeFileSync(
@@ -100,13 +135,14 @@ async function helmfile(binary: string, dir: string, clusters: string[], namespa
 
 async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  const helmfileBin = (await resolveBinary(HELMFILE, process.env, (line) => console.log(line))).path;
   console.log(`starting a 6-cluster sandbox in ${sandboxDir}`);
   await regatta(['sandbox', 'up', '--clusters', '6', '--dir', sandboxDir], env);
   Object.assign(env, sandboxEnvironment(sandboxDir, process.env));
   const state = readState(sandboxPaths(sandboxDir).state)!;
-  const helmfileBin = env.REGATTA_HELMFILE_BIN ?? (existsSync('/tmp/warm/helmfile') ? '/tmp/warm/helmfile' : undefined);
   const rows: string[][] = [];
-  const results: Record<number, { regatta: number; sequential: number; helmfile?: number; noop: number }> = {};
+  const results: Record<number, { regatta: number; sequential: number; helmfile?: number; noop: number }> =
+    {};
   try {
     for (const count of CLUSTER_COUNTS) {
       const clusters = state.clusters.slice(0, count);
@@ -116,9 +152,18 @@ async function main() {
       const regattaSeconds = await timed(() => regatta(['deploy', '--fleet', fleet, releases], env));
       const noopSeconds = await timed(() => regatta(['deploy', '--fleet', fleet, releases], env));
       const sequentialSeconds = await timed(() => sequentialHelm(clusters, `s${count}`, env));
-      const helmfileSeconds = helmfileBin ? await timed(() => helmfile(helmfileBin, dir, clusters, `h${count}`, env)) : undefined;
-      results[count] = { regatta: regattaSeconds, sequential: sequentialSeconds, helmfile: helmfileSeconds, noop: noopSeconds };
-      console.log(`${count} cluster(s): regatta ${regattaSeconds.toFixed(1)}s, no-op ${noopSeconds.toFixed(1)}s, sequential helm ${sequentialSeconds.toFixed(1)}s, helmfile ${helmfileSeconds?.toFixed(1) ?? 'n/a'}s`);
+      const helmfileSeconds = helmfileBin
+        ? await timed(() => helmfile(helmfileBin, dir, clusters, `h${count}`, env))
+        : undefined;
+      results[count] = {
+        regatta: regattaSeconds,
+        sequential: sequentialSeconds,
+        helmfile: helmfileSeconds,
+        noop: noopSeconds,
+      };
+      console.log(
+        `${count} cluster(s): regatta ${regattaSeconds.toFixed(1)}s, no-op ${noopSeconds.toFixed(1)}s, sequential helm ${sequentialSeconds.toFixed(1)}s, helmfile ${helmfileSeconds?.toFixed(1) ?? 'n/a'}s`,
+      );
     }
   } finally {
     await regatta(['sandbox', 'down', '--dir', sandboxDir], env).catch(() => undefined);
@@ -140,11 +185,23 @@ async function main() {
     ]);
   }
   const table = renderTable(
-    ['CLUSTERS', 'REGATTA', 'SEQUENTIAL HELM', 'HELMFILE', 'NO-OP', 'VS 1 CLUSTER', 'SEQ/REGATTA', 'HELMFILE/REGATTA', 'NO-OP/FULL'],
+    [
+      'CLUSTERS',
+      'REGATTA',
+      'SEQUENTIAL HELM',
+      'HELMFILE',
+      'NO-OP',
+      'VS 1 CLUSTER',
+      'SEQ/REGATTA',
+      'HELMFILE/REGATTA',
+      'NO-OP/FULL',
+    ],
     rows,
   );
   const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`;
-  console.log(`\n${table}\n\nTargets: 6 clusters ≤ 1.5× of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.`);
+  console.log(
+    `\n${table}\n\nTargets: 6 clusters ≤ 1.5× of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.`,
+  );
   writeFileSync(
     join(packageRoot, 'bench', 'RESULTS.md'),
     `# Deploy benchmark (last run)\n\n${RELEASES} releases (test/fixtures/charts/web, 2 replicas each) per cluster, sandbox clusters, Helm 4.\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n\`\`\`\n${table}\n\`\`\`\n\nTargets: 6 clusters ≤ 1.5× the time of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.\n`,

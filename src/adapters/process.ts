@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
@@ -49,6 +49,14 @@ function commandNotFound(command: string): UserError {
   });
 }
 
+/** Programs `run` is waiting for: stopped with us when we are interrupted. */
+const runningChildren = new Set<ChildProcess>();
+
+/** Sends SIGTERM to every program `run` started that is still running (on SIGINT/SIGTERM). */
+export function terminateChildren(): void {
+  for (const child of runningChildren) child.kill('SIGTERM');
+}
+
 /** Runs a program to completion; rejects with ProcessError on a non-zero exit. */
 export function run(
   command: string,
@@ -64,6 +72,7 @@ export function run(
       timeout: options.timeoutMs,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    runningChildren.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -75,9 +84,11 @@ export function run(
       options.onStderr?.(chunk);
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
+      runningChildren.delete(child);
       reject(error.code === 'ENOENT' ? commandNotFound(command) : error);
     });
     child.on('close', (exitCode, signal) => {
+      runningChildren.delete(child);
       const result = { command, exitCode, signal, stdout, stderr, durationMs: performance.now() - started };
       if (exitCode === 0) resolve(result);
       else reject(new ProcessError(result));

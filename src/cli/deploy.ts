@@ -6,11 +6,12 @@ import type { Fleet } from '../model/fleet.js';
 import type { Release } from '../model/release.js';
 import { newDeployId } from '../deploy/deploy-id.js';
 import { executePlan, type DeployReport } from '../deploy/execute.js';
-import { prepareDeploy, targetKey } from '../deploy/prepare.js';
+import { prepareDeploy, targetKey, type PrepareOptions } from '../deploy/prepare.js';
+import { resolveSecrets } from '../deploy/secrets.js';
 import { manifestDiff } from '../plan/diff.js';
 import { rollbackToDeploy } from '../deploy/rollback.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
-import { selectEnvironmentClusters } from '../plan/select.js';
+import { selectEnvironmentClusters, selectTargets } from '../plan/select.js';
 import {
   deployReportJson,
   planJson,
@@ -65,6 +66,13 @@ function summary(report: DeployReport, release: Release): string {
   return `regatta deploy ${report.deployId} of ${release.name}.${release.namespace} (${release.environment}): ${parts.join(', ')}`;
 }
 
+/** Reads every secret of every target from Vault first (any failure: exit 2, nothing touched), then plans. */
+async function prepareWithSecrets(options: Omit<PrepareOptions, 'secrets'>) {
+  const targets = selectTargets(options.fleet, options.releases, options.selection);
+  const secrets = await resolveSecrets(options.fleet, targets, process.env);
+  return prepareDeploy({ ...options, secrets });
+}
+
 export function deployCommands(done: (result: CommandResult) => void): Command[] {
   const plan = addFleetOptions(new Command('plan'))
     .description('what would be deployed where, and what is unchanged')
@@ -72,7 +80,7 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
     .action(async (paths: string[], options: FleetOptions) => {
       const { fleet, selection } = loadSelection(options);
       const releases = loadReleaseFiles(fleet, paths);
-      const prepared = await prepareDeploy({
+      const prepared = await prepareWithSecrets({
         fleet,
         releases,
         selection,
@@ -88,7 +96,7 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
     .action(async (paths: string[], options: FleetOptions) => {
       const { fleet, selection } = loadSelection(options);
       const releases = loadReleaseFiles(fleet, paths);
-      const prepared = await prepareDeploy({
+      const prepared = await prepareWithSecrets({
         fleet,
         releases,
         selection,
@@ -138,17 +146,8 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
         const progress = streamProgress();
         const { fleet, selection } = loadSelection(options);
         const releases = loadReleaseFiles(fleet, paths);
-        const withSecrets = releases.find((release) => release.secrets.length > 0);
-        if (withSecrets) {
-          throw new UserError(
-            `release ${withSecrets.name} maps secrets; reading them from Vault is not built yet`,
-            {
-              position: withSecrets.position,
-            },
-          );
-        }
         const helm = await helmBinary();
-        const prepared = await prepareDeploy({ fleet, releases, selection, helm, progress });
+        const prepared = await prepareWithSecrets({ fleet, releases, selection, helm, progress });
         const deployId = newDeployId(await currentCommit(process.cwd()));
         progress.line(`deploy ${deployId}: ${prepared.plan.entries.length} release × cluster targets`);
         const report = await executePlan(prepared, {

@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
+import { terminateChildren } from '../adapters/process.js';
 import { renderError } from '../report/errors.js';
+import { redact } from '../report/redact.js';
 import type { CommandResult } from './result.js';
 import { deployCommands } from './deploy.js';
 import { migrateCommand } from './migrate.js';
 import { schemaCommand } from './schema.js';
+import { secretsCommand } from './secrets.js';
 import { sandboxCommand } from './sandbox.js';
 
 /** Commander must throw (not exit, not print) so errors are rendered in one place. */
@@ -20,13 +23,29 @@ function buildProgram(done: (result: CommandResult) => void): Command {
   program.addCommand(sandboxCommand(done));
   for (const command of deployCommands(done)) program.addCommand(command);
   program.addCommand(migrateCommand(done));
+  program.addCommand(secretsCommand(done));
   program.addCommand(schemaCommand(done));
   quietOnError(program);
   return program;
 }
 
+/** Interrupted: stop the helm (and other) processes we started, then exit like a shell would. */
+let signalsHandled = false;
+function exitOnSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      terminateChildren();
+      process.stderr.write(`interrupted (${signal})\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 /** Runs the CLI and returns the exit code; the only place that knows about process exit. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitOnSignals();
   let result: CommandResult = {};
   const program = buildProgram((r) => (result = r));
   try {
@@ -35,15 +54,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0; // --help, --version
       const { text } = renderError(new UserError(error.message.replace(/^error: /, '')));
-      process.stderr.write(`${text}\n`);
+      process.stderr.write(`${redact(text)}\n`);
       return 2;
     }
     // A failed deploy still prints its table of what happened in each cluster.
-    if (result.stdout !== undefined) process.stdout.write(`${result.stdout}\n`);
+    if (result.stdout !== undefined) process.stdout.write(`${redact(result.stdout)}\n`);
     const { text, exitCode } = renderError(error);
-    process.stderr.write(`${text}\n`);
+    process.stderr.write(`${redact(text)}\n`);
     return exitCode;
   }
-  if (result.stdout !== undefined) process.stdout.write(`${result.stdout}\n`);
+  if (result.stdout !== undefined) process.stdout.write(`${redact(result.stdout)}\n`);
   return result.exitCode ?? 0;
 }

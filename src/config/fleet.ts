@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import type { ChartRepository, Cluster, Environment, Fleet } from '../model/fleet.js';
+import type {
+  ChartRepository,
+  Cluster,
+  Environment,
+  Fleet,
+  VaultAuth,
+  VaultSettings,
+} from '../model/fleet.js';
 import { fleetSchema } from './schemas.js';
 import { validateAgainst } from './validate.js';
 import { parseYamlFile } from './yaml-source.js';
@@ -25,6 +32,30 @@ interface RawFleet {
     globals?: Record<string, unknown>;
   }[];
   notifications?: { slack?: { webhookUrlEnv: string } };
+  vault?: {
+    address?: string;
+    namespace?: string;
+    caFile?: string;
+    auth?: {
+      token?: { env?: string; file?: string };
+      approle?: { mount?: string; roleId: string; secretIdEnv?: string; secretIdFile?: string };
+    };
+  };
+}
+
+function vaultSettings(raw: RawFleet['vault'], file: string): VaultSettings {
+  const relative = (path?: string) => (path ? resolve(file, '..', path) : undefined);
+  const approle = raw?.auth?.approle;
+  const auth: VaultAuth = approle
+    ? {
+        kind: 'approle',
+        mount: approle.mount ?? 'approle',
+        roleId: approle.roleId,
+        secretIdEnv: approle.secretIdEnv,
+        secretIdFile: relative(approle.secretIdFile),
+      }
+    : { kind: 'token', env: raw?.auth?.token?.env, file: relative(raw?.auth?.token?.file) };
+  return { address: raw?.address, namespace: raw?.namespace, caFile: relative(raw?.caFile), auth };
 }
 
 export const DEFAULT_FLEET_FILE = 'regatta.yaml';
@@ -88,5 +119,11 @@ export function loadFleet(file: string): Fleet {
       position,
     };
   });
-  return { file, environments, clusters, slackWebhookUrlEnv: raw.notifications?.slack?.webhookUrlEnv };
+  return {
+    file,
+    environments,
+    clusters,
+    slackWebhookUrlEnv: raw.notifications?.slack?.webhookUrlEnv,
+    vault: vaultSettings(raw.vault, file),
+  };
 }

@@ -4,7 +4,7 @@ import { UserError, type SourcePosition } from '../errors.js';
 import { convertLegacy, isLegacyDocument } from './legacy.js';
 import type { Fleet } from '../model/fleet.js';
 import { releaseKey, type Release, type SecretMapping } from '../model/release.js';
-import { releaseSchema } from './schemas.js';
+import { releaseSchema, secretsFileSchema } from './schemas.js';
 import { validateAgainst } from './validate.js';
 import { parseYamlFile } from './yaml-source.js';
 
@@ -19,6 +19,7 @@ interface RawRelease {
     values_files?: string[];
     scaling?: { context: string; replicas: { name: string; count: number }[] }[];
     secrets?: { secret_id: string; contexts: { name: string; vaultPath: string; vaultKey: string }[] }[];
+    secrets_file?: string;
   };
 }
 
@@ -50,13 +51,15 @@ export function expandReleasePaths(paths: readonly string[], cwd: string): strin
   return files.sort();
 }
 
+type RawSecrets = NonNullable<RawRelease['spec']['secrets']>;
+
 function secretMappings(
   source: ReleaseSource,
-  raw: RawRelease,
+  list: RawSecrets,
   basePath: (string | number)[],
+  seen: Set<string>,
 ): SecretMapping[] {
-  const seen = new Set<string>();
-  return (raw.spec.secrets ?? []).map((secret, index) => {
+  return list.map((secret, index) => {
     if (seen.has(secret.secret_id)) {
       throw new UserError(`secret_id ${secret.secret_id} is used twice in this release`, {
         position: source.positionOf([...basePath, index, 'secret_id']),
@@ -72,6 +75,20 @@ function secretMappings(
       })),
     };
   });
+}
+
+/** The release's own secrets, then those of its standalone secrets_file. */
+function releaseSecrets(source: ReleaseSource, raw: RawRelease): SecretMapping[] {
+  const seen = new Set<string>();
+  const own = secretMappings(source, raw.spec.secrets ?? [], ['spec', 'secrets'], seen);
+  if (!raw.spec.secrets_file) return own;
+  const file = resolve(dirname(source.file), raw.spec.secrets_file);
+  const [secretsSource] = parseYamlFile(file);
+  if (!secretsSource)
+    throw new UserError('the secrets file is empty', { position: { file, line: 1, col: 1 } });
+  validateAgainst(secretsFileSchema, secretsSource, 'the secrets file');
+  const list = (secretsSource.value as { secrets: RawSecrets }).secrets;
+  return [...own, ...secretMappings(secretsSource, list, ['secrets'], seen)];
 }
 
 /** Where a release document's values came from (a YAML file, or a converted old-format file). */
@@ -109,7 +126,7 @@ function toRelease(source: ReleaseSource, fleet: Fleet): Release {
       position: source.positionOf(['spec', 'scaling', index]),
     };
   });
-  const secrets = secretMappings(source, raw, ['spec', 'secrets']);
+  const secrets = releaseSecrets(source, raw);
   for (const secret of secrets) {
     for (const context of secret.contexts) {
       if (context.name !== 'default' && !envClusters.has(context.name)) {

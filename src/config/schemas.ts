@@ -71,7 +71,39 @@ export const fleetSchema = {
         },
       },
     },
-    vault: { type: 'object', description: 'Vault connection (see the secrets documentation)' },
+    vault: {
+      type: 'object',
+      description:
+        'Vault (or OpenBao) connection; VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE work as in the vault CLI',
+      additionalProperties: false,
+      properties: {
+        address: { type: 'string', pattern: '^https?://' },
+        namespace: { type: 'string' },
+        caFile: { type: 'string' },
+        auth: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            token: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { env: { type: 'string' }, file: { type: 'string' } },
+            },
+            approle: {
+              type: 'object',
+              required: ['roleId'],
+              additionalProperties: false,
+              properties: {
+                mount: { type: 'string', description: 'default: approle' },
+                roleId: { type: 'string', minLength: 1 },
+                secretIdEnv: { type: 'string' },
+                secretIdFile: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -160,9 +192,24 @@ export const releaseSchema = {
           },
         },
         secrets: secretsList,
+        secrets_file: {
+          type: 'string',
+          minLength: 1,
+          description: 'a standalone file with a top-level secrets: list',
+        },
       },
     },
   },
 } as const;
 
-export const schemas = { fleet: fleetSchema, release: releaseSchema } as const;
+export const secretsFileSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://regatta.dev/schemas/secrets.schema.json',
+  title: 'Regatta secrets file: secret_id → Vault path and key per cluster, with a default',
+  type: 'object',
+  required: ['secrets'],
+  additionalProperties: false,
+  properties: { secrets: secretsList },
+} as const;
+
+export const schemas = { fleet: fleetSchema, release: releaseSchema, secrets: secretsFileSchema } as const;

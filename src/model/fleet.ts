@@ -27,8 +27,20 @@ export interface Cluster {
   position: SourcePosition;
 }
 
+export type VaultAuth =
+  | { kind: 'token'; env?: string; file?: string }
+  | { kind: 'approle'; mount: string; roleId: string; secretIdEnv?: string; secretIdFile?: string };
+
+export interface VaultSettings {
+  address?: string;
+  namespace?: string;
+  caFile?: string;
+  auth: VaultAuth;
+}
+
 export interface Fleet {
   file: string;
+  vault: VaultSettings;
   environments: Record<string, Environment>;
   clusters: Cluster[];
   slackWebhookUrlEnv?: string;

@@ -1,3 +1,5 @@
+import { redact } from './redact.js';
+
 /** Where long work reports what it is doing. */
 export interface Progress {
   line(text: string): void;
@@ -10,7 +12,8 @@ function timestamp(date: Date): string {
 /** Plain lines; with a timestamp when the stream is not a terminal (CI logs). */
 export function streamProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
   return {
-    line(text) {
+    line(raw) {
+      const text = redact(raw);
       stream.write(stream.isTTY ? `${text}\n` : `[${timestamp(new Date())}] ${text}\n`);
     },
   };

