@@ -226,7 +226,8 @@ describe('secrets from OpenBao at deploy time', () => {
       `vault:\n  auth:\n    approle: { roleId: ${roleId}, secretIdEnv: TEST_APPROLE_SECRET_ID }\n`;
     const approleFleetFile = join(fleet.dir, 'regatta-approle.yaml');
     writeFileSync(approleFleetFile, approleFleet);
-    const { VAULT_TOKEN: _unused, ...withoutToken } = env;
+    const withoutToken = { ...env };
+    delete withoutToken.VAULT_TOKEN;
     const deploy = await regatta(['deploy', '--fleet', approleFleetFile, release(), '--output', 'json'], {
       ...withoutToken,
       TEST_APPROLE_SECRET_ID: secretId,
