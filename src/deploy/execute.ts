@@ -12,7 +12,7 @@ import type { PlanEntry } from '../model/plan.js';
 import type { Progress } from '../report/progress.js';
 import type { Values } from '../values/layer.js';
 import { helmCluster, kubeTarget } from './clusters.js';
-import { targetKey, type PreparedDeploy } from './prepare.js';
+import { CHART_DIGEST_LABEL, targetKey, type PreparedDeploy } from './prepare.js';
 
 export const DEPLOY_ID_LABEL = 'regatta.io/deploy-id';
 
@@ -126,7 +126,7 @@ export async function executePlan(prepared: PreparedDeploy, options: ExecuteOpti
             chart: entry.target.chart,
             valuesJson: JSON.stringify(prepared.values.get(targetKey(entry.target)) as Values),
             replicas: entry.target.replicas,
-            labels: { [DEPLOY_ID_LABEL]: options.deployId },
+            labels: { [DEPLOY_ID_LABEL]: options.deployId, [CHART_DIGEST_LABEL]: entry.target.chartDigest },
             timeoutSeconds: options.timeoutSeconds,
           });
           outcome.status = 'deployed';

@@ -1,16 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import { parse } from 'yaml';
 import { listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
 import { listHelmRevisions, serverVersion } from '../adapters/kube.js';
 import { DeployError, UserError } from '../errors.js';
-import type { Cluster, Fleet } from '../model/fleet.js';
+import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import type { Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { pickChartVersion } from '../plan/chart-version.js';
 import { applyReplicaCounts } from '../plan/scaling.js';
-import { decide, plannedTarget, type LiveRevision } from '../plan/plan.js';
+import { chartReference, decide, knownUnchanged, plannedTarget, type LiveRevision } from '../plan/plan.js';
 import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
 import { layerValues, type Values } from '../values/layer.js';
@@ -90,6 +92,28 @@ function readValuesFiles(release: Release): Values[] {
   });
 }
 
+export const CHART_DIGEST_LABEL = 'regatta.io/chart-digest';
+
+function filesOf(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** What identifies a chart's content: its folder's files, or repository, name and version. */
+function chartDigest(release: Release, environment: Environment, version: string): string {
+  const hash = createHash('sha256');
+  if (release.chart.path) {
+    for (const file of filesOf(release.chart.path)) {
+      hash.update(relative(release.chart.path, file)).update('\0').update(readFileSync(file)).update('\0');
+    }
+  } else {
+    hash.update(JSON.stringify(chartReference(release, environment, version)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
 /** Every selected cluster answers, or nothing happens. Returns each cluster's server version. */
 export async function checkReachable(clusters: readonly Cluster[]): Promise<Map<string, string>> {
   const versions = new Map<string, string>();
@@ -127,6 +151,7 @@ async function liveRevision(cluster: Cluster, release: Release): Promise<LiveRev
       chartVersion: last.chartVersion,
       manifest: last.manifest,
       config: last.config,
+      chartDigest: last.labels[CHART_DIGEST_LABEL],
     }
   );
 }
@@ -150,10 +175,11 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
       const version = await resolveChartVersion(release, options.fleet);
       const files = readValuesFiles(release);
       const environment = options.fleet.environments[release.environment]!;
+      const digest = chartDigest(release, environment, version);
       return Promise.all(
         releaseClusters.map((cluster) =>
           limit(async () => {
-            const target = plannedTarget(release, cluster, environment, version);
+            const target = plannedTarget(release, cluster, environment, version, digest);
             const secrets =
               options.secrets?.(release, cluster) ??
               Object.fromEntries(release.secrets.map((secret) => [secret.secretId, '<redacted>']));
@@ -165,27 +191,32 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
               secrets,
             });
             values.set(targetKey(target), targetValues);
-            let rendered: string;
-            try {
-              rendered = await renderChart(options.helm, {
-                release: release.name,
-                namespace: release.namespace,
-                cluster,
-                chart: target.chart,
-                valuesJson: JSON.stringify(targetValues),
-                kubeVersion: kubeVersions.get(cluster.name),
-              });
-            } catch (error) {
-              if (error instanceof HelmError) {
-                throw new UserError(`release ${releaseKey(release)} for ${cluster.name}: ${error.message}`, {
-                  position: release.position,
-                });
-              }
-              if (error instanceof ChartRepositoryError)
-                throw new UserError(error.message, { position: release.position });
-              throw error;
-            }
             const live = await liveRevision(cluster, release);
+            let rendered: string;
+            if (knownUnchanged(target, targetValues, live)) rendered = live!.manifest;
+            else
+              try {
+                rendered = await renderChart(options.helm, {
+                  release: release.name,
+                  namespace: release.namespace,
+                  cluster,
+                  chart: target.chart,
+                  valuesJson: JSON.stringify(targetValues),
+                  kubeVersion: kubeVersions.get(cluster.name),
+                });
+              } catch (error) {
+                if (error instanceof HelmError) {
+                  throw new UserError(
+                    `release ${releaseKey(release)} for ${cluster.name}: ${error.message}`,
+                    {
+                      position: release.position,
+                    },
+                  );
+                }
+                if (error instanceof ChartRepositoryError)
+                  throw new UserError(error.message, { position: release.position });
+                throw error;
+              }
             manifests.set(targetKey(target), {
               planned: applyReplicaCounts(rendered, target.replicas).manifest,
               live: live && live.status !== 'uninstalled' ? live.manifest : '',

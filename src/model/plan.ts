@@ -16,6 +16,8 @@ export interface PlannedTarget {
   kubeconfig?: string;
   chartName: string;
   chartVersion: string;
+  /** Identifies the chart's content: a hash of a chart folder's files, or of repository, name and version. */
+  chartDigest: string;
   chart: ChartReference;
   replicas: ReplicaCount[];
   /** Names only: values never enter a plan. */

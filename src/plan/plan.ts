@@ -25,6 +25,7 @@ export function plannedTarget(
   cluster: Cluster,
   environment: Environment,
   chartVersion: string,
+  chartDigest = '',
 ): PlannedTarget {
   return {
     release: release.name,
@@ -35,6 +36,7 @@ export function plannedTarget(
     kubeconfig: cluster.kubeconfig,
     chartName: release.chart.name,
     chartVersion,
+    chartDigest,
     chart: chartReference(release, environment, chartVersion),
     replicas: release.scaling.find((entry) => entry.cluster === cluster.name)?.replicas ?? [],
     secretIds: release.secrets.map((secret) => secret.secretId),
@@ -50,6 +52,27 @@ export interface LiveRevision {
   chartVersion: string;
   manifest: string;
   config: Record<string, unknown>;
+  /** The chart digest label Regatta put on that revision, if any. */
+  chartDigest?: string;
+}
+
+/**
+ * Pure: a live revision Regatta deployed from the very same chart (digest) with the very same
+ * values renders to its own manifest, so rendering again can be skipped (the no-op fast path).
+ */
+export function knownUnchanged(
+  target: PlannedTarget,
+  values: Record<string, unknown>,
+  live: LiveRevision | undefined,
+): boolean {
+  return (
+    !!live &&
+    live.status === 'deployed' &&
+    live.chartVersion === target.chartVersion &&
+    !!target.chartDigest &&
+    live.chartDigest === target.chartDigest &&
+    sameJson(values, live.config)
+  );
 }
 
 function canonical(value: unknown): unknown {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { UserError } from '../../../src/errors.js';
 import type { PlannedTarget } from '../../../src/model/plan.js';
 import { pickChartVersion } from '../../../src/plan/chart-version.js';
-import { decide } from '../../../src/plan/plan.js';
+import { decide, knownUnchanged } from '../../../src/plan/plan.js';
 import { applyReplicaCounts } from '../../../src/plan/scaling.js';
 import { formatDeployId, DEPLOY_ID_PATTERN } from '../../../src/deploy/deploy-id.js';
 import { parseLabelSelectors } from '../../../src/plan/select.js';
@@ -16,6 +16,7 @@ const target: PlannedTarget = {
   context: 'dev-us-central1-0',
   chartName: 'app1',
   chartVersion: '1.2.0',
+  chartDigest: 'abc123',
   chart: { kind: 'repo', repoUrl: 'http://127.0.0.1:8080', name: 'app1', version: '1.2.0' },
   replicas: [{ name: 'app1', count: 3 }],
   secretIds: [],
@@ -82,6 +83,21 @@ describe('plan decisions', () => {
         error.message ===
           'release app1 in cluster dev-us-central1-0: no Deployment or StatefulSet named hermes in the rendered chart',
     );
+  });
+});
+
+describe('no-op fast path', () => {
+  const mine = { ...live, chartDigest: 'abc123' };
+  it('knows a revision Regatta deployed from the same chart digest and values renders to itself', () => {
+    assert.equal(knownUnchanged(target, values, mine), true);
+  });
+  it('renders again when the digest, the values, the version or the status differ, or the label is absent', () => {
+    assert.equal(knownUnchanged(target, values, { ...mine, chartDigest: 'other' }), false);
+    assert.equal(knownUnchanged(target, values, live), false);
+    assert.equal(knownUnchanged(target, { global: { env: 'prod' } }, mine), false);
+    assert.equal(knownUnchanged(target, values, { ...mine, chartVersion: '1.1.0' }), false);
+    assert.equal(knownUnchanged(target, values, { ...mine, status: 'failed' }), false);
+    assert.equal(knownUnchanged({ ...target, chartDigest: '' }, values, { ...mine, chartDigest: '' }), false);
   });
 });
 
