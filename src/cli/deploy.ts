@@ -102,10 +102,11 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
         selection,
         helm: await helmBinary(),
         progress: streamProgress(),
+        renderAll: true,
       });
       const diffs = prepared.plan.entries.map((entry) => {
         const key = targetKey(entry.target);
-        const manifests = prepared.manifests.get(key)!;
+        const manifests = prepared.manifests.get(key) ?? { live: '', planned: '' };
         return {
           cluster: entry.target.cluster,
           release: `${entry.target.release}.${entry.target.namespace}`,

@@ -12,7 +12,14 @@ import type { Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { pickChartVersion } from '../plan/chart-version.js';
 import { applyReplicaCounts } from '../plan/scaling.js';
-import { chartReference, decide, knownUnchanged, plannedTarget, type LiveRevision } from '../plan/plan.js';
+import {
+  chartReference,
+  decide,
+  knownUnchanged,
+  needsRender,
+  plannedTarget,
+  type LiveRevision,
+} from '../plan/plan.js';
 import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
 import { layerValues, type Values } from '../values/layer.js';
@@ -25,6 +32,8 @@ export interface PrepareOptions {
   selection: Selection;
   helm: HelmBinary;
   progress: Progress;
+  /** Render every target even when that cannot change the plan (`diff` shows the manifests). */
+  renderAll?: boolean;
   /** secret_id → value per target key; absent when planning (placeholders are used). */
   secrets?: (release: Release, cluster: Cluster) => Record<string, string>;
 }
@@ -156,6 +165,36 @@ async function liveRevision(cluster: Cluster, release: Release): Promise<LiveRev
   );
 }
 
+/** `helm template` for one target; a chart that does not render is the user's to fix (exit 2). */
+async function render(
+  helm: HelmBinary,
+  release: Release,
+  cluster: Cluster,
+  target: PlannedTarget,
+  values: Values,
+  kubeVersion: string | undefined,
+): Promise<string> {
+  try {
+    return await renderChart(helm, {
+      release: release.name,
+      namespace: release.namespace,
+      cluster,
+      chart: target.chart,
+      valuesJson: JSON.stringify(values),
+      kubeVersion,
+    });
+  } catch (error) {
+    if (error instanceof HelmError) {
+      throw new UserError(`release ${releaseKey(release)} for ${cluster.name}: ${error.message}`, {
+        position: release.position,
+      });
+    }
+    if (error instanceof ChartRepositoryError)
+      throw new UserError(error.message, { position: release.position });
+    throw error;
+  }
+}
+
 /** Files → plan: resolves charts, renders each release for each cluster, compares with what is live. */
 export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDeploy> {
   const selected = selectTargets(options.fleet, options.releases, options.selection);
@@ -192,35 +231,24 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
             });
             values.set(targetKey(target), targetValues);
             const live = await liveRevision(cluster, release);
-            let rendered: string;
+            let rendered: string | undefined;
             if (knownUnchanged(target, targetValues, live)) rendered = live!.manifest;
-            else
-              try {
-                rendered = await renderChart(options.helm, {
-                  release: release.name,
-                  namespace: release.namespace,
-                  cluster,
-                  chart: target.chart,
-                  valuesJson: JSON.stringify(targetValues),
-                  kubeVersion: kubeVersions.get(cluster.name),
-                });
-              } catch (error) {
-                if (error instanceof HelmError) {
-                  throw new UserError(
-                    `release ${releaseKey(release)} for ${cluster.name}: ${error.message}`,
-                    {
-                      position: release.position,
-                    },
-                  );
-                }
-                if (error instanceof ChartRepositoryError)
-                  throw new UserError(error.message, { position: release.position });
-                throw error;
-              }
-            manifests.set(targetKey(target), {
-              planned: applyReplicaCounts(rendered, target.replicas).manifest,
-              live: live && live.status !== 'uninstalled' ? live.manifest : '',
-            });
+            else if (options.renderAll || needsRender(target, targetValues, live)) {
+              rendered = await render(
+                options.helm,
+                release,
+                cluster,
+                target,
+                targetValues,
+                kubeVersions.get(cluster.name),
+              );
+            }
+            if (rendered !== undefined) {
+              manifests.set(targetKey(target), {
+                planned: applyReplicaCounts(rendered, target.replicas).manifest,
+                live: live && live.status !== 'uninstalled' ? live.manifest : '',
+              });
+            }
             return decide({ target, rendered, values: targetValues, live });
           }),
         ),

@@ -121,10 +121,25 @@ export function manifestObjects(manifest: string, defaultNamespace: string): Man
 
 export interface Decision {
   target: PlannedTarget;
-  /** `helm template` output for the target's values, before scaling. */
-  rendered: string;
+  /** `helm template` output for the target's values, before scaling; absent when rendering cannot change the decision. */
+  rendered?: string;
   values: Record<string, unknown>;
   live?: LiveRevision;
+}
+
+/**
+ * Pure: whether rendering can change the decision. It cannot for a first install or when the
+ * values differ (either way the target changes) unless replica counts must be checked against
+ * the rendered objects; `diff` always renders.
+ */
+export function needsRender(
+  target: PlannedTarget,
+  values: Record<string, unknown>,
+  live: LiveRevision | undefined,
+): boolean {
+  if (target.replicas.length > 0) return true;
+  if (!live || live.status === 'uninstalled') return false;
+  return sameJson(values, live.config);
 }
 
 /**
@@ -132,8 +147,8 @@ export interface Decision {
  * A scaling entry naming no rendered Deployment/StatefulSet is a user error.
  */
 export function decide({ target, rendered, values, live }: Decision): PlanEntry {
-  const scaled = applyReplicaCounts(rendered, target.replicas);
-  if (scaled.missing.length > 0) {
+  const scaled = rendered === undefined ? undefined : applyReplicaCounts(rendered, target.replicas);
+  if (scaled && scaled.missing.length > 0) {
     throw new UserError(
       `release ${target.release} in cluster ${target.cluster}: no Deployment or StatefulSet named ${scaled.missing.join(', ')} in the rendered chart`,
       { position: { file: target.releaseFile }, hint: 'fix the scaling entry or the chart' },
@@ -144,9 +159,11 @@ export function decide({ target, rendered, values, live }: Decision): PlanEntry 
   const reasons: string[] = [];
   if (live.chartVersion !== target.chartVersion)
     reasons.push(`chart ${live.chartVersion} → ${target.chartVersion}`);
-  const wanted = manifestObjects(scaled.manifest, target.namespace);
-  const current = manifestObjects(live.manifest, target.namespace);
-  if (!sameJson(wanted, current)) reasons.push('manifests differ');
+  if (scaled) {
+    const wanted = manifestObjects(scaled.manifest, target.namespace);
+    const current = manifestObjects(live.manifest, target.namespace);
+    if (!sameJson(wanted, current)) reasons.push('manifests differ');
+  }
   if (!sameJson(values, live.config)) reasons.push('values differ');
   if (live.status !== 'deployed') reasons.push(`live revision is ${live.status}`);
   return {

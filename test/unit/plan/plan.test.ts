@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { UserError } from '../../../src/errors.js';
 import type { PlannedTarget } from '../../../src/model/plan.js';
 import { pickChartVersion } from '../../../src/plan/chart-version.js';
-import { decide, knownUnchanged } from '../../../src/plan/plan.js';
+import { decide, knownUnchanged, needsRender } from '../../../src/plan/plan.js';
 import { applyReplicaCounts } from '../../../src/plan/scaling.js';
 import { formatDeployId, DEPLOY_ID_PATTERN } from '../../../src/deploy/deploy-id.js';
 import { parseLabelSelectors } from '../../../src/plan/select.js';
@@ -98,6 +98,19 @@ describe('no-op fast path', () => {
     assert.equal(knownUnchanged(target, values, { ...mine, chartVersion: '1.1.0' }), false);
     assert.equal(knownUnchanged(target, values, { ...mine, status: 'failed' }), false);
     assert.equal(knownUnchanged({ ...target, chartDigest: '' }, values, { ...mine, chartDigest: '' }), false);
+  });
+});
+
+describe('when rendering is needed', () => {
+  const plain = { ...target, replicas: [] };
+  it('not for a first install or changed values without replica counts: the target changes anyway', () => {
+    assert.equal(needsRender(plain, values, undefined), false);
+    assert.equal(needsRender(plain, { other: true }, live), false);
+    assert.deepEqual(decide({ target: plain, values: { other: true }, live }).reasons, ['values differ']);
+  });
+  it('when values are equal (the manifests decide) or replica counts must match rendered objects', () => {
+    assert.equal(needsRender(plain, values, live), true);
+    assert.equal(needsRender(target, values, undefined), true);
   });
 });
 
