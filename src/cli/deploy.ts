@@ -23,6 +23,7 @@ import {
 } from '../report/deploy.js';
 import { streamProgress, type Progress } from '../report/progress.js';
 import type { CommandResult } from './result.js';
+import type { HelmBinary } from '../adapters/helm.js';
 import {
   addFleetOptions,
   helmBinary,
@@ -73,20 +74,33 @@ async function prepareWithSecrets(options: Omit<PrepareOptions, 'secrets'>) {
   return prepareDeploy({ ...options, secrets });
 }
 
+/** The common start of plan, diff and deploy: fleet, selection, releases, secrets, plan. */
+async function prepareFromFiles(
+  paths: readonly string[],
+  options: FleetOptions,
+  extra: { renderAll?: boolean; progress?: Progress; helm?: HelmBinary } = {},
+) {
+  const { fleet, selection } = loadSelection(options);
+  const releases = loadReleaseFiles(fleet, paths);
+  const helm = extra.helm ?? (await helmBinary());
+  const progress = extra.progress ?? streamProgress();
+  const prepared = await prepareWithSecrets({
+    fleet,
+    releases,
+    selection,
+    helm,
+    progress,
+    renderAll: extra.renderAll,
+  });
+  return { fleet, releases, helm, prepared };
+}
+
 export function deployCommands(done: (result: CommandResult) => void): Command[] {
   const plan = addFleetOptions(new Command('plan'))
     .description('what would be deployed where, and what is unchanged')
     .argument('[releases...]', 'release files or folders')
     .action(async (paths: string[], options: FleetOptions) => {
-      const { fleet, selection } = loadSelection(options);
-      const releases = loadReleaseFiles(fleet, paths);
-      const prepared = await prepareWithSecrets({
-        fleet,
-        releases,
-        selection,
-        helm: await helmBinary(),
-        progress: streamProgress(),
-      });
+      const { prepared } = await prepareFromFiles(paths, options);
       done({ stdout: options.output === 'json' ? json(planJson(prepared.plan)) : renderPlan(prepared.plan) });
     });
 
@@ -94,16 +108,7 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
     .description('per cluster, what a deploy would change in the live manifests (Secret data redacted)')
     .argument('[releases...]', 'release files or folders')
     .action(async (paths: string[], options: FleetOptions) => {
-      const { fleet, selection } = loadSelection(options);
-      const releases = loadReleaseFiles(fleet, paths);
-      const prepared = await prepareWithSecrets({
-        fleet,
-        releases,
-        selection,
-        helm: await helmBinary(),
-        progress: streamProgress(),
-        renderAll: true,
-      });
+      const { prepared } = await prepareFromFiles(paths, options, { renderAll: true });
       const diffs = prepared.plan.entries.map((entry) => {
         const key = targetKey(entry.target);
         const manifests = prepared.manifests.get(key) ?? { live: '', planned: '' };
@@ -145,10 +150,7 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
       ) => {
         const timeoutSeconds = parseSeconds(options.timeout);
         const progress = streamProgress();
-        const { fleet, selection } = loadSelection(options);
-        const releases = loadReleaseFiles(fleet, paths);
-        const helm = await helmBinary();
-        const prepared = await prepareWithSecrets({ fleet, releases, selection, helm, progress });
+        const { fleet, releases, helm, prepared } = await prepareFromFiles(paths, options, { progress });
         const deployId = newDeployId(await currentCommit(process.cwd()));
         progress.line(`deploy ${deployId}: ${prepared.plan.entries.length} release × cluster targets`);
         const report = await executePlan(prepared, {

@@ -23,24 +23,29 @@ async function revisions(context: string, namespace: string, release: string) {
   return listHelmRevisions({ kubeconfig, context }, { namespace, release });
 }
 
-async function liveImage(context: string, namespace: string): Promise<string> {
-  const result = await run(
-    'kubectl',
-    [
-      '--context',
-      context,
-      '-n',
-      namespace,
-      'get',
-      'deployment',
-      'web',
-      '-o',
-      'jsonpath={.spec.template.spec.containers[0].image}',
-    ],
-    { env },
-  );
-  return result.stdout;
+/** One field of a Deployment, by kubectl jsonpath. */
+async function deploymentField(
+  context: string,
+  namespace: string,
+  name: string,
+  jsonpath: string,
+): Promise<string> {
+  const args = [
+    '--context',
+    context,
+    '-n',
+    namespace,
+    'get',
+    'deployment',
+    name,
+    '-o',
+    `jsonpath=${jsonpath}`,
+  ];
+  return (await run('kubectl', args, { env })).stdout;
 }
+
+const liveImage = (context: string, namespace: string) =>
+  deploymentField(context, namespace, 'web', '{.spec.template.spec.containers[0].image}');
 
 /** Receives Slack webhook calls. */
 function slackReceiver() {
@@ -114,41 +119,18 @@ for (const helm of ['helm', 'helm3'] as const) {
         assert.equal(revision?.revision, 1);
         assert.equal(revision?.status, 'deployed');
         assert.equal(revision?.labels['regatta.io/deploy-id'], report.deployId);
-        const envs = await run(
-          'kubectl',
-          [
-            '--context',
-            context,
-            '-n',
-            namespace,
-            'get',
-            'deployment',
-            'web',
-            '-o',
-            'jsonpath={.spec.template.spec.containers[0].env[*].value}',
-          ],
-          { env },
+        const envs = await deploymentField(
+          context,
+          namespace,
+          'web',
+          '{.spec.template.spec.containers[0].env[*].value}',
         );
         assert.equal(
-          envs.stdout,
+          envs,
           `${fleet.devClusters[index]} ${['us-central1', 'europe-west1', 'asia-east1'][index]}`,
         );
-        const ready = await run(
-          'kubectl',
-          [
-            '--context',
-            context,
-            '-n',
-            namespace,
-            'get',
-            'deployment',
-            'web',
-            '-o',
-            'jsonpath={.status.availableReplicas}',
-          ],
-          { env },
-        );
-        assert.equal(ready.stdout, '2', 'rollout finished before deploy returned');
+        const ready = await deploymentField(context, namespace, 'web', '{.status.availableReplicas}');
+        assert.equal(ready, '2', 'rollout finished before deploy returned');
       }
       assert.equal(slack.messages.length, 1);
       assert.equal(slack.messages[0]?.channel, '#web');
