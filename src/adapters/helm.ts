@@ -38,11 +38,18 @@ export class HelmError extends Error {
     this.name = 'HelmError';
   }
 
-  /** Helm's own "Error: ..." line (its log lines repeat it), else its last line. */
+  /** Helm's own "Error: ..." line with its indented continuation lines (its log lines repeat it), else its last line. */
   static summary(stderr: string): string {
-    const lines = stderr.trim().split('\n').filter(Boolean);
-    const error = lines.filter((line) => line.startsWith('Error: ')).at(-1);
-    return (error ?? lines.at(-1) ?? 'no output').replace(/^Error: /, '');
+    const lines = stderr.trim().split('\n');
+    const start = lines.map((line) => line.startsWith('Error: ')).lastIndexOf(true);
+    if (start === -1) return lines.filter(Boolean).at(-1) ?? 'no output';
+    const continuation = lines.slice(start + 1).findIndex((line) => !/^\s+\S/.test(line));
+    const end = continuation === -1 ? lines.length : start + 1 + continuation;
+    return lines
+      .slice(start, end)
+      .map((line) => line.trim())
+      .join(' ')
+      .replace(/^Error: /, '');
   }
 }
 

@@ -185,6 +185,15 @@ async function render(
     });
   } catch (error) {
     if (error instanceof HelmError) {
+      if (/TillerVersion/.test(error.message)) {
+        throw new UserError(
+          `release ${releaseKey(release)}: the chart uses .Capabilities.TillerVersion, which only Helm 2 had`,
+          {
+            position: release.position,
+            hint: "remove it from the template (e.g. the seed Secret's tillerVersion label), or use .Capabilities.HelmVersion",
+          },
+        );
+      }
       throw new UserError(`release ${releaseKey(release)} for ${cluster.name}: ${error.message}`, {
         position: release.position,
       });
@@ -216,7 +225,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
       const environment = options.fleet.environments[release.environment]!;
       const digest = chartDigest(release, environment, version);
       return Promise.all(
-        releaseClusters.map((cluster) =>
+        releaseClusters.map((cluster, index) =>
           limit(async () => {
             const target = plannedTarget(release, cluster, environment, version, digest);
             const secrets =
@@ -233,7 +242,9 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
             const live = await liveRevision(cluster, release);
             let rendered: string | undefined;
             if (knownUnchanged(target, targetValues, live)) rendered = live!.manifest;
-            else if (options.renderAll || needsRender(target, targetValues, live)) {
+            else if (options.renderAll || index === 0 || needsRender(target, targetValues, live)) {
+              // The first cluster of each release always renders: a missing chart or a template error
+              // stops everything before any cluster changes.
               rendered = await render(
                 options.helm,
                 release,
