@@ -280,6 +280,76 @@ describe('deploy safety', () => {
     for (const context of state.clusters) assert.deepEqual(await revisions(context, 'bad', 'bad'), []);
   });
 
+  it("the seed's Helm 2 .Capabilities.TillerVersion: a clear message, exit 2", async () => {
+    const file = writeRelease(fleet.dir, 'tiller.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: 'tiller.tiller', environment: 'dev' },
+      spec: { chart_name: 'tiller', chart_path: join(packageRoot, 'test', 'fixtures', 'charts', 'tiller') },
+    });
+    const result = await regatta(['plan', '--fleet', fleet.file, file], env);
+    assert.equal(result.exitCode, 2);
+    assert.match(
+      result.stderr,
+      /^error: .*tiller\.yaml:1:1: release tiller\.tiller: the chart uses \.Capabilities\.TillerVersion, which only Helm 2 had \(remove it/,
+    );
+  });
+
+  it("a chart version the environment's repository lacks: exit 2, one line, nothing deployed", async () => {
+    const file = writeRelease(fleet.dir, 'missing.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: 'missing.missing', environment: 'dev' },
+      spec: { chart_name: 'no-such-chart', chart_version: '1.0.0' },
+    });
+    const result = await regatta(['deploy', '--fleet', fleet.file, file], env);
+    assert.equal(result.exitCode, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /missing\.yaml:1:1: release missing\.missing for dev-us-central1-0: helm template failed: .*no-such-chart/,
+    );
+    for (const context of state.clusters)
+      assert.deepEqual(await revisions(context, 'missing', 'missing'), []);
+  });
+
+  it('a rollback that itself fails exits 3 and names the clusters that need attention', async () => {
+    const broken = writeTestFleet(state, {
+      dir: fleet.dir,
+      name: 'regatta-broken-eu.yaml',
+      globals: { 'dev-europe-west1-0': { imageSuffix: '-broken' } },
+    });
+    const file = (image: string) =>
+      writeRelease(fleet.dir, 'big.yaml', {
+        apiVersion: 'regatta/v1',
+        kind: 'Release',
+        metadata: { name: 'web.big', environment: 'dev' },
+        spec: { chart_name: 'web', chart_path: webChart, values: { image, replicas: 60 } },
+      });
+    const first = await regatta(['deploy', '--fleet', fleet.file, file('registry.example/big:1')], env);
+    assert.equal(first.exitCode, 0, first.stderr);
+    // 60 Pods to bring back within 1 second: the rollback's wait cannot succeed.
+    const result = await regatta(
+      [
+        'deploy',
+        '--fleet',
+        broken.file,
+        file('registry.example/big:2'),
+        '--timeout',
+        '20',
+        '--rollback-timeout',
+        '1',
+      ],
+      env,
+    );
+    assert.equal(result.exitCode, 3, result.stderr);
+    assert.match(
+      result.stderr,
+      /rolling back failed in .*dev-(us-central1|asia-east1)-0.*: these clusters need attention/,
+    );
+    assert.match(result.stdout, /rollback-failed/);
+  });
+
   it("scales a Deployment that lives in an umbrella chart's subchart, per cluster", async () => {
     const file = writeRelease(fleet.dir, 'shop.yaml', {
       apiVersion: 'regatta/v1',
