@@ -59,6 +59,17 @@ async function notify(
   }
 }
 
+/** The slack_channel of a release, from the release files beside the fleet file (if there are any). */
+function slackChannelOf(fleet: Fleet, release: string, namespace?: string): string | undefined {
+  try {
+    return loadReleaseFiles(fleet, []).find(
+      (r) => r.name === release && (!namespace || r.namespace === namespace),
+    )?.slackChannel;
+  } catch {
+    return undefined; // no releases folder: nothing to announce to
+  }
+}
+
 function summary(report: DeployReport, release: Release): string {
   const mine = report.outcomes.filter(
     (o) => o.entry.target.release === release.name && o.entry.target.namespace === release.namespace,
@@ -200,8 +211,15 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
     .option('--to <deploy-id>', 'the deploy to go back to')
     .option('--previous', 'the deploy before the live one')
     .option('--timeout <duration>', 'per cluster', '300')
+    .option(
+      '--slack-channel <channel>',
+      "announce it here (default: the release file's slack_channel, if found)",
+    )
     .action(
-      async (name: string, options: FleetOptions & { to?: string; previous?: boolean; timeout: string }) => {
+      async (
+        name: string,
+        options: FleetOptions & { to?: string; previous?: boolean; timeout: string; slackChannel?: string },
+      ) => {
         if (!options.to === !options.previous)
           throw new UserError('give exactly one of --to DEPLOY_ID and --previous');
         const { fleet, selection } = loadSelection(options);
@@ -220,6 +238,17 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
         });
         const stdout =
           options.output === 'json' ? json(result) : renderRollback(result.deployId, result.outcomes);
+        const channel = options.slackChannel ?? slackChannelOf(fleet, release, namespace);
+        if (channel && result.outcomes.some((o) => o.status !== 'already-there')) {
+          const parts = result.outcomes.map((o) => `${o.cluster}: ${o.status}`).join(', ');
+          const announced = { name: release, slackChannel: channel } as Release;
+          await notify(
+            fleet,
+            [announced],
+            () => `regatta rollback of ${name} (${env}) to ${result.deployId}: ${parts}`,
+            progress,
+          );
+        }
         done({ stdout });
         const failed = result.outcomes.filter((o) => o.status === 'failed').map((o) => o.cluster);
         if (failed.length > 0)

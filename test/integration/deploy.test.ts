@@ -197,10 +197,26 @@ for (const helm of ['helm', 'helm3'] as const) {
 
     it('rollback --to ID, then status and history show where each deploy went', async () => {
       const result = await regatta(
-        ['rollback', `web.${namespace}`, '--fleet', fleet.file, '--env', 'dev', '--to', ids[1] as string],
+        [
+          'rollback',
+          `web.${namespace}`,
+          '--fleet',
+          fleet.file,
+          '--env',
+          'dev',
+          '--to',
+          ids[1] as string,
+          '--slack-channel',
+          '#web',
+        ],
         runEnv,
       );
       assert.equal(result.exitCode, 0, result.stderr);
+      assert.equal(slack.messages.at(-1)?.channel, '#web');
+      assert.match(
+        slack.messages.at(-1)?.text ?? '',
+        new RegExp(`regatta rollback of web\\.${namespace} \\(dev\\) to ${ids[1]}`),
+      );
       for (const context of contexts)
         assert.equal(await liveImage(context, namespace), 'registry.example/web:2');
       const status = JSON.parse(
