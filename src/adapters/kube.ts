@@ -7,10 +7,18 @@ export interface KubeTarget {
   context: string;
 }
 
+const configs = new Map<string, k8s.KubeConfig>();
+
+/** One parsed kubeconfig per file and context for the life of the process (a deploy reads many releases). */
 function loadConfig(target: KubeTarget): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
-  config.loadFromFile(target.kubeconfig);
-  config.setCurrentContext(target.context);
+  const key = `${target.kubeconfig}\0${target.context}`;
+  let config = configs.get(key);
+  if (!config) {
+    config = new k8s.KubeConfig();
+    config.loadFromFile(target.kubeconfig);
+    config.setCurrentContext(target.context);
+    configs.set(key, config);
+  }
   return config;
 }
 

@@ -5,7 +5,8 @@ import type { Cluster } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
 import { helmCluster } from './clusters.js';
 import { DEPLOY_ID_LABEL } from './execute.js';
-import { deployIdOf, releaseHistory, releaseRevisions } from './status.js';
+import { deployIdOf, historyOf, releaseRevisions } from './status.js';
+import type { HelmRevision } from '../adapters/kube.js';
 
 export interface RollbackOutcome {
   cluster: string;
@@ -26,10 +27,8 @@ export interface RollbackOptions {
   progress: Progress;
 }
 
-/** The deploy id before the one live now (by time, across the environment's clusters). `release` may be RELEASE.NAMESPACE. */
-async function previousDeployId(clusters: readonly Cluster[], release: string): Promise<string> {
-  const { entries } = await releaseHistory(clusters, release);
-  const { byCluster } = await releaseRevisions(clusters, [release]);
+/** Pure: the deploy id before the one live now (by time, across the environment's clusters). */
+function previousDeployId(byCluster: ReadonlyMap<string, readonly HelmRevision[]>, release: string): string {
   const current = [...byCluster.values()]
     .map((revisions) => {
       const last = revisions.at(-1);
@@ -38,7 +37,9 @@ async function previousDeployId(clusters: readonly Cluster[], release: string): 
     .filter((id): id is string => !!id)
     .sort()
     .at(-1);
-  const ids = entries.map((entry) => entry.deployId).filter((id) => !id.startsWith('('));
+  const ids = historyOf(byCluster)
+    .map((entry) => entry.deployId)
+    .filter((id) => !id.startsWith('('));
   const index = current ? ids.indexOf(current) : ids.length;
   const previous = index > 0 ? ids[index - 1] : undefined;
   if (!previous) throw new UserError(`release ${release} has no deploy before ${current ?? 'now'}`);
@@ -50,14 +51,12 @@ export async function rollbackToDeploy(
   options: RollbackOptions,
 ): Promise<{ deployId: string; outcomes: RollbackOutcome[] }> {
   const name = options.namespace ? `${options.release}.${options.namespace}` : options.release;
-  const deployId = options.to ?? (await previousDeployId(options.clusters, name));
   const { byCluster, unreachable } = await releaseRevisions(options.clusters, [name]);
   const down = Object.keys(unreachable);
   if (down.length > 0) throw new UserError(`unreachable: ${down.join(', ')}; nothing was changed`);
+  const deployId = options.to ?? previousDeployId(byCluster, name);
   const steps = options.clusters.map((cluster) => {
-    const revisions = (byCluster.get(cluster.name) ?? []).filter(
-      (r) => !options.namespace || r.namespace === options.namespace,
-    );
+    const revisions = byCluster.get(cluster.name) ?? [];
     const namespaces = new Set(revisions.map((r) => r.namespace));
     if (namespaces.size > 1) {
       throw new UserError(`release ${options.release} exists in several namespaces of ${cluster.name}`, {

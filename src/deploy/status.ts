@@ -83,12 +83,8 @@ export interface HistoryEntry {
   clusters: Record<string, { revision: number; status: string; chartVersion: string; updated?: string }>;
 }
 
-/** Deploy ids of one release over time (oldest first), with the clusters each reached. */
-export async function releaseHistory(
-  clusters: readonly Cluster[],
-  name: string,
-): Promise<{ entries: HistoryEntry[]; unreachable: Record<string, string> }> {
-  const { byCluster, unreachable } = await releaseRevisions(clusters, [name]);
+/** Pure: deploy ids of one release over time (oldest first), with the clusters each reached. */
+export function historyOf(byCluster: ReadonlyMap<string, readonly HelmRevision[]>): HistoryEntry[] {
   const entries = new Map<string, HistoryEntry>();
   for (const [cluster, revisions] of byCluster) {
     for (const revision of revisions) {
@@ -104,5 +100,13 @@ export async function releaseHistory(
       entries.set(deployId, entry);
     }
   }
-  return { entries: [...entries.values()].sort((a, b) => a.deployId.localeCompare(b.deployId)), unreachable };
+  return [...entries.values()].sort((a, b) => a.deployId.localeCompare(b.deployId));
+}
+
+export async function releaseHistory(
+  clusters: readonly Cluster[],
+  name: string,
+): Promise<{ entries: HistoryEntry[]; unreachable: Record<string, string> }> {
+  const { byCluster, unreachable } = await releaseRevisions(clusters, [name]);
+  return { entries: historyOf(byCluster), unreachable };
 }
