@@ -29,3 +29,17 @@ export async function listChartVersions(repository: ChartRepository, chart: stri
   const index = parse(response.body) as { entries?: Record<string, { version: string }[]> };
   return (index.entries?.[chart] ?? []).map((entry) => entry.version);
 }
+
+/** Uploads a packaged chart through ChartMuseum's API. */
+export async function uploadToChartMuseum(repositoryUrl: string, tgz: Buffer, force: boolean): Promise<void> {
+  const response = await httpRequest(`${repositoryUrl}/api/charts${force ? '?force=true' : ''}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/gzip' },
+    body: tgz,
+    timeoutMs: 60_000,
+  });
+  if (response.status !== 201)
+    throw new ChartRepositoryError(
+      `${repositoryUrl}: upload answered HTTP ${response.status}: ${response.body.trim()}`,
+    );
+}

@@ -8,3 +8,36 @@ export async function currentCommit(cwd: string): Promise<string | undefined> {
     return undefined;
   }
 }
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  return (await run('git', args, { cwd })).stdout.trim();
+}
+
+export async function currentBranch(cwd: string): Promise<string> {
+  return git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD']);
+}
+
+export async function repositoryRoot(cwd: string): Promise<string> {
+  return git(cwd, ['rev-parse', '--show-toplevel']);
+}
+
+/** The merge base of HEAD and a ref, or undefined when they share no history (or the ref is unknown). */
+export async function mergeBase(cwd: string, ref: string): Promise<string | undefined> {
+  try {
+    return await git(cwd, ['merge-base', 'HEAD', ref]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files changed since a ref (committed or not), relative to the repository root. */
+export async function changedFiles(cwd: string, base: string): Promise<string[]> {
+  const output = await git(cwd, ['diff', '--name-only', base]);
+  const untracked = await git(cwd, ['ls-files', '--others', '--exclude-standard']);
+  return [...output.split('\n'), ...untracked.split('\n')].filter(Boolean);
+}
+
+export async function commitFiles(cwd: string, files: readonly string[], message: string): Promise<void> {
+  await git(cwd, ['add', '--', ...files]);
+  await git(cwd, ['commit', '-m', message]);
+}

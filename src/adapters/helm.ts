@@ -215,3 +215,40 @@ export async function uninstallRelease(
     ...clusterArgs(target.cluster),
   ]);
 }
+
+/** `helm lint` of a chart folder with these values (on stdin); its [ERROR] lines become the message. */
+export async function lintChart(helm: HelmBinary, dir: string, valuesJson: string): Promise<void> {
+  try {
+    await run(helm.path, ['lint', dir, '--values', '-'], { env: helm.env, input: valuesJson });
+  } catch (error) {
+    if (!(error instanceof ProcessError)) throw error;
+    const problems = error.result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('[ERROR]'))
+      .map((line) => line.trim());
+    throw new HelmError('lint', problems.length > 0 ? `Error: ${problems.join(' ')}` : error.result.stderr);
+  }
+}
+
+/** `helm dependency update`: refreshes Chart.lock and charts/ after a dependency's version moved. */
+export async function updateDependencies(helm: HelmBinary, dir: string): Promise<void> {
+  await helmRun(helm, 'dependency update', ['dependency', 'update', dir, '--skip-refresh']);
+}
+
+/** `helm package` into a folder; returns the .tgz path. */
+export async function packageChart(helm: HelmBinary, dir: string, outDir: string): Promise<string> {
+  const stdout = await helmRun(helm, 'package', ['package', dir, '--destination', outDir]);
+  const path = /saved it to: (.+\.tgz)/.exec(stdout)?.[1];
+  if (!path) throw new Error(`helm package printed no path: ${stdout.trim()}`);
+  return path.trim();
+}
+
+/** `helm push` of a packaged chart to an OCI registry. */
+export async function pushChart(
+  helm: HelmBinary,
+  tgz: string,
+  ociUrl: string,
+  plainHttp: boolean,
+): Promise<void> {
+  await helmRun(helm, 'push', ['push', tgz, ociUrl, ...(plainHttp ? ['--plain-http'] : [])]);
+}

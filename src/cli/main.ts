@@ -8,6 +8,7 @@ import { deployCommands } from './deploy.js';
 import { migrateCommand } from './migrate.js';
 import { schemaCommand } from './schema.js';
 import { secretsCommand } from './secrets.js';
+import { chartCommand } from './chart.js';
 import { sandboxCommand } from './sandbox.js';
 
 /** Commander must throw (not exit, not print) so errors are rendered in one place. */
@@ -24,6 +25,7 @@ function buildProgram(done: (result: CommandResult) => void): Command {
   for (const command of deployCommands(done)) program.addCommand(command);
   program.addCommand(migrateCommand(done));
   program.addCommand(secretsCommand(done));
+  program.addCommand(chartCommand(done));
   program.addCommand(schemaCommand(done));
   quietOnError(program);
   return program;

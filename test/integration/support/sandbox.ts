@@ -37,8 +37,9 @@ export async function attempt(
 export function regatta(
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  cwd?: string,
 ): Promise<ProcessResult> {
-  return attempt(process.execPath, [join(packageRoot, 'bin', 'regatta.js'), ...args], { env });
+  return attempt(process.execPath, [join(packageRoot, 'bin', 'regatta.js'), ...args], { env, cwd });
 }
 
 export const fixtureChart = (name: string) => join(packageRoot, 'test', 'fixtures', 'charts', name);

@@ -1,0 +1,197 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ChartRepositoryError, listChartVersions, uploadToChartMuseum } from '../adapters/chartrepo.js';
+import {
+  changedFiles,
+  commitFiles,
+  currentBranch,
+  currentCommit,
+  mergeBase,
+  repositoryRoot,
+} from '../adapters/git.js';
+import {
+  HelmError,
+  lintChart,
+  packageChart,
+  pushChart,
+  renderChart,
+  updateDependencies,
+  type HelmBinary,
+} from '../adapters/helm.js';
+import { DeployError, UserError } from '../errors.js';
+import type { Environment, Fleet } from '../model/fleet.js';
+import type { Progress } from '../report/progress.js';
+import { clusterGlobals } from '../values/layer.js';
+import { planBumps, type BumpLevel } from './bump.js';
+import { changedCharts, discoverCharts } from './discover.js';
+import { buildChartGraph } from './graph.js';
+import type { BumpPlan, LocalChart } from './model.js';
+
+export interface ChartReleaseOptions {
+  cwd: string;
+  fleet: Fleet;
+  helm: HelmBinary;
+  base?: string;
+  branch?: string;
+  level: BumpLevel;
+  dryRun: boolean;
+  force: boolean;
+  commit: boolean;
+  progress: Progress;
+}
+
+export interface ChartReleasePlan {
+  environment: string;
+  branch: string;
+  base: string;
+  changed: string[];
+  plan: BumpPlan;
+  clusters: string[];
+}
+
+const matchesBranch = (pattern: string, branch: string) =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(branch);
+
+/** The environment a branch feeds (fleet `environments.*.branches`, `*` wildcards allowed). */
+export function environmentOfBranch(fleet: Fleet, branch: string): Environment {
+  const environment = Object.values(fleet.environments).find((env) =>
+    env.branches.some((pattern) => matchesBranch(pattern, branch)),
+  );
+  if (!environment) {
+    throw new UserError(`branch ${branch} feeds no environment`, {
+      hint: `the fleet file maps: ${Object.values(fleet.environments)
+        .map((env) => `${env.branches.join('|')} → ${env.name}`)
+        .join(', ')}`,
+    });
+  }
+  return environment;
+}
+
+async function defaultBase(cwd: string, environment: Environment, branch: string): Promise<string> {
+  const envBranch = environment.branches.find((pattern) => !pattern.includes('*')) ?? branch;
+  const base = await mergeBase(cwd, envBranch);
+  const head = await mergeBase(cwd, 'HEAD');
+  // On the environment's own branch, what changed is what its last commit brought.
+  if (!base || base === head) return 'HEAD~1';
+  return base;
+}
+
+/** What `chart release` would do: environment, changed charts, bumps. No changes made. */
+export async function planChartRelease(
+  options: ChartReleaseOptions,
+): Promise<ChartReleasePlan & { charts: LocalChart[]; root: string }> {
+  const root = await repositoryRoot(options.cwd);
+  const branch = options.branch ?? (await currentBranch(root));
+  const environment = environmentOfBranch(options.fleet, branch);
+  const base = options.base ?? (await defaultBase(root, environment, branch));
+  const charts = discoverCharts(root);
+  const graph = buildChartGraph(charts);
+  const changed = changedCharts(charts, await changedFiles(root, base));
+  const commit = (await currentCommit(root)) ?? 'local';
+  const plan = planBumps(charts, graph, changed, {
+    level: options.level,
+    prerelease: environment.name === 'dev' ? { branch, commit } : undefined,
+  });
+  const clusters = options.fleet.clusters.filter((c) => c.env === environment.name).map((c) => c.name);
+  return { environment: environment.name, branch, base, changed, plan, clusters, charts, root };
+}
+
+/** Writes new versions (and parents' requirements) into Chart.yaml files, keeping their formatting. */
+function writeVersions(charts: readonly LocalChart[], plan: BumpPlan): Map<string, string> {
+  const originals = new Map<string, string>();
+  for (const bump of plan.bumps) {
+    const chart = charts.find((c) => c.name === bump.chart)!;
+    const file = join(chart.dir, 'Chart.yaml');
+    const text = readFileSync(file, 'utf8');
+    originals.set(file, text);
+    const document = parseDocument(text);
+    document.set('version', bump.to);
+    for (const update of plan.dependencyUpdates.filter((u) => u.parent === bump.chart)) {
+      const index = chart.dependencies.findIndex((d) => d.name === update.dependency);
+      document.setIn(['dependencies', index, 'version'], update.to);
+    }
+    writeFileSync(file, document.toString());
+  }
+  return originals;
+}
+
+/** The whole pipeline: bump, lint, render per cluster, package, refuse existing versions, push, (commit). */
+export async function runChartRelease(
+  options: ChartReleaseOptions,
+): Promise<ChartReleasePlan & { pushed: string[] }> {
+  const { charts, root, ...planned } = await planChartRelease(options);
+  const { plan } = planned;
+  if (options.dryRun || plan.bumps.length === 0) return { ...planned, pushed: [] };
+  const environment = options.fleet.environments[planned.environment]!;
+  const repository = environment.chartRepository;
+  const existing = await Promise.all(
+    plan.bumps.map(async (bump) => ({
+      bump,
+      versions: await listChartVersions(repository, bump.chart).catch(() => [] as string[]),
+    })),
+  );
+  const taken = existing
+    .filter((e) => e.versions.includes(e.bump.to))
+    .map((e) => `${e.bump.chart} ${e.bump.to}`);
+  if (taken.length > 0 && !options.force) {
+    throw new DeployError(`already in ${repository.url}: ${taken.join(', ')}; nothing was pushed`, {
+      hint: 'pass --force to replace',
+    });
+  }
+  const originals = writeVersions(charts, plan);
+  const out = mkdtempSync(join(tmpdir(), 'regatta-charts-'));
+  try {
+    const packages: { chart: string; version: string; tgz: string }[] = [];
+    // Every new version is on disk already, so a parent's `helm dependency update` packs the bumped file:// charts.
+    for (const bump of plan.bumps) {
+      const chart = charts.find((c) => c.name === bump.chart)!;
+      if (chart.dependencies.length > 0) await updateDependencies(options.helm, chart.dir);
+      for (const cluster of options.fleet.clusters.filter((c) => c.env === planned.environment)) {
+        await lintChart(options.helm, chart.dir, JSON.stringify(clusterGlobals(cluster)));
+        await renderChart(options.helm, {
+          release: chart.name,
+          namespace: 'default',
+          cluster,
+          chart: { kind: 'path', path: chart.dir },
+          valuesJson: JSON.stringify(clusterGlobals(cluster)),
+        });
+      }
+      options.progress.line(
+        `${chart.name} ${bump.to}: linted, rendered for ${planned.clusters.length} clusters`,
+      );
+      packages.push({
+        chart: chart.name,
+        version: bump.to,
+        tgz: await packageChart(options.helm, chart.dir, out),
+      });
+    }
+    for (const item of packages) {
+      if (repository.type === 'oci')
+        await pushChart(options.helm, item.tgz, repository.url, repository.plainHttp);
+      else await uploadToChartMuseum(repository.url, readFileSync(item.tgz), options.force);
+      options.progress.line(`${item.chart} ${item.version}: pushed to ${repository.url}`);
+    }
+    if (options.commit) {
+      const message = [
+        'Release charts',
+        '',
+        ...plan.bumps.map((b) => `- ${b.chart} ${b.from} → ${b.to} (${b.reason})`),
+      ].join('\n');
+      // Chart.yaml files and the locks `helm dependency update` rewrote (packaged subcharts stay out).
+      const locks = plan.bumps
+        .map((bump) => join(charts.find((c) => c.name === bump.chart)!.dir, 'Chart.lock'))
+        .filter((lock) => existsSync(lock));
+      await commitFiles(root, [...originals.keys(), ...locks], message);
+    }
+    return { ...planned, pushed: packages.map((p) => `${p.chart}-${p.version}`) };
+  } catch (error) {
+    for (const [file, text] of originals) writeFileSync(file, text); // nothing half-bumped on disk
+    if (error instanceof HelmError) throw new UserError(error.message);
+    if (error instanceof ChartRepositoryError) throw new DeployError(error.message);
+    throw error;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { listChartVersions } from '../../src/adapters/chartrepo.js';
+import { run } from '../../src/adapters/process.js';
+import { regatta, testSandbox } from './support/sandbox.js';
+
+const { state, env } = testSandbox();
+const repo = mkdtempSync(join(tmpdir(), 'regatta-charts-repo-'));
+const chartmuseum = {
+  url: `http://127.0.0.1:${state.ports.chartmuseum}`,
+  type: 'chartmuseum' as const,
+  plainHttp: true,
+};
+const oci = {
+  url: `oci://127.0.0.1:${state.ports.registry}/charts-staging`,
+  type: 'oci' as const,
+  plainHttp: true,
+};
+
+function writeChart(name: string, version: string, dependencies: object[] = []) {
+  const dir = join(repo, 'charts', name);
+  mkdirSync(join(dir, 'templates'), { recursive: true });
+  writeFileSync(
+    join(dir, 'Chart.yaml'),
+    stringify({ apiVersion: 'v2', name, version, ...(dependencies.length ? { dependencies } : {}) }),
+  );
+  writeFileSync(join(dir, 'values.yaml'), 'replicas: 1\n');
+  writeFileSync(
+    join(dir, 'templates', 'configmap.yaml'),
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  region: {{ .Values.global.region | quote }}\n`,
+  );
+}
+
+const git = (...args: string[]) =>
+  run('git', args, {
+    cwd: repo,
+    env: {
+      ...env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@e',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@e',
+    },
+  });
+const version = (name: string) =>
+  (parse(readFileSync(join(repo, 'charts', name, 'Chart.yaml'), 'utf8')) as { version: string }).version;
+const chartRelease = (...args: string[]) =>
+  regatta(['chart', 'release', '--fleet', join(repo, 'regatta.yaml'), ...args], env, repo);
+
+describe('regatta chart release', () => {
+  let featureCommit = '';
+
+  before(async () => {
+    writeFileSync(
+      join(repo, 'regatta.yaml'),
+      stringify({
+        apiVersion: 'regatta/v1',
+        kind: 'Fleet',
+        environments: {
+          dev: { branches: ['dev', 'feature-*'], chartRepository: { url: chartmuseum.url } },
+          staging: { branches: ['main'], chartRepository: { url: oci.url } },
+        },
+        clusters: [
+          { name: 'dev-us-central1-0', env: 'dev', region: 'us-central1' },
+          { name: 'dev-europe-west1-0', env: 'dev', region: 'europe-west1' },
+          { name: 'staging-us-central1', env: 'staging', region: 'us-central1' },
+        ],
+      }),
+    );
+    writeChart('rlib', '1.0.0');
+    writeChart('rapp', '1.2.0', [{ name: 'rlib', version: '1.0.0', repository: 'file://../rlib' }]);
+    writeChart('rumbrella', '2.0.0', [{ name: 'rapp', version: '1.2.0', repository: 'file://../rapp' }]);
+    writeChart('rother', '0.1.0');
+    await git('init', '-q', '-b', 'main');
+    await git('add', '.');
+    await git('commit', '-q', '-m', 'charts');
+    await git('checkout', '-q', '-b', 'feature-x');
+    appendFileSync(join(repo, 'charts', 'rlib', 'values.yaml'), 'more: true\n');
+    await git('commit', '-qam', 'change rlib');
+    featureCommit = (await git('rev-parse', '--short=8', 'HEAD')).stdout.trim();
+  });
+
+  it('--dry-run: the environment from the branch, what changed, the transitive bumps; nothing written', async () => {
+    const result = await chartRelease('--dry-run', '--output', 'json');
+    assert.equal(result.exitCode, 0, result.stderr);
+    const plan = JSON.parse(result.stdout);
+    assert.equal(plan.environment, 'dev');
+    assert.deepEqual(plan.changed, ['rlib']);
+    assert.deepEqual(
+      plan.plan.bumps.map((b: { chart: string; to: string; reason: string }) => [b.chart, b.to, b.reason]),
+      [
+        ['rapp', `1.2.1-feature-x.${featureCommit}`, 'depends on rlib'],
+        ['rlib', `1.0.1-feature-x.${featureCommit}`, 'changed'],
+        ['rumbrella', `2.0.1-feature-x.${featureCommit}`, 'depends on rapp'],
+      ],
+    );
+    assert.deepEqual(plan.clusters, ['dev-us-central1-0', 'dev-europe-west1-0']);
+    assert.equal(version('rlib'), '1.0.0');
+  });
+
+  it('bumps, lints, renders, packages and pushes to ChartMuseum; parents require the new versions', async () => {
+    const result = await chartRelease();
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(version('rlib'), `1.0.1-feature-x.${featureCommit}`);
+    assert.equal(version('rother'), '0.1.0');
+    const app = parse(readFileSync(join(repo, 'charts', 'rapp', 'Chart.yaml'), 'utf8'));
+    assert.equal(app.dependencies[0].version, `1.0.1-feature-x.${featureCommit}`);
+    for (const [chart, expected] of [
+      ['rlib', '1.0.1'],
+      ['rapp', '1.2.1'],
+      ['rumbrella', '2.0.1'],
+    ]) {
+      assert.deepEqual(await listChartVersions(chartmuseum, chart as string), [
+        `${expected}-feature-x.${featureCommit}`,
+      ]);
+    }
+    assert.deepEqual(await listChartVersions(chartmuseum, 'rother'), []);
+  });
+
+  it('refuses a version the repository already has (exit 1, nothing pushed) unless --force', async () => {
+    await git('checkout', '-q', '--', '.');
+    const again = await chartRelease();
+    assert.equal(again.exitCode, 1, again.stderr);
+    assert.match(again.stderr, /already in http:\/\/127\.0\.0\.1:\d+: .*rlib 1\.0\.1-feature-x/);
+    assert.equal(version('rlib'), '1.0.0', 'nothing written when refused');
+    const forced = await chartRelease('--force');
+    assert.equal(forced.exitCode, 0, forced.stderr);
+  });
+
+  it('on main: staging, plain versions, pushed to the OCI registry, and --commit records the bumps', async () => {
+    await git('checkout', '-q', '--', '.');
+    await git('checkout', '-q', 'main');
+    await git('merge', '-q', '--no-ff', '-m', 'merge feature-x', 'feature-x');
+    const result = await chartRelease('--commit');
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(version('rumbrella'), '2.0.1');
+    assert.deepEqual(await listChartVersions(oci, 'rlib'), ['1.0.1']);
+    const log = (await git('log', '-1', '--format=%B')).stdout;
+    assert.match(log, /- rlib 1\.0\.0 → 1\.0\.1 \(changed\)/);
+    const status = await git('status', '--porcelain', '--', 'charts/*/Chart.yaml', 'charts/*/Chart.lock');
+    assert.equal(status.stdout.trim(), '', 'Chart.yaml files and locks are committed');
+    const lock = parse(readFileSync(join(repo, 'charts', 'rumbrella', 'Chart.lock'), 'utf8'));
+    assert.equal(lock.dependencies[0].version, '1.2.1');
+  });
+
+  it('a branch that feeds no environment: exit 2', async () => {
+    const result = await chartRelease('--branch', 'hotfix', '--dry-run');
+    assert.equal(result.exitCode, 2);
+    assert.match(result.stderr, /^error: branch hotfix feeds no environment/);
+  });
+
+  it('chart graph prints the local dependencies', async () => {
+    const result = await regatta(['chart', 'graph'], env, repo);
+    assert.match(result.stdout, /rumbrella\s+2\.0\.1\s+charts\/rumbrella\s+rapp/);
+  });
+});
