@@ -93,6 +93,9 @@ for (const helm of ['helm', 'helm3'] as const) {
       });
     }
 
+    const rollbackWeb = (...extra: string[]) =>
+      regatta(['rollback', `web.${namespace}`, '--fleet', fleet.file, '--env', 'dev', ...extra], runEnv);
+
     async function deploy(image: string, extra: string[] = [], fleetFile = fleet.file) {
       const result = await regatta(
         ['deploy', '--fleet', fleetFile, release(image), '--output', 'json', '--timeout', '20', ...extra],
@@ -175,20 +178,7 @@ for (const helm of ['helm', 'helm3'] as const) {
     });
 
     it('rollback --previous puts every cluster back to the deploy before the live one', async () => {
-      const result = await regatta(
-        [
-          'rollback',
-          `web.${namespace}`,
-          '--fleet',
-          fleet.file,
-          '--env',
-          'dev',
-          '--previous',
-          '--output',
-          'json',
-        ],
-        runEnv,
-      );
+      const result = await rollbackWeb('--previous', '--output', 'json');
       assert.equal(result.exitCode, 0, result.stderr);
       assert.equal(JSON.parse(result.stdout).deployId, ids[0]);
       for (const context of contexts)
@@ -196,21 +186,7 @@ for (const helm of ['helm', 'helm3'] as const) {
     });
 
     it('rollback --to ID, then status and history show where each deploy went', async () => {
-      const result = await regatta(
-        [
-          'rollback',
-          `web.${namespace}`,
-          '--fleet',
-          fleet.file,
-          '--env',
-          'dev',
-          '--to',
-          ids[1] as string,
-          '--slack-channel',
-          '#web',
-        ],
-        runEnv,
-      );
+      const result = await rollbackWeb('--to', ids[1] as string, '--slack-channel', '#web');
       assert.equal(result.exitCode, 0, result.stderr);
       assert.equal(slack.messages.at(-1)?.channel, '#web');
       assert.match(
