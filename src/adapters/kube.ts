@@ -1,4 +1,6 @@
 import { gunzipSync } from 'node:zlib';
+import type * as https from 'node:https';
+import { httpRequest } from './http.js';
 import * as k8s from '@kubernetes/client-node';
 
 /** A connection to one cluster, by kubeconfig file and context. */
@@ -158,4 +160,23 @@ export async function listHelmRevisions(
       (a, b) =>
         a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.revision - b.revision,
     );
+}
+
+/** GET of a raw API path (e.g. /openapi/v3) with the cluster's credentials; returns the body. */
+export async function getRaw(target: KubeTarget, path: string): Promise<string> {
+  const config = loadConfig(target);
+  const server = config.getCurrentCluster()?.server;
+  if (!server) throw new Error(`context ${target.context} has no server`);
+  const options: https.RequestOptions = {};
+  await config.applyToHTTPSOptions(options);
+  const response = await httpRequest(`${server}${path}`, {
+    ca: options.ca?.toString(),
+    cert: options.cert?.toString(),
+    key: options.key?.toString(),
+    headers: (options.headers ?? {}) as Record<string, string>,
+    insecure: options.rejectUnauthorized === false,
+    timeoutMs: 30_000,
+  });
+  if (response.status !== 200) throw new Error(`${server}${path}: HTTP ${response.status}`);
+  return response.body;
 }

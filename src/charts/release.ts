@@ -27,6 +27,7 @@ import { clusterGlobals } from '../values/layer.js';
 import { planBumps, type BumpLevel } from './bump.js';
 import { changedCharts, discoverCharts } from './discover.js';
 import { buildChartGraph } from './graph.js';
+import { loadClusterSchemas } from './cluster-schemas.js';
 import type { BumpPlan, LocalChart } from './model.js';
 
 export interface ChartReleaseOptions {
@@ -39,6 +40,8 @@ export interface ChartReleaseOptions {
   dryRun: boolean;
   force: boolean;
   commit: boolean;
+  /** Validate with the cached schemas only. */
+  offline?: boolean;
   progress: Progress;
 }
 
@@ -140,31 +143,50 @@ export async function runChartRelease(
       hint: 'pass --force to replace',
     });
   }
+  const clusters = options.fleet.clusters.filter((c) => c.env === planned.environment);
+  const schemas = new Map(
+    await Promise.all(
+      clusters.map(
+        async (c) => [c.name, await loadClusterSchemas(c, process.env, !!options.offline)] as const,
+      ),
+    ),
+  );
   const originals = writeVersions(charts, plan);
   const out = mkdtempSync(join(tmpdir(), 'regatta-charts-'));
   try {
     const packages: { chart: string; version: string; tgz: string }[] = [];
+    const violations: string[] = [];
     // Every new version is on disk already, so a parent's `helm dependency update` packs the bumped file:// charts.
     for (const bump of plan.bumps) {
       const chart = charts.find((c) => c.name === bump.chart)!;
       if (chart.dependencies.length > 0) await updateDependencies(options.helm, chart.dir);
-      for (const cluster of options.fleet.clusters.filter((c) => c.env === planned.environment)) {
+      for (const cluster of clusters) {
         await lintChart(options.helm, chart.dir, JSON.stringify(clusterGlobals(cluster)));
-        await renderChart(options.helm, {
+        const rendered = await renderChart(options.helm, {
           release: chart.name,
           namespace: 'default',
           cluster,
           chart: { kind: 'path', path: chart.dir },
           valuesJson: JSON.stringify(clusterGlobals(cluster)),
         });
+        for (const violation of schemas.get(cluster.name)!.validateManifest(rendered)) {
+          violations.push(
+            `${chart.name} ${violation.template} ${violation.kind}/${violation.name} ${violation.field}: ${violation.message} (${cluster.name})`,
+          );
+        }
       }
       options.progress.line(
-        `${chart.name} ${bump.to}: linted, rendered for ${planned.clusters.length} clusters`,
+        `${chart.name} ${bump.to}: linted, rendered and validated for ${planned.clusters.length} clusters`,
       );
       packages.push({
         chart: chart.name,
         version: bump.to,
         tgz: await packageChart(options.helm, chart.dir, out),
+      });
+    }
+    if (violations.length > 0) {
+      throw new DeployError(`${violations.length} schema violation(s); nothing was pushed`, {
+        details: violations.map((v) => `  ${v}`).join('\n'),
       });
     }
     for (const item of packages) {

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { readText } from '../config/yaml-source.js';
+import { UserError } from '../errors.js';
+import { loadClusterSchemas } from '../charts/cluster-schemas.js';
 import { repositoryRoot } from '../adapters/git.js';
 import { findFleetFile, loadFleet } from '../config/fleet.js';
 import { discoverCharts } from '../charts/discover.js';
@@ -64,6 +68,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
     .option('--dry-run', 'print the plan, change nothing')
     .option('--force', 'replace versions that already exist in the repository')
     .option('--commit', 'commit the new versions')
+    .option('--offline', "validate with each cluster's cached schema, without asking its API server")
     .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action(
       async (options: {
@@ -74,6 +79,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
         dryRun?: boolean;
         force?: boolean;
         commit?: boolean;
+        offline?: boolean;
         output: string;
       }) => {
         const fleet = loadFleet(findFleetFile(options.fleet, process.cwd()));
@@ -87,6 +93,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
           dryRun: !!options.dryRun,
           force: !!options.force,
           commit: !!options.commit,
+          offline: !!options.offline,
           progress: streamProgress(),
         });
         done({
@@ -97,6 +104,29 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
         });
       },
     );
+
+  chart
+    .command('validate')
+    .description(
+      "check rendered manifests (a file, or - for standard input) against every cluster's own schema",
+    )
+    .argument('<manifests>', 'a YAML file of rendered objects, or -')
+    .requiredOption('--env <env>', 'validate against the clusters of this environment')
+    .option('--fleet <file>', 'fleet file (default: ./regatta.yaml)')
+    .option('--offline', 'use the cached schemas only')
+    .action(async (input: string, options: { env: string; fleet?: string; offline?: boolean }) => {
+      const fleet = loadFleet(findFleetFile(options.fleet, process.cwd()));
+      if (!fleet.environments[options.env]) throw new UserError(`unknown environment ${options.env}`);
+      const manifest = input === '-' ? readFileSync(0, 'utf8') : readText(input);
+      const rows: string[][] = [];
+      for (const cluster of fleet.clusters.filter((c) => c.env === options.env)) {
+        const schemas = await loadClusterSchemas(cluster, process.env, !!options.offline);
+        for (const v of schemas.validateManifest(manifest))
+          rows.push([cluster.name, v.template || '-', `${v.kind}/${v.name}`, v.field, v.message]);
+      }
+      if (rows.length === 0) return done({ stdout: 'valid for every cluster' });
+      done({ stdout: renderTable(['CLUSTER', 'TEMPLATE', 'OBJECT', 'FIELD', 'PROBLEM'], rows), exitCode: 1 });
+    });
 
   return chart;
 }

@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { listChartVersions } from '../../src/adapters/chartrepo.js';
 import { run } from '../../src/adapters/process.js';
+import { packageRoot } from '../../src/paths.js';
 import { regatta, testSandbox } from './support/sandbox.js';
 
 const { state, env } = testSandbox();
@@ -145,6 +146,52 @@ describe('regatta chart release', () => {
     assert.equal(status.stdout.trim(), '', 'Chart.yaml files and locks are committed');
     const lock = parse(readFileSync(join(repo, 'charts', 'rumbrella', 'Chart.lock'), 'utf8'));
     assert.equal(lock.dependencies[0].version, '1.2.1');
+  });
+
+  it("a rendered object its cluster's schema rejects: exit 1 with chart, template, object and field; nothing pushed", async () => {
+    await git('checkout', '-q', '-b', 'feature-bad');
+    writeFileSync(
+      join(repo, 'charts', 'rother', 'templates', 'deployment.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: rother\nspec:\n  replicass: 2\n  selector: { matchLabels: { app: rother } }\n  template:\n    metadata: { labels: { app: rother } }\n    spec: { containers: [{ name: c, image: x }] }\n',
+    );
+    await git('add', '.');
+    await git('commit', '-qm', 'typo');
+    const result = await chartRelease();
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.match(result.stderr, /1 schema violation\(s\)|2 schema violation\(s\)/);
+    assert.match(
+      result.stderr,
+      /rother rother\/templates\/deployment\.yaml Deployment\/rother spec\.replicass: unknown field \(dev-us-central1-0\)/,
+    );
+    assert.deepEqual(await listChartVersions(chartmuseum, 'rother'), []);
+    assert.equal(version('rother'), '0.1.0', 'Chart.yaml restored');
+
+    const rendered = (
+      await run('helm', ['template', 'rother', join(repo, 'charts', 'rother'), '--set', 'global.region=x'], {
+        env,
+      })
+    ).stdout;
+    const offline = await run(
+      process.execPath,
+      [
+        join(packageRoot, 'bin', 'regatta.js'),
+        'chart',
+        'validate',
+        '-',
+        '--env',
+        'dev',
+        '--offline',
+        '--fleet',
+        join(repo, 'regatta.yaml'),
+      ],
+      { env, input: rendered },
+    ).catch((e) => e.result);
+    assert.equal(offline.exitCode, 1);
+    assert.match(
+      offline.stdout,
+      /dev-europe-west1-0\s+rother\/templates\/deployment\.yaml\s+Deployment\/rother\s+spec\.replicass\s+unknown field/,
+    );
+    await git('checkout', '-q', 'main');
   });
 
   it('a branch that feeds no environment: exit 2', async () => {
