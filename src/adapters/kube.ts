@@ -180,3 +180,28 @@ export async function getRaw(target: KubeTarget, path: string): Promise<string> 
   if (response.status !== 200) throw new Error(`${server}${path}: HTTP ${response.status}`);
   return response.body;
 }
+
+/**
+ * Asks the API server to apply an object server-side without persisting it (dry run): admission,
+ * defaulting and validation all run. Returns the server's message when it refuses.
+ */
+export async function serverDryRun(
+  target: KubeTarget,
+  object: k8s.KubernetesObject,
+): Promise<string | undefined> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(loadConfig(target));
+  try {
+    await api.patch(object, undefined, 'All', 'regatta', true, k8s.PatchStrategy.ServerSideApply);
+    return undefined;
+  } catch (error) {
+    if (error instanceof k8s.ApiException) {
+      const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
+      try {
+        return (JSON.parse(body) as { message?: string }).message ?? `HTTP ${error.code}`;
+      } catch {
+        return `HTTP ${error.code}`;
+      }
+    }
+    throw error;
+  }
+}

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
+import { serverDryRun } from '../adapters/kube.js';
+import { kubeTarget } from '../deploy/clusters.js';
 import { ChartRepositoryError, listChartVersions, uploadToChartMuseum } from '../adapters/chartrepo.js';
 import {
   changedFiles,
@@ -21,7 +23,9 @@ import {
   type HelmBinary,
 } from '../adapters/helm.js';
 import { DeployError, UserError } from '../errors.js';
-import type { Environment, Fleet } from '../model/fleet.js';
+import type { Cluster, Environment, Fleet } from '../model/fleet.js';
+
+type KubernetesObjectLike = { apiVersion?: string; kind?: string };
 import type { Progress } from '../report/progress.js';
 import { clusterGlobals } from '../values/layer.js';
 import { planBumps, type BumpLevel } from './bump.js';
@@ -42,6 +46,8 @@ export interface ChartReleaseOptions {
   commit: boolean;
   /** Validate with the cached schemas only. */
   offline?: boolean;
+  /** Also ask each API server to dry-run every rendered object. */
+  serverDryRun?: boolean;
   progress: Progress;
 }
 
@@ -101,7 +107,10 @@ export async function planChartRelease(
   return { environment: environment.name, branch, base, changed, plan, clusters, charts, root };
 }
 
-/** Writes new versions (and parents' requirements) into Chart.yaml files, keeping their formatting. */
+/**
+ * Writes new versions (and parents' requirements) into Chart.yaml files, keeping their formatting.
+ * Returns the original text of every file the release may change, to restore on failure.
+ */
 function writeVersions(charts: readonly LocalChart[], plan: BumpPlan): Map<string, string> {
   const originals = new Map<string, string>();
   for (const bump of plan.bumps) {
@@ -109,6 +118,9 @@ function writeVersions(charts: readonly LocalChart[], plan: BumpPlan): Map<strin
     const file = join(chart.dir, 'Chart.yaml');
     const text = readFileSync(file, 'utf8');
     originals.set(file, text);
+    // `helm dependency update` rewrites the lock: keep it too, to put back on failure.
+    const lock = join(chart.dir, 'Chart.lock');
+    if (existsSync(lock)) originals.set(lock, readFileSync(lock, 'utf8'));
     const document = parseDocument(text);
     document.set('version', bump.to);
     for (const update of plan.dependencyUpdates.filter((u) => u.parent === bump.chart)) {
@@ -118,6 +130,23 @@ function writeVersions(charts: readonly LocalChart[], plan: BumpPlan): Map<strin
     writeFileSync(file, document.toString());
   }
   return originals;
+}
+
+/** Each object of a manifest dry-run by the cluster's API server; returns its refusals. */
+async function dryRunManifest(cluster: Cluster, manifest: string): Promise<string[]> {
+  const refusals: string[] = [];
+  const documents = parseAllDocuments(manifest);
+  for (const document of Array.isArray(documents) ? documents : []) {
+    const object = document.toJS() as
+      (KubernetesObjectLike & { metadata?: { name?: string; namespace?: string } }) | null;
+    if (!object?.kind) continue;
+    const refusal = await serverDryRun(kubeTarget(cluster), {
+      ...object,
+      metadata: { namespace: 'default', ...object.metadata },
+    });
+    if (refusal) refusals.push(`${object.kind}/${object.metadata?.name ?? ''}: ${refusal}`);
+  }
+  return refusals;
 }
 
 /** The whole pipeline: bump, lint, render per cluster, package, refuse existing versions, push, (commit). */
@@ -169,6 +198,10 @@ export async function runChartRelease(
           chart: { kind: 'path', path: chart.dir },
           valuesJson: JSON.stringify(clusterGlobals(cluster)),
         });
+        if (options.serverDryRun) {
+          for (const refusal of await dryRunManifest(cluster, rendered))
+            violations.push(`${chart.name} ${refusal} (${cluster.name}, server dry run)`);
+        }
         for (const violation of schemas.get(cluster.name)!.validateManifest(rendered)) {
           violations.push(
             `${chart.name} ${violation.template} ${violation.kind}/${violation.name} ${violation.field}: ${violation.message} (${cluster.name})`,

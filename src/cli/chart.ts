@@ -69,6 +69,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
     .option('--force', 'replace versions that already exist in the repository')
     .option('--commit', 'commit the new versions')
     .option('--offline', "validate with each cluster's cached schema, without asking its API server")
+    .option('--server-dry-run', 'also have each API server dry-run every rendered object')
     .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action(
       async (options: {
@@ -80,6 +81,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
         force?: boolean;
         commit?: boolean;
         offline?: boolean;
+        serverDryRun?: boolean;
         output: string;
       }) => {
         const fleet = loadFleet(findFleetFile(options.fleet, process.cwd()));
@@ -94,6 +96,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
           force: !!options.force,
           commit: !!options.commit,
           offline: !!options.offline,
+          serverDryRun: !!options.serverDryRun,
           progress: streamProgress(),
         });
         done({

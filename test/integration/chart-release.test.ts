@@ -191,7 +191,25 @@ describe('regatta chart release', () => {
       offline.stdout,
       /dev-europe-west1-0\s+rother\/templates\/deployment\.yaml\s+Deployment\/rother\s+spec\.replicass\s+unknown field/,
     );
-    await git('checkout', '-q', 'main');
+    await git('checkout', '-q', '-f', 'main');
+  });
+
+  it('--server-dry-run: what the schema allows but an API server refuses stops the release too', async () => {
+    await git('checkout', '-q', '-b', 'feature-dry');
+    writeFileSync(
+      join(repo, 'charts', 'rother', 'templates', 'deployment.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: rother\nspec:\n  selector: { matchLabels: { app: rother } }\n  template:\n    metadata: { labels: { app: something-else } }\n    spec: { containers: [{ name: c, image: x }] }\n',
+    );
+    await git('add', '.');
+    await git('commit', '-qm', 'selector mismatch');
+    const result = await chartRelease('--server-dry-run');
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /rother Deployment\/rother: .*selector.*\(dev-us-central1-0, server dry run\)/,
+    );
+    assert.deepEqual(await listChartVersions(chartmuseum, 'rother'), []);
+    await git('checkout', '-q', '-f', 'main');
   });
 
   it('a branch that feeds no environment: exit 2', async () => {
