@@ -1,5 +1,7 @@
 import { parse } from 'yaml';
 import type { ChartRepository } from '../model/fleet.js';
+import { UserError } from '../errors.js';
+import { registerSecretValue } from '../report/redact.js';
 import { httpRequest } from './http.js';
 
 export class ChartRepositoryError extends Error {
@@ -7,6 +9,20 @@ export class ChartRepositoryError extends Error {
     super(message);
     this.name = 'ChartRepositoryError';
   }
+}
+
+/** The Authorization header for a repository with basic auth; the password comes from the environment. */
+function authHeaders(repository: ChartRepository): Record<string, string> {
+  if (!repository.basicAuth) return {};
+  const password = process.env[repository.basicAuth.passwordEnv];
+  if (password === undefined) {
+    throw new UserError(
+      `${repository.url} needs a password in ${repository.basicAuth.passwordEnv}, which is not set`,
+    );
+  }
+  registerSecretValue(password);
+  const credentials = Buffer.from(`${repository.basicAuth.username}:${password}`).toString('base64');
+  return { Authorization: `Basic ${credentials}` };
 }
 
 /** Every version of a chart in a repository: a Helm HTTP repository's index.yaml, or an OCI tag list. */
@@ -23,7 +39,7 @@ export async function listChartVersions(repository: ChartRepository, chart: stri
       tag.replace(/_/g, '+'),
     );
   }
-  const response = await httpRequest(`${repository.url}/index.yaml`);
+  const response = await httpRequest(`${repository.url}/index.yaml`, { headers: authHeaders(repository) });
   if (response.status !== 200)
     throw new ChartRepositoryError(`${repository.url}/index.yaml: HTTP ${response.status}`);
   const index = parse(response.body) as { entries?: Record<string, { version: string }[]> };
@@ -31,15 +47,20 @@ export async function listChartVersions(repository: ChartRepository, chart: stri
 }
 
 /** Uploads a packaged chart through ChartMuseum's API. */
-export async function uploadToChartMuseum(repositoryUrl: string, tgz: Buffer, force: boolean): Promise<void> {
-  const response = await httpRequest(`${repositoryUrl}/api/charts${force ? '?force=true' : ''}`, {
+export async function uploadToChartMuseum(
+  repository: ChartRepository,
+  tgz: Buffer,
+  force: boolean,
+): Promise<void> {
+  const response = await httpRequest(`${repository.url}/api/charts${force ? '?force=true' : ''}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/gzip' },
+    headers: { 'Content-Type': 'application/gzip', ...authHeaders(repository) },
     body: tgz,
     timeoutMs: 60_000,
   });
-  if (response.status !== 201)
+  if (response.status !== 201) {
     throw new ChartRepositoryError(
-      `${repositoryUrl}: upload answered HTTP ${response.status}: ${response.body.trim()}`,
+      `${repository.url}: upload answered HTTP ${response.status}: ${response.body.trim()}`,
     );
+  }
 }

@@ -161,7 +161,7 @@ export async function runChartRelease(
   const existing = await Promise.all(
     plan.bumps.map(async (bump) => ({
       bump,
-      versions: await listChartVersions(repository, bump.chart).catch(() => [] as string[]),
+      versions: await listChartVersions(repository, bump.chart),
     })),
   );
   const taken = existing
@@ -225,7 +225,7 @@ export async function runChartRelease(
     for (const item of packages) {
       if (repository.type === 'oci')
         await pushChart(options.helm, item.tgz, repository.url, repository.plainHttp);
-      else await uploadToChartMuseum(repository.url, readFileSync(item.tgz), options.force);
+      else await uploadToChartMuseum(repository, readFileSync(item.tgz), options.force);
       options.progress.line(`${item.chart} ${item.version}: pushed to ${repository.url}`);
     }
     if (options.commit) {

@@ -18,7 +18,13 @@ interface RawFleet {
     string,
     {
       branches: string[];
-      chartRepository: { url: string; type?: 'chartmuseum' | 'oci'; plainHttp?: boolean };
+      chartRepository: {
+        url: string;
+        type?: 'chartmuseum' | 'oci';
+        plainHttp?: boolean;
+        username?: string;
+        passwordEnv?: string;
+      };
     }
   >;
   clusters: {
@@ -73,7 +79,15 @@ function chartRepository(raw: RawFleet['environments'][string]['chartRepository'
   const url = new URL(raw.url);
   const type = raw.type ?? (url.protocol === 'oci:' ? 'oci' : 'chartmuseum');
   const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
-  return { url: raw.url.replace(/\/$/, ''), type, plainHttp: raw.plainHttp ?? local };
+  const basicAuth = raw.username
+    ? { username: raw.username, passwordEnv: raw.passwordEnv ?? 'REGATTA_CHART_REPOSITORY_PASSWORD' }
+    : undefined;
+  return {
+    url: raw.url.replace(/\/$/, ''),
+    type,
+    plainHttp: raw.plainHttp ?? local,
+    ...(basicAuth ? { basicAuth } : {}),
+  };
 }
 
 /** Reads and checks a fleet file: schema first, then the rules a schema cannot say. */

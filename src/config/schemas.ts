@@ -35,6 +35,8 @@ export const fleetSchema = {
                 type: 'boolean',
                 description: 'OCI over plain HTTP; default true for 127.0.0.1/localhost',
               },
+              username: { type: 'string', description: 'ChartMuseum basic auth user' },
+              passwordEnv: { type: 'string', description: 'the environment variable holding its password' },
             },
           },
         },

@@ -5,6 +5,8 @@ export interface ChartRepository {
   type: 'chartmuseum' | 'oci';
   /** OCI over plain HTTP (a local registry). Defaults to true for 127.0.0.1 and localhost. */
   plainHttp: boolean;
+  /** ChartMuseum basic auth: the user, and the variable holding the password (never the password). */
+  basicAuth?: { username: string; passwordEnv: string };
 }
 
 export interface Environment {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { before, describe, it } from 'node:test';
+import { httpRequest } from '../../src/adapters/http.js';
 import { parse, stringify } from 'yaml';
 import { listChartVersions } from '../../src/adapters/chartrepo.js';
 import { run } from '../../src/adapters/process.js';
@@ -210,6 +213,70 @@ describe('regatta chart release', () => {
     );
     assert.deepEqual(await listChartVersions(chartmuseum, 'rother'), []);
     await git('checkout', '-q', '-f', 'main');
+  });
+
+  it('ChartMuseum with basic auth: the password comes from the variable the fleet names, and is never printed', async () => {
+    const password = `pw-${Date.now()}`;
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-auth-'));
+    const museum = spawn(state.binaries.chartmuseum as string, [
+      '--listen-host=127.0.0.1',
+      `--port=${port}`,
+      '--storage=local',
+      `--storage-local-rootdir=${storage}`,
+      '--basic-auth-user=ci',
+      `--basic-auth-pass=${password}`,
+    ]);
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      for (
+        let i = 0;
+        i < 50 && (await httpRequest(`${url}/health`).catch(() => undefined))?.status !== 200;
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 100));
+      const fleet = parse(readFileSync(join(repo, 'regatta.yaml'), 'utf8'));
+      fleet.environments.dev.chartRepository = { url, username: 'ci', passwordEnv: 'TEST_CM_PASSWORD' };
+      const fleetFile = join(repo, 'regatta-auth.yaml');
+      writeFileSync(fleetFile, stringify(fleet));
+      await git('checkout', '-q', '-f', '-b', 'feature-auth', 'main');
+      appendFileSync(join(repo, 'charts', 'rother', 'values.yaml'), 'auth: true\n');
+      await git('commit', '-qam', 'change rother');
+      const missing = await regatta(['chart', 'release', '--fleet', fleetFile], env, repo);
+      assert.equal(missing.exitCode, 2);
+      assert.match(missing.stderr, /needs a password in TEST_CM_PASSWORD, which is not set/);
+      const released = await regatta(
+        ['chart', 'release', '--fleet', fleetFile],
+        { ...env, TEST_CM_PASSWORD: password },
+        repo,
+      );
+      assert.equal(released.exitCode, 0, released.stderr);
+      assert.ok(!(released.stdout + released.stderr).includes(password));
+      const anonymous = await httpRequest(`${url}/index.yaml`);
+      assert.equal(anonymous.status, 401, 'the repository really demands the password');
+      process.env.TEST_CM_PASSWORD = password;
+      try {
+        const repository = {
+          url,
+          type: 'chartmuseum' as const,
+          plainHttp: true,
+          basicAuth: { username: 'ci', passwordEnv: 'TEST_CM_PASSWORD' },
+        };
+        const versions = await listChartVersions(repository, 'rother');
+        assert.equal(versions.length, 1);
+        assert.match(versions[0] ?? '', /^0\.1\.1-feature-auth\.[0-9a-f]+$/);
+      } finally {
+        delete process.env.TEST_CM_PASSWORD;
+      }
+      await git('checkout', '-q', '-f', 'main');
+    } finally {
+      museum.kill();
+    }
   });
 
   it('a branch that feeds no environment: exit 2', async () => {
