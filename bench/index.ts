@@ -3,7 +3,8 @@
 // `helm upgrade --install --wait` loop (what a CI script does), with helmfile (if built), and a
 // no-op Regatta redeploy. Prints the ratios and writes bench/RESULTS.md.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { HELMFILE } from '../src/sandbox/binaries.js';
+import { HELMFILE, KUBECONFORM } from '../src/sandbox/binaries.js';
+import { validationBench, type ValidationResult } from './validation.js';
 import { resolveBinary } from '../src/sandbox/binary-store.js';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,7 @@ async function main() {
   Object.assign(env, sandboxEnvironment(sandboxDir, process.env));
   const state = readState(sandboxPaths(sandboxDir).state)!;
   const rows: string[][] = [];
+  let validation: ValidationResult | undefined;
   const results: Record<number, { regatta: number; sequential: number; helmfile?: number; noop: number }> =
     {};
   try {
@@ -165,6 +167,23 @@ async function main() {
         `${count} cluster(s): regatta ${regattaSeconds.toFixed(1)}s, no-op ${noopSeconds.toFixed(1)}s, sequential helm ${sequentialSeconds.toFixed(1)}s, helmfile ${helmfileSeconds?.toFixed(1) ?? 'n/a'}s`,
       );
     }
+    const kubeconformBin = (await resolveBinary(KUBECONFORM, process.env, (line) => console.log(line))).path;
+    const first = state.clusters[0]!;
+    validation = await validationBench(
+      {
+        name: first,
+        context: first,
+        env: 'bench',
+        cloud: true,
+        region: 'bench',
+        labels: {},
+        globals: {},
+        position: { file: 'bench' },
+      },
+      kubeconformBin,
+      work,
+      env,
+    );
   } finally {
     await regatta(['sandbox', 'down', '--dir', sandboxDir], env).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
@@ -199,12 +218,15 @@ async function main() {
     rows,
   );
   const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`;
+  const validationLine = validation
+    ? `Validation of ${validation.objects} objects against one API server's OpenAPI (strict): Regatta ${Math.round(validation.regattaPerSecond)} objects/s, kubeconform v0.7.0 ${Math.round(validation.kubeconformPerSecond)} objects/s, ratio ${(validation.regattaPerSecond / validation.kubeconformPerSecond).toFixed(2)}× (target ≥ 1×).`
+    : 'Validation benchmark did not run.';
   console.log(
-    `\n${table}\n\nTargets: 6 clusters ≤ 1.5× of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.`,
+    `\n${table}\n\nTargets: 6 clusters ≤ 1.5× of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.\n\n${validationLine}`,
   );
   writeFileSync(
     join(packageRoot, 'bench', 'RESULTS.md'),
-    `# Deploy benchmark (last run)\n\n${RELEASES} releases (test/fixtures/charts/web, 2 replicas each) per cluster, sandbox clusters, Helm 4.\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n\`\`\`\n${table}\n\`\`\`\n\nTargets: 6 clusters ≤ 1.5× the time of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.\n`,
+    `# Deploy benchmark (last run)\n\n${RELEASES} releases (test/fixtures/charts/web, 2 replicas each) per cluster, sandbox clusters, Helm 4.\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n\`\`\`\n${table}\n\`\`\`\n\nTargets: 6 clusters ≤ 1.5× the time of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.\n\n${validationLine}\n`,
   );
 }
 

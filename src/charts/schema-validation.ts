@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { parseAllDocuments } from 'yaml';
+import { load } from 'js-yaml';
 
 /** One group-version OpenAPI v3 document as an API server serves it. */
 export interface OpenApiDocument {
@@ -15,6 +15,24 @@ export interface Violation {
   /** JSON path inside the object, e.g. spec.replicass */
   field: string;
   message: string;
+}
+
+/**
+ * The documents of a rendered manifest with the template each came from (`# Source:`).
+ * js-yaml, not the yaml package: validation reads thousands of objects and needs no positions,
+ * and js-yaml parses them about ten times faster.
+ */
+function splitManifest(manifest: string): { template: string; object: Record<string, unknown> }[] {
+  return manifest
+    .split(/^---[ \t]*$/m)
+    .map((chunk) => ({
+      template: /^# Source: (\S+)/m.exec(chunk)?.[1] ?? '',
+      object: load(chunk) as Record<string, unknown> | null,
+    }))
+    .filter(
+      (part): part is { template: string; object: Record<string, unknown> } =>
+        !!part.object && typeof part.object === 'object',
+    );
 }
 
 /** Strict like `kubectl --validate=strict`: objects with declared properties accept no others. */
@@ -43,6 +61,7 @@ function strictify(schema: unknown): unknown {
 export class ClusterSchemas {
   private readonly byKind = new Map<string, { document: number; schema: string }>();
   private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly strictComponents = new Map<number, unknown>();
   private readonly ajvs: Ajv[];
 
   constructor(private readonly documents: readonly OpenApiDocument[]) {
@@ -70,9 +89,14 @@ export class ClusterSchemas {
     const entry = this.byKind.get(key);
     if (!entry) return undefined;
     const document = this.documents[entry.document]!;
+    let components = this.strictComponents.get(entry.document);
+    if (!components) {
+      components = strictify(document.components);
+      this.strictComponents.set(entry.document, components);
+    }
     const validate = this.ajvs[entry.document]!.compile({
       $ref: `#/components/schemas/${entry.schema}`,
-      components: strictify(document.components),
+      components,
     });
     this.compiled.set(key, validate);
     return validate;
@@ -81,12 +105,7 @@ export class ClusterSchemas {
   /** Every violation in a rendered multi-document manifest. */
   validateManifest(manifest: string): Violation[] {
     const violations: Violation[] = [];
-    const documents = parseAllDocuments(manifest);
-    for (const document of Array.isArray(documents) ? documents : []) {
-      const comments = `${document.commentBefore ?? ''}\n${(document.contents as { commentBefore?: string } | null)?.commentBefore ?? ''}`;
-      const template = / ?Source: (\S+)/.exec(comments)?.[1] ?? '';
-      const object = document.toJS() as Record<string, unknown> | null;
-      if (!object || typeof object !== 'object') continue;
+    for (const { template, object } of splitManifest(manifest)) {
       const kind = String(object.kind ?? '');
       const apiVersion = String(object.apiVersion ?? '');
       const name = String((object.metadata as { name?: string } | undefined)?.name ?? '');

@@ -150,6 +150,21 @@ export const HELMFILE: BinarySpec = {
   },
 };
 
+/** Built only for `npm run bench` (validation throughput vs Regatta). */
+export const KUBECONFORM: BinarySpec = {
+  name: 'kubeconform',
+  fileNames: ['kubeconform'],
+  inKubebuilderAssets: false,
+  fromPath: true,
+  source: {
+    kind: 'go',
+    peer: 'kubeconform',
+    pkg: 'github.com/yannh/kubeconform/cmd/kubeconform',
+    version: 'v0.7.0',
+    ldflags: [],
+  },
+};
+
 export function binarySpec(name: string): BinarySpec {
   const spec = BINARIES.find((candidate) => candidate.name === name);
   if (!spec) throw new Error(`unknown sandbox binary ${name}`);
