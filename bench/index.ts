@@ -173,6 +173,7 @@ async function main() {
       {
         name: first,
         context: first,
+        kubeconfig: sandboxPaths(sandboxDir).kubeconfig,
         env: 'bench',
         cloud: true,
         region: 'bench',

@@ -52,9 +52,27 @@ function commandNotFound(command: string): UserError {
 /** Programs `run` is waiting for: stopped with us when we are interrupted. */
 const runningChildren = new Set<ChildProcess>();
 
-/** Sends SIGTERM to every program `run` started that is still running (on SIGINT/SIGTERM). */
+/** Daemons started by this process that nothing has recorded as belonging to a finished start yet. */
+const unsettledDaemons = new Set<number>();
+
+/** The daemons started so far now belong to a completed start: an interruption leaves them running. */
+export function settleDaemons(): void {
+  unsettledDaemons.clear();
+}
+
+/**
+ * On SIGINT/SIGTERM: SIGTERM to every program `run` started that is still running, and to every
+ * daemon of a start that did not complete (so an interrupted `sandbox up` leaves nothing behind).
+ */
 export function terminateChildren(): void {
   for (const child of runningChildren) child.kill('SIGTERM');
+  for (const pid of unsettledDaemons) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** Runs a program to completion; rejects with ProcessError on a non-zero exit. */
@@ -152,7 +170,10 @@ export async function startDaemon(options: DaemonOptions): Promise<ProcessIdenti
       stdio: ['ignore', log, log],
     });
     const pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid as number));
+      child.once('spawn', () => {
+        unsettledDaemons.add(child.pid as number);
+        resolve(child.pid as number);
+      });
       child.once('error', (error: NodeJS.ErrnoException) =>
         reject(error.code === 'ENOENT' ? commandNotFound(options.command) : error),
       );

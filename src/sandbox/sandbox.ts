@@ -13,6 +13,7 @@ import {
   isRunning,
   lastNonEmptyLines,
   residentBytes,
+  settleDaemons,
   startDaemon,
   stopProcess,
   type ProcessIdentity,
@@ -343,6 +344,7 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
     writeState(paths.state, state);
     throw error;
   }
+  settleDaemons();
   return { alreadyRunning: false, state, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -458,4 +460,5 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     return;
   }
   await startComponent(sandboxPaths(dir), state, record, progress);
+  settleDaemons();
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { packageRoot } from '../../src/paths.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -96,5 +98,41 @@ describe('sandbox lifecycle', () => {
       await regatta(['sandbox', 'down', '--dir', sandboxDir]);
       rmSync(other, { recursive: true, force: true });
     }
+  });
+
+  it('an interrupted `up` stops what it had started', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'regatta-interrupted-'));
+    const sandboxDir = join(other, 'sandbox');
+    const child = spawn(process.execPath, [
+      join(packageRoot, 'bin', 'regatta.js'),
+      'sandbox',
+      'up',
+      '--clusters',
+      '1',
+      '--dir',
+      sandboxDir,
+    ]);
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('etcd up')) resolve();
+      });
+      child.on('exit', () => resolve());
+    });
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const leftovers = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(sandboxDir);
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(leftovers, [], 'no process of the interrupted sandbox is left');
+    rmSync(other, { recursive: true, force: true });
   });
 });
