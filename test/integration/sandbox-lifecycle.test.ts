@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { packageRoot } from '../../src/paths.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,7 +7,7 @@ import { isRunning } from '../../src/adapters/process.js';
 import { serverVersion } from '../../src/adapters/kube.js';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
 import { readState } from '../../src/sandbox/state.js';
-import { attempt, regatta, testSandbox } from './support/sandbox.js';
+import { attempt, interruptWhen, regatta, testSandbox } from './support/sandbox.js';
 
 const { dir, state, env } = testSandbox();
 
@@ -103,25 +101,12 @@ describe('sandbox lifecycle', () => {
   it('an interrupted `up` stops what it had started', async () => {
     const other = mkdtempSync(join(tmpdir(), 'regatta-interrupted-'));
     const sandboxDir = join(other, 'sandbox');
-    const child = spawn(process.execPath, [
-      join(packageRoot, 'bin', 'regatta.js'),
-      'sandbox',
-      'up',
-      '--clusters',
-      '1',
-      '--dir',
-      sandboxDir,
-    ]);
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('etcd up')) resolve();
-      });
-      child.on('exit', () => resolve());
-    });
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.on('exit', resolve));
+    await interruptWhen(
+      ['sandbox', 'up', '--clusters', '1', '--dir', sandboxDir],
+      process.env,
+      'etcd up',
+      'SIGTERM',
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const leftovers = readdirSync('/proc')
       .filter((entry) => /^\d+$/.test(entry))

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +9,7 @@ import { run } from '../../src/adapters/process.js';
 import { vaultRequest, VaultHttpError, approleLogin } from '../../src/adapters/vault.js';
 import { packageRoot } from '../../src/paths.js';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
-import { regatta, testSandbox } from './support/sandbox.js';
+import { interruptWhen, regatta, testSandbox } from './support/sandbox.js';
 import { writeRelease, writeTestFleet } from './support/fleet.js';
 
 const { dir: sandboxDir, state, env } = testSandbox();
@@ -279,21 +278,12 @@ describe('secrets from OpenBao at deploy time', () => {
         values: { image: 'x:1-broken' },
       },
     });
-    const child = spawn(
-      process.execPath,
-      [join(packageRoot, 'bin', 'regatta.js'), 'deploy', '--fleet', fleet.file, file, '--timeout', '60'],
-      { env },
+    const stderr = await interruptWhen(
+      ['deploy', '--fleet', fleet.file, file, '--timeout', '60'],
+      env,
+      'installing',
+      'SIGINT',
     );
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('installing')) resolve();
-      });
-      child.on('exit', () => resolve());
-    });
-    child.kill('SIGINT');
-    await new Promise((resolve) => child.on('exit', resolve));
     assertNoCanary(stderr, 'interrupted deploy output');
     scanFiles(tmpdir());
     scanFiles(fleet.dir);

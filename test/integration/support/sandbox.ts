@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ProcessError, run, type ProcessResult, type RunOptions } from '../../../src/adapters/process.js';
 import { packageRoot } from '../../../src/paths.js';
@@ -43,3 +44,25 @@ export function regatta(
 }
 
 export const fixtureChart = (name: string) => join(packageRoot, 'test', 'fixtures', 'charts', name);
+
+/** Runs the regatta CLI, sends it `signal` once its stderr shows `marker`, and returns that stderr. */
+export async function interruptWhen(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  marker: string,
+  signal: NodeJS.Signals,
+): Promise<string> {
+  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'regatta.js'), ...args], { env });
+  let stderr = '';
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes(marker)) resolve();
+    });
+    void exited.then(() => resolve());
+  });
+  child.kill(signal);
+  await exited;
+  return stderr;
+}
