@@ -53,7 +53,9 @@ export function discoverCharts(root: string): LocalChart[] {
         hint: 'add version: x.y.z',
       });
     }
-    const version = String(value.version);
+    // As written (YAML reads `1.0` as a number), so the message shows what the file says.
+    const node = source?.document.get('version', true) as { source?: string } | undefined;
+    const version = node?.source ?? String(value.version);
     if (!semver.valid(version)) {
       throw new UserError(`chart ${value.name}: version ${version} is not semver`, {
         position: source!.positionOf(['version']),

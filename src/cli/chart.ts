@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { renderChart } from '../adapters/helm.js';
+import { clusterGlobals } from '../values/layer.js';
 import { Command, Option } from 'commander';
 import { readText } from '../config/yaml-source.js';
 import { UserError } from '../errors.js';
@@ -113,17 +116,32 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
     .description(
       "check rendered manifests (a file, or - for standard input) against every cluster's own schema",
     )
-    .argument('<manifests>', 'a YAML file of rendered objects, or -')
+    .argument(
+      '<chart-or-manifests>',
+      'a chart folder, a YAML file of rendered objects, or - for standard input',
+    )
     .requiredOption('--env <env>', 'validate against the clusters of this environment')
     .option('--fleet <file>', 'fleet file (default: ./regatta.yaml)')
     .option('--offline', 'use the cached schemas only')
     .action(async (input: string, options: { env: string; fleet?: string; offline?: boolean }) => {
       const fleet = loadFleet(findFleetFile(options.fleet, process.cwd()));
       if (!fleet.environments[options.env]) throw new UserError(`unknown environment ${options.env}`);
-      const manifest = input === '-' ? readFileSync(0, 'utf8') : readText(input);
+      // A chart folder is rendered for each cluster with its globals; a file or stdin is taken as rendered.
+      const isChart = input !== '-' && existsSync(join(input, 'Chart.yaml'));
+      const given = isChart ? '' : input === '-' ? readFileSync(0, 'utf8') : readText(input);
+      const helm = isChart ? await helmBinary() : undefined;
       const rows: string[][] = [];
       for (const cluster of fleet.clusters.filter((c) => c.env === options.env)) {
         const schemas = await loadClusterSchemas(cluster, process.env, !!options.offline);
+        const manifest = helm
+          ? await renderChart(helm, {
+              release: basename(resolve(input)),
+              namespace: 'default',
+              cluster,
+              chart: { kind: 'path', path: resolve(input) },
+              valuesJson: JSON.stringify(clusterGlobals(cluster)),
+            })
+          : given;
         for (const v of schemas.validateManifest(manifest))
           rows.push([cluster.name, v.template || '-', `${v.kind}/${v.name}`, v.field, v.message]);
       }

@@ -194,6 +194,24 @@ describe('regatta chart release', () => {
       offline.stdout,
       /dev-europe-west1-0\s+rother\/templates\/deployment\.yaml\s+Deployment\/rother\s+spec\.replicass\s+unknown field/,
     );
+    const chartFolder = await regatta(
+      [
+        'chart',
+        'validate',
+        join(repo, 'charts', 'rother'),
+        '--env',
+        'dev',
+        '--fleet',
+        join(repo, 'regatta.yaml'),
+      ],
+      env,
+      repo,
+    );
+    assert.equal(chartFolder.exitCode, 1, chartFolder.stderr);
+    assert.match(
+      chartFolder.stdout,
+      /dev-us-central1-0\s+rother\/templates\/deployment\.yaml\s+Deployment\/rother\s+spec\.replicass\s+unknown field/,
+    );
     await git('checkout', '-q', '-f', 'main');
   });
 
