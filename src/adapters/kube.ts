@@ -205,3 +205,12 @@ export async function serverDryRun(
     throw error;
   }
 }
+
+/** The newest stored revision of one Helm release, if it has any. */
+export async function latestHelmRevision(
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+): Promise<HelmRevision | undefined> {
+  return (await listHelmRevisions(target, { namespace, release })).at(-1);
+}

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import { serverDryRun } from '../adapters/kube.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { ChartRepositoryError, listChartVersions, uploadToChartMuseum } from '../adapters/chartrepo.js';
@@ -25,12 +25,12 @@ import {
 import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 
-type KubernetesObjectLike = { apiVersion?: string; kind?: string };
 import type { Progress } from '../report/progress.js';
 import { clusterGlobals } from '../values/layer.js';
 import { planBumps, type BumpLevel } from './bump.js';
 import { changedCharts, discoverCharts } from './discover.js';
 import { buildChartGraph } from './graph.js';
+import { splitManifest } from './schema-validation.js';
 import { loadClusterSchemas } from './cluster-schemas.js';
 import type { BumpPlan, LocalChart } from './model.js';
 
@@ -135,18 +135,32 @@ function writeVersions(charts: readonly LocalChart[], plan: BumpPlan): Map<strin
 /** Each object of a manifest dry-run by the cluster's API server; returns its refusals. */
 async function dryRunManifest(cluster: Cluster, manifest: string): Promise<string[]> {
   const refusals: string[] = [];
-  const documents = parseAllDocuments(manifest);
-  for (const document of Array.isArray(documents) ? documents : []) {
-    const object = document.toJS() as
-      (KubernetesObjectLike & { metadata?: { name?: string; namespace?: string } }) | null;
-    if (!object?.kind) continue;
+  for (const { object } of splitManifest(manifest)) {
+    const metadata = (object.metadata ?? {}) as { name?: string; namespace?: string };
+    if (!object.kind) continue;
     const refusal = await serverDryRun(kubeTarget(cluster), {
       ...object,
-      metadata: { namespace: 'default', ...object.metadata },
+      metadata: { namespace: 'default', ...metadata },
     });
-    if (refusal) refusals.push(`${object.kind}/${object.metadata?.name ?? ''}: ${refusal}`);
+    if (refusal) refusals.push(`${String(object.kind)}/${metadata.name ?? ''}: ${refusal}`);
   }
   return refusals;
+}
+
+/** A chart folder rendered for one cluster with that cluster's globals (what lint and validation see). */
+export function renderForCluster(
+  helm: HelmBinary,
+  dir: string,
+  release: string,
+  cluster: Cluster,
+): Promise<string> {
+  return renderChart(helm, {
+    release,
+    namespace: 'default',
+    cluster,
+    chart: { kind: 'path', path: dir },
+    valuesJson: JSON.stringify(clusterGlobals(cluster)),
+  });
 }
 
 /** The whole pipeline: bump, lint, render per cluster, package, refuse existing versions, push, (commit). */
@@ -191,13 +205,7 @@ export async function runChartRelease(
       if (chart.dependencies.length > 0) await updateDependencies(options.helm, chart.dir);
       for (const cluster of clusters) {
         await lintChart(options.helm, chart.dir, JSON.stringify(clusterGlobals(cluster)));
-        const rendered = await renderChart(options.helm, {
-          release: chart.name,
-          namespace: 'default',
-          cluster,
-          chart: { kind: 'path', path: chart.dir },
-          valuesJson: JSON.stringify(clusterGlobals(cluster)),
-        });
+        const rendered = await renderForCluster(options.helm, chart.dir, chart.name, cluster);
         if (options.serverDryRun) {
           for (const refusal of await dryRunManifest(cluster, rendered))
             violations.push(`${chart.name} ${refusal} (${cluster.name}, server dry run)`);

@@ -22,7 +22,7 @@ export interface Violation {
  * js-yaml, not the yaml package: validation reads thousands of objects and needs no positions,
  * and js-yaml parses them about ten times faster.
  */
-function splitManifest(manifest: string): { template: string; object: Record<string, unknown> }[] {
+export function splitManifest(manifest: string): { template: string; object: Record<string, unknown> }[] {
   return manifest
     .split(/^---[ \t]*$/m)
     .map((chunk) => ({

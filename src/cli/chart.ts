@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { renderChart } from '../adapters/helm.js';
-import { clusterGlobals } from '../values/layer.js';
 import { Command, Option } from 'commander';
 import { readText } from '../config/yaml-source.js';
 import { UserError } from '../errors.js';
@@ -10,7 +8,7 @@ import { repositoryRoot } from '../adapters/git.js';
 import { findFleetFile, loadFleet } from '../config/fleet.js';
 import { discoverCharts } from '../charts/discover.js';
 import { buildChartGraph } from '../charts/graph.js';
-import { runChartRelease, type ChartReleasePlan } from '../charts/release.js';
+import { renderForCluster, runChartRelease, type ChartReleasePlan } from '../charts/release.js';
 import type { BumpLevel } from '../charts/bump.js';
 import { streamProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
@@ -134,13 +132,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
       for (const cluster of fleet.clusters.filter((c) => c.env === options.env)) {
         const schemas = await loadClusterSchemas(cluster, process.env, !!options.offline);
         const manifest = helm
-          ? await renderChart(helm, {
-              release: basename(resolve(input)),
-              namespace: 'default',
-              cluster,
-              chart: { kind: 'path', path: resolve(input) },
-              valuesJson: JSON.stringify(clusterGlobals(cluster)),
-            })
+          ? await renderForCluster(helm, resolve(input), basename(resolve(input)), cluster)
           : given;
         for (const v of schemas.validateManifest(manifest))
           rows.push([cluster.name, v.template || '-', `${v.kind}/${v.name}`, v.field, v.message]);

@@ -6,7 +6,7 @@ import {
   type HelmBinary,
   type ReleaseTarget,
 } from '../adapters/helm.js';
-import { listHelmRevisions } from '../adapters/kube.js';
+import { latestHelmRevision } from '../adapters/kube.js';
 import type { Cluster } from '../model/fleet.js';
 import type { PlanEntry } from '../model/plan.js';
 import type { Progress } from '../report/progress.js';
@@ -51,12 +51,8 @@ function releaseTarget(entry: PlanEntry, cluster: Cluster): ReleaseTarget {
   return { release: entry.target.release, namespace: entry.target.namespace, cluster: helmCluster(cluster) };
 }
 
-async function latestRevision(cluster: Cluster, entry: PlanEntry) {
-  const revisions = await listHelmRevisions(kubeTarget(cluster), {
-    namespace: entry.target.namespace,
-    release: entry.target.release,
-  });
-  return revisions.at(-1);
+function latestRevision(cluster: Cluster, entry: PlanEntry) {
+  return latestHelmRevision(kubeTarget(cluster), entry.target.namespace, entry.target.release);
 }
 
 const label = (entry: PlanEntry) =>

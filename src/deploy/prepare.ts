@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { parse } from 'yaml';
 import { listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
-import { listHelmRevisions, serverVersion } from '../adapters/kube.js';
+import { latestHelmRevision, serverVersion } from '../adapters/kube.js';
 import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import type { Plan, PlannedTarget } from '../model/plan.js';
@@ -148,11 +148,7 @@ export async function checkReachable(clusters: readonly Cluster[]): Promise<Map<
 }
 
 async function liveRevision(cluster: Cluster, release: Release): Promise<LiveRevision | undefined> {
-  const revisions = await listHelmRevisions(kubeTarget(cluster), {
-    namespace: release.namespace,
-    release: release.name,
-  });
-  const last = revisions.at(-1);
+  const last = await latestHelmRevision(kubeTarget(cluster), release.namespace, release.name);
   return (
     last && {
       revision: last.revision,
