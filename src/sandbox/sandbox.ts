@@ -118,27 +118,31 @@ function writeClusterCredentials(paths: SandboxPaths, name: string, port: number
   writeFileSync(files.serviceAccountPublic, serviceAccount.publicPem);
   writePrivate(files.serviceAccountPrivate, serviceAccount.privatePem);
   const server = `https://127.0.0.1:${port}`;
-  const entryFor = (client: KeyPair): KubeconfigEntry => ({
-    name,
-    server,
-    caPem: ca.certPem,
-    certPem: client.certPem,
-    keyPem: client.keyPem,
-  });
+  const entryFor = (user: string, client: KeyPair): KubeconfigEntry => {
+    const certFile = join(files.dir, `${user}.crt`);
+    const keyFile = join(files.dir, `${user}.key`);
+    writeFileSync(certFile, client.certPem);
+    writePrivate(keyFile, client.keyPem);
+    return { name, server, caFile: files.caCert, certFile, keyFile };
+  };
   const admin = entryFor(
+    'admin',
     issueCertificate(ca, { commonName: 'regatta-admin', organizations: ['system:masters'], usage: 'client' }),
   );
   writePrivate(files.adminKubeconfig, buildKubeconfig([admin]));
   writePrivate(
     files.controllerManagerKubeconfig,
     buildKubeconfig([
-      entryFor(issueCertificate(ca, { commonName: 'system:kube-controller-manager', usage: 'client' })),
+      entryFor(
+        'controller-manager',
+        issueCertificate(ca, { commonName: 'system:kube-controller-manager', usage: 'client' }),
+      ),
     ]),
   );
   writePrivate(
     files.schedulerKubeconfig,
     buildKubeconfig([
-      entryFor(issueCertificate(ca, { commonName: 'system:kube-scheduler', usage: 'client' })),
+      entryFor('scheduler', issueCertificate(ca, { commonName: 'system:kube-scheduler', usage: 'client' })),
     ]),
   );
   return admin;

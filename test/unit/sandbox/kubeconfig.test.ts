@@ -7,12 +7,11 @@ describe('sandbox kubeconfig', () => {
   const entries = ['dev-us-central1-0', 'prod-europe-west1'].map((name, index) => ({
     name,
     server: `https://127.0.0.1:${6443 + index}`,
-    caPem: `CA ${name}`,
-    certPem: `CERT ${name}`,
-    keyPem: `KEY ${name}`,
+    caFile: `/sandbox/clusters/${name}/ca.crt`,
+    certFile: `/sandbox/clusters/${name}/admin.crt`,
+    keyFile: `/sandbox/clusters/${name}/admin.key`,
   }));
   const config = parse(buildKubeconfig(entries));
-  const decode = (value: string) => Buffer.from(value, 'base64').toString();
 
   it('has one context per cluster, named like the cluster, the first one current', () => {
     assert.deepEqual(
@@ -27,8 +26,8 @@ describe('sandbox kubeconfig', () => {
     const cluster = config.clusters.find((c: { name: string }) => c.name === context.cluster).cluster;
     const user = config.users.find((u: { name: string }) => u.name === context.user).user;
     assert.equal(cluster.server, 'https://127.0.0.1:6444');
-    assert.equal(decode(cluster['certificate-authority-data']), 'CA prod-europe-west1');
-    assert.equal(decode(user['client-certificate-data']), 'CERT prod-europe-west1');
-    assert.equal(decode(user['client-key-data']), 'KEY prod-europe-west1');
+    assert.equal(cluster['certificate-authority'], '/sandbox/clusters/prod-europe-west1/ca.crt');
+    assert.equal(user['client-certificate'], '/sandbox/clusters/prod-europe-west1/admin.crt');
+    assert.equal(user['client-key'], '/sandbox/clusters/prod-europe-west1/admin.key');
   });
 });
