@@ -147,26 +147,38 @@ export interface UpgradeOptions extends RenderOptions {
   replicas: readonly ReplicaCount[];
   labels: Record<string, string>;
   timeoutSeconds: number;
+  /** No release of this name exists yet: `helm install` (see below) instead of `upgrade --install`. */
+  firstInstall: boolean;
 }
 
-/** `helm upgrade --install`, waiting for every resource to be ready. */
+/**
+ * `helm upgrade --install` (or `helm install` for a release with no history), waiting for every
+ * resource to be ready, into an existing namespace. Helm 4's `upgrade --install` drops
+ * --disable-openapi-validation when it falls through to an install, so a first install is asked
+ * for directly.
+ */
 export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions): Promise<void> {
   await helmRun(
     helm,
-    'upgrade',
+    options.firstInstall ? 'install' : 'upgrade',
     [
-      'upgrade',
-      '--install',
-      options.release,
+      ...(options.firstInstall
+        ? ['install', options.release]
+        : // Never --reuse-values: every deploy carries the complete values.
+          ['upgrade', '--install', options.release, '--reset-values']),
       ...chartArgs(options.chart),
+      // No --create-namespace: the caller creates it. Helm checks the Namespace object it would
+      // create against the core group's OpenAPI document, whatever the flags say, and fetching
+      // and decoding that large document was over half of an install's CPU time.
       '--namespace',
       options.namespace,
-      '--create-namespace',
       '--values',
       '-',
-      // Never --reuse-values: every deploy carries the complete values.
-      '--reset-values',
       ...applyArgs(helm),
+      // Server-side apply checks every field against the API server's own schema (an unknown
+      // field fails the apply), so Helm 4's client-side OpenAPI check only repeats it, at the
+      // cost of fetching and decoding the OpenAPI document of each group in every process.
+      ...(helm.major === 4 ? ['--disable-openapi-validation'] : []),
       '--timeout',
       `${options.timeoutSeconds}s`,
       '--labels',

@@ -78,6 +78,34 @@ export async function createFakeNode(target: KubeTarget, name: string, annotatio
   }
 }
 
+/** The API server's own message (its Status body), not the client's multi-line dump. */
+function apiMessage(error: k8s.ApiException<unknown>): string {
+  const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? `HTTP ${error.code}`;
+  } catch {
+    return `HTTP ${error.code}`;
+  }
+}
+
+/** Creates a namespace unless it exists (another deploy may create it at the same moment). */
+export async function ensureNamespace(target: KubeTarget, name: string): Promise<void> {
+  const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
+  try {
+    await api.readNamespace({ name });
+    return;
+  } catch (error) {
+    if (!(error instanceof k8s.ApiException)) throw error;
+    if (error.code !== 404) throw new Error(`cannot read namespace ${name}: ${apiMessage(error)}`);
+  }
+  try {
+    await api.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+  } catch (error) {
+    if (!(error instanceof k8s.ApiException)) throw error;
+    if (error.code !== 409) throw new Error(`cannot create namespace ${name}: ${apiMessage(error)}`);
+  }
+}
+
 export async function serviceAccountExists(
   target: KubeTarget,
   namespace: string,
@@ -194,14 +222,7 @@ export async function serverDryRun(
     await api.patch(object, undefined, 'All', 'regatta', true, k8s.PatchStrategy.ServerSideApply);
     return undefined;
   } catch (error) {
-    if (error instanceof k8s.ApiException) {
-      const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
-      try {
-        return (JSON.parse(body) as { message?: string }).message ?? `HTTP ${error.code}`;
-      } catch {
-        return `HTTP ${error.code}`;
-      }
-    }
+    if (error instanceof k8s.ApiException) return apiMessage(error);
     throw error;
   }
 }

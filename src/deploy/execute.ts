@@ -6,7 +6,7 @@ import {
   type HelmBinary,
   type ReleaseTarget,
 } from '../adapters/helm.js';
-import { latestHelmRevision } from '../adapters/kube.js';
+import { ensureNamespace, latestHelmRevision } from '../adapters/kube.js';
 import type { Cluster } from '../model/fleet.js';
 import type { PlanEntry } from '../model/plan.js';
 import type { Progress } from '../report/progress.js';
@@ -60,6 +60,22 @@ const label = (entry: PlanEntry) =>
 const firstLine = (error: unknown) =>
   (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 
+/** Creates each missing namespace of a cluster once, however many releases install into it. */
+function namespaceCreator() {
+  const created = new Map<string, Promise<void>>();
+  return {
+    ensure(cluster: Cluster, namespace: string): Promise<void> {
+      const key = `${cluster.name}\0${namespace}`;
+      let done = created.get(key);
+      if (!done) {
+        done = ensureNamespace(kubeTarget(cluster), namespace);
+        created.set(key, done);
+      }
+      return done;
+    },
+  };
+}
+
 /** Puts one touched target back where it was before the deploy. */
 async function revert(outcome: Outcome, cluster: Cluster, options: ExecuteOptions): Promise<void> {
   const { entry } = outcome;
@@ -96,6 +112,7 @@ async function revert(outcome: Outcome, cluster: Cluster, options: ExecuteOption
  * If any fails, every target this deploy touched goes back to its previous revision together.
  */
 export async function executePlan(prepared: PreparedDeploy, options: ExecuteOptions): Promise<DeployReport> {
+  const namespaces = namespaceCreator();
   const limit = pLimit(options.concurrency ?? Math.max(1, prepared.plan.entries.length));
   const outcomes = await Promise.all(
     prepared.plan.entries.map((entry) =>
@@ -117,6 +134,7 @@ export async function executePlan(prepared: PreparedDeploy, options: ExecuteOpti
           `${label(entry)}: ${entry.action === 'install' ? 'installing' : 'upgrading'} ${entry.target.chartName} ${entry.target.chartVersion}`,
         );
         try {
+          if (entry.action === 'install') await namespaces.ensure(cluster, entry.target.namespace);
           await upgradeInstall(options.helm, {
             ...releaseTarget(entry, cluster),
             chart: entry.target.chart,
@@ -124,6 +142,7 @@ export async function executePlan(prepared: PreparedDeploy, options: ExecuteOpti
             replicas: entry.target.replicas,
             labels: { [DEPLOY_ID_LABEL]: options.deployId, [CHART_DIGEST_LABEL]: entry.target.chartDigest },
             timeoutSeconds: options.timeoutSeconds,
+            firstInstall: entry.action === 'install' && !entry.overHistory,
           });
           outcome.status = 'deployed';
           outcome.revision = (await latestRevision(cluster, entry))?.revision;

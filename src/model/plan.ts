@@ -35,6 +35,8 @@ export interface PlanEntry {
   currentChartVersion?: string;
   /** Why an upgrade: chart version, manifests and/or values differ. */
   reasons: string[];
+  /** An install over a release uninstalled with its history kept (helm must replace it). */
+  overHistory?: boolean;
 }
 
 export interface Plan {

@@ -154,8 +154,9 @@ export function decide({ target, rendered, values, live }: Decision): PlanEntry 
       { position: { file: target.releaseFile }, hint: 'fix the scaling entry or the chart' },
     );
   }
-  if (!live || live.status === 'uninstalled')
-    return { target, action: 'install', reasons: ['not installed'] };
+  if (!live) return { target, action: 'install', reasons: ['not installed'] };
+  if (live.status === 'uninstalled')
+    return { target, action: 'install', reasons: ['uninstalled'], overHistory: true };
   const reasons: string[] = [];
   if (live.chartVersion !== target.chartVersion)
     reasons.push(`chart ${live.chartVersion} → ${target.chartVersion}`);

@@ -213,6 +213,57 @@ for (const helm of ['helm', 'helm3'] as const) {
       assert.deepEqual(Object.keys(history.entries[0].clusters).sort(), [...fleet.devClusters].sort());
     });
 
+    // Helm 4 applies server-side, where an unknown field fails the apply; Helm 3 creates objects
+    // client-side and the API server drops unknown fields with a warning.
+    if (helm === 'helm') {
+      it('an object field the API server does not know fails the deploy, and nothing stays', async () => {
+        const file = writeRelease(fleet.dir, 'unknown-field.yaml', {
+          apiVersion: 'regatta/v1',
+          kind: 'Release',
+          metadata: { name: `typo.${namespace}-typo`, environment: 'dev' },
+          spec: {
+            chart_name: 'unknown-field',
+            chart_path: join(packageRoot, 'test', 'fixtures', 'charts', 'unknown-field'),
+          },
+        });
+        const result = await regatta(['deploy', '--fleet', fleet.file, file, '--timeout', '20'], runEnv);
+        assert.equal(result.exitCode, 1, result.stderr);
+        assert.match(result.stdout + result.stderr, /replicaCount/);
+        for (const context of contexts)
+          assert.deepEqual(await revisions(context, `${namespace}-typo`, 'typo'), []);
+      });
+    }
+
+    it('installs again over a release uninstalled with its history kept', async () => {
+      const file = writeRelease(fleet.dir, 'kept.yaml', {
+        apiVersion: 'regatta/v1',
+        kind: 'Release',
+        metadata: { name: `kept.${namespace}-kept`, environment: 'dev' },
+        spec: { chart_name: 'web', chart_path: webChart },
+      });
+      assert.equal((await regatta(['deploy', '--fleet', fleet.file, file], runEnv)).exitCode, 0);
+      const [first] = contexts;
+      await run(
+        join(sandboxDir, 'bin', helm),
+        ['uninstall', 'kept', '-n', `${namespace}-kept`, '--keep-history', '--kube-context', first!],
+        { env },
+      );
+      assert.equal((await revisions(first!, `${namespace}-kept`, 'kept')).at(-1)?.status, 'uninstalled');
+      const result = await regatta(['deploy', '--fleet', fleet.file, file, '--output', 'json'], runEnv);
+      assert.equal(result.exitCode, 0, result.stderr);
+      const report = JSON.parse(result.stdout) as DeployJson;
+      assert.deepEqual(
+        report.outcomes.map((o) => [o.cluster, o.action, o.status]),
+        fleet.devClusters.map((c) => [
+          c,
+          c === first ? 'install' : 'unchanged',
+          c === first ? 'deployed' : 'unchanged',
+        ]),
+      );
+      const latest = (await revisions(first!, `${namespace}-kept`, 'kept')).at(-1);
+      assert.deepEqual([latest?.revision, latest?.status], [2, 'deployed']);
+    });
+
     it('a failed first install is uninstalled everywhere', async () => {
       const file = writeRelease(fleet.dir, 'fresh.yaml', {
         apiVersion: 'regatta/v1',

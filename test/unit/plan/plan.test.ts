@@ -48,8 +48,13 @@ const live = {
 };
 
 describe('plan decisions', () => {
-  it('installs what is not live', () => {
-    assert.equal(decide({ target, rendered, values }).action, 'install');
+  it('installs what is not live; over a history kept by uninstall --keep-history, helm must replace it', () => {
+    const fresh = decide({ target, rendered, values });
+    assert.equal(fresh.action, 'install');
+    assert.equal(fresh.overHistory, undefined);
+    const overHistory = decide({ target, rendered, values, live: { ...live, status: 'uninstalled' } });
+    assert.equal(overHistory.action, 'install');
+    assert.equal(overHistory.overHistory, true);
   });
 
   it('skips a release whose chart, manifests (hooks aside) and values equal the live revision', () => {
