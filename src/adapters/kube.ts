@@ -24,6 +24,20 @@ function loadConfig(target: KubeTarget): k8s.KubeConfig {
   return config;
 }
 
+/** Why a kubeconfig cannot reach a context (missing file, no such context), or undefined. */
+export function contextProblem(target: KubeTarget): string | undefined {
+  let config: k8s.KubeConfig;
+  try {
+    config = new k8s.KubeConfig();
+    config.loadFromFile(target.kubeconfig);
+  } catch (error) {
+    return `cannot read kubeconfig ${target.kubeconfig}: ${(error as Error).message.split('\n')[0]}`;
+  }
+  if (!config.getContextObject(target.context))
+    return `kubeconfig ${target.kubeconfig} has no context ${target.context}`;
+  return undefined;
+}
+
 export interface ServerVersion {
   gitVersion: string;
   major: string;

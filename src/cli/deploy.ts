@@ -9,6 +9,7 @@ import { executePlan, type DeployReport } from '../deploy/execute.js';
 import { prepareDeploy, targetKey, type PrepareOptions } from '../deploy/prepare.js';
 import { resolveSecrets } from '../deploy/secrets.js';
 import { manifestDiff } from '../plan/diff.js';
+import { assertKubeContexts } from '../deploy/clusters.js';
 import { rollbackToDeploy } from '../deploy/rollback.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets } from '../plan/select.js';
@@ -93,6 +94,8 @@ async function prepareFromFiles(
 ) {
   const { fleet, selection } = loadSelection(options);
   const releases = loadReleaseFiles(fleet, paths);
+  // Before helm, Vault or any cluster is asked anything: a wrong context is the fleet file's.
+  assertKubeContexts(selectTargets(fleet, releases, selection).flatMap((target) => target.clusters));
   const helm = extra.helm ?? (await helmBinary());
   const progress = extra.progress ?? streamProgress();
   const prepared = await prepareWithSecrets({

@@ -1,5 +1,6 @@
 import type { HelmCluster } from '../adapters/helm.js';
-import type { KubeTarget } from '../adapters/kube.js';
+import { contextProblem, type KubeTarget } from '../adapters/kube.js';
+import { UserError } from '../errors.js';
 import type { Cluster } from '../model/fleet.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -28,4 +29,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A cluster whose kubeconfig or context does not exist is the fleet file's mistake (exit 2). */
+export function assertKubeContexts(clusters: readonly Cluster[]): void {
+  for (const cluster of clusters) {
+    const problem = contextProblem(kubeTarget(cluster));
+    if (problem) {
+      throw new UserError(`cluster ${cluster.name}: ${problem}`, {
+        position: cluster.position,
+        hint: 'set its context: (or kubeconfig:) in the fleet file, or use the right KUBECONFIG',
+      });
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { listHelmRevisions, type HelmRevision } from '../adapters/kube.js';
 import type { Cluster } from '../model/fleet.js';
-import { kubeTarget } from './clusters.js';
+import { assertKubeContexts, kubeTarget } from './clusters.js';
 import { DEPLOY_ID_LABEL } from './execute.js';
 
 export interface ReleaseCell {
@@ -28,6 +28,7 @@ export function deployIdOf(revision: HelmRevision, history: readonly HelmRevisio
 }
 
 export async function releaseRevisions(clusters: readonly Cluster[], names: readonly string[]) {
+  assertKubeContexts(clusters);
   const byCluster = new Map<string, HelmRevision[]>();
   const unreachable: Record<string, string> = {};
   await Promise.all(
