@@ -39,11 +39,54 @@ export async function listChartVersions(repository: ChartRepository, chart: stri
       tag.replace(/_/g, '+'),
     );
   }
-  const response = await httpRequest(`${repository.url}/index.yaml`, { headers: authHeaders(repository) });
+  return ((await readIndex(repository)).entries?.[chart] ?? []).map((entry) => entry.version);
+}
+
+interface RepositoryIndex {
+  entries?: Record<string, { version: string; urls?: string[] }[]>;
+}
+
+/** A Helm HTTP repository's index.yaml, read once per repository for the life of the process. */
+const indexes = new Map<string, Promise<RepositoryIndex>>();
+function readIndex(repository: ChartRepository): Promise<RepositoryIndex> {
+  let index = indexes.get(repository.url);
+  if (!index) {
+    index = (async () => {
+      const response = await httpRequest(`${repository.url}/index.yaml`, {
+        headers: authHeaders(repository),
+      });
+      if (response.status !== 200)
+        throw new ChartRepositoryError(`${repository.url}/index.yaml: HTTP ${response.status}`);
+      return parse(response.body) as RepositoryIndex;
+    })();
+    indexes.set(repository.url, index);
+    index.catch(() => indexes.delete(repository.url));
+  }
+  return index;
+}
+
+/**
+ * One chart archive from a Helm HTTP repository: the version's URL from index.yaml, fetched with
+ * the repository's basic auth (sent only to the repository's own origin).
+ */
+export async function downloadChart(
+  repository: ChartRepository,
+  chart: string,
+  version: string,
+): Promise<Buffer> {
+  const entry = (await readIndex(repository)).entries?.[chart]?.find((e) => e.version === version);
+  const location = entry?.urls?.[0];
+  if (!location)
+    throw new ChartRepositoryError(`chart ${chart} ${version} is not in ${repository.url}/index.yaml`);
+  const base = new URL(repository.url.endsWith('/') ? repository.url : `${repository.url}/`);
+  const url = new URL(location, base);
+  const response = await httpRequest(url.href, {
+    headers: url.origin === base.origin ? authHeaders(repository) : {},
+    timeoutMs: 60_000,
+  });
   if (response.status !== 200)
-    throw new ChartRepositoryError(`${repository.url}/index.yaml: HTTP ${response.status}`);
-  const index = parse(response.body) as { entries?: Record<string, { version: string }[]> };
-  return (index.entries?.[chart] ?? []).map((entry) => entry.version);
+    throw new ChartRepositoryError(`${url.href}: HTTP ${response.status} downloading ${chart} ${version}`);
+  return response.bytes;
 }
 
 /** Uploads a packaged chart through ChartMuseum's API. */

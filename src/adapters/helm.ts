@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetsDir } from '../paths.js';
 import type { ChartReference } from '../model/plan.js';
@@ -36,6 +37,14 @@ export class HelmError extends Error {
   ) {
     super(`helm ${action} failed: ${HelmError.summary(stderr)}`);
     this.name = 'HelmError';
+  }
+
+  /** What a user should do about it, where helm's own message does not say. */
+  get hint(): string | undefined {
+    if (/TillerVersion/.test(this.stderr)) {
+      return ".Capabilities.TillerVersion existed only in Helm 2: remove it from the template (e.g. the seed Secret's tillerVersion label), or use .Capabilities.HelmVersion";
+    }
+    return undefined;
   }
 
   /** Helm's own "Error: ..." line with its indented continuation lines (its log lines repeat it), else its last line. */
@@ -122,6 +131,18 @@ export interface RenderOptions extends ReleaseTarget {
   /** The complete values, as JSON: sent on standard input, never on the command line or disk. */
   valuesJson: string;
   kubeVersion?: string;
+}
+
+/** `helm pull` of an OCI chart into `destination` (an empty folder); returns the archive's path. */
+export async function pullOciChart(
+  helm: HelmBinary,
+  chart: Extract<ChartReference, { kind: 'oci' }>,
+  destination: string,
+): Promise<string> {
+  await helmRun(helm, 'pull', ['pull', ...chartArgs(chart), '--destination', destination]);
+  const [archive] = readdirSync(destination).filter((name) => name.endsWith('.tgz'));
+  if (!archive) throw new HelmError('pull', `helm pull wrote no chart archive for ${chart.url}`);
+  return join(destination, archive);
 }
 
 /** `helm template`: the manifests the chart renders for these values (hooks included). */

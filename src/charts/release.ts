@@ -251,7 +251,7 @@ export async function runChartRelease(
     return { ...planned, pushed: packages.map((p) => `${p.chart}-${p.version}`) };
   } catch (error) {
     for (const [file, text] of originals) writeFileSync(file, text); // nothing half-bumped on disk
-    if (error instanceof HelmError) throw new UserError(error.message);
+    if (error instanceof HelmError) throw new UserError(error.message, { hint: error.hint });
     if (error instanceof ChartRepositoryError) throw new DeployError(error.message);
     throw error;
   } finally {

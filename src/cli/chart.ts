@@ -13,6 +13,8 @@ import type { BumpLevel } from '../charts/bump.js';
 import { streamProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
 import { helmBinary } from './common.js';
+import { HelmError, type HelmBinary } from '../adapters/helm.js';
+import type { Cluster } from '../model/fleet.js';
 import type { CommandResult } from './result.js';
 
 function renderRelease(result: ChartReleasePlan & { pushed?: string[] }, dryRun: boolean): string {
@@ -109,6 +111,17 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
       },
     );
 
+  /** A chart that does not render is the user's to fix: helm's message (template, line), exit 2. */
+  async function renderChartFolder(helm: HelmBinary, dir: string, cluster: Cluster): Promise<string> {
+    try {
+      return await renderForCluster(helm, dir, basename(dir), cluster);
+    } catch (error) {
+      if (error instanceof HelmError)
+        throw new UserError(`${dir} for ${cluster.name}: ${error.message}`, { hint: error.hint });
+      throw error;
+    }
+  }
+
   chart
     .command('validate')
     .description(
@@ -131,9 +144,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
       const rows: string[][] = [];
       for (const cluster of fleet.clusters.filter((c) => c.env === options.env)) {
         const schemas = await loadClusterSchemas(cluster, process.env, !!options.offline);
-        const manifest = helm
-          ? await renderForCluster(helm, resolve(input), basename(resolve(input)), cluster)
-          : given;
+        const manifest = helm ? await renderChartFolder(helm, resolve(input), cluster) : given;
         for (const v of schemas.validateManifest(manifest))
           rows.push([cluster.name, v.template || '-', `${v.kind}/${v.name}`, v.field, v.message]);
       }

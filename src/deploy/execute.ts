@@ -137,7 +137,7 @@ export async function executePlan(prepared: PreparedDeploy, options: ExecuteOpti
           if (entry.action === 'install') await namespaces.ensure(cluster, entry.target.namespace);
           await upgradeInstall(options.helm, {
             ...releaseTarget(entry, cluster),
-            chart: entry.target.chart,
+            chart: await prepared.charts.local(entry.target.chart),
             valuesJson: JSON.stringify(prepared.values.get(targetKey(entry.target)) as Values),
             replicas: entry.target.replicas,
             labels: { [DEPLOY_ID_LABEL]: options.deployId, [CHART_DIGEST_LABEL]: entry.target.chartDigest },

@@ -24,6 +24,7 @@ import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
 import { layerValues, type Values } from '../values/layer.js';
 import { parseYamlFile } from '../config/yaml-source.js';
+import { ChartFetcher } from './charts.js';
 import { kubeTarget, withTimeout } from './clusters.js';
 
 export interface PrepareOptions {
@@ -45,6 +46,8 @@ export interface PreparedDeploy {
   clusters: Map<string, Cluster>;
   /** Per target: the manifest a deploy would apply (scaled) and the live one (for `diff`). */
   manifests: Map<string, { planned: string; live: string }>;
+  /** Repository charts as local archives, fetched once (planning fetched each release's). */
+  charts: ChartFetcher;
 }
 
 export const targetKey = (target: Pick<PlannedTarget, 'release' | 'namespace' | 'cluster'>) =>
@@ -164,6 +167,7 @@ async function liveRevision(cluster: Cluster, release: Release): Promise<LiveRev
 /** `helm template` for one target; a chart that does not render is the user's to fix (exit 2). */
 async function render(
   helm: HelmBinary,
+  charts: ChartFetcher,
   release: Release,
   cluster: Cluster,
   target: PlannedTarget,
@@ -175,27 +179,19 @@ async function render(
       release: release.name,
       namespace: release.namespace,
       cluster,
-      chart: target.chart,
+      chart: await charts.local(target.chart),
       valuesJson: JSON.stringify(values),
       kubeVersion,
     });
   } catch (error) {
     if (error instanceof HelmError) {
-      if (/TillerVersion/.test(error.message)) {
-        throw new UserError(
-          `release ${releaseKey(release)}: the chart uses .Capabilities.TillerVersion, which only Helm 2 had`,
-          {
-            position: release.position,
-            hint: "remove it from the template (e.g. the seed Secret's tillerVersion label), or use .Capabilities.HelmVersion",
-          },
-        );
-      }
       throw new UserError(`release ${releaseKey(release)} for ${cluster.name}: ${error.message}`, {
         position: release.position,
+        hint: error.hint,
       });
     }
     if (error instanceof ChartRepositoryError)
-      throw new UserError(error.message, { position: release.position });
+      throw new UserError(`release ${releaseKey(release)}: ${error.message}`, { position: release.position });
     throw error;
   }
 }
@@ -211,6 +207,13 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
     selected.flatMap((entry) => entry.clusters).map((cluster) => [cluster.name, cluster]),
   );
   const kubeVersions = await checkReachable([...clusters.values()]);
+  const charts = new ChartFetcher(options.helm, (url) => {
+    const environment = Object.values(options.fleet.environments).find(
+      (candidate) => candidate.chartRepository.url === url,
+    );
+    if (!environment) throw new Error(`no environment has the chart repository ${url}`);
+    return environment.chartRepository;
+  });
   const limit = pLimit(8);
   const values = new Map<string, Values>();
   const manifests = new Map<string, { planned: string; live: string }>();
@@ -237,12 +240,16 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
             values.set(targetKey(target), targetValues);
             const live = await liveRevision(cluster, release);
             let rendered: string | undefined;
-            if (knownUnchanged(target, targetValues, live)) rendered = live!.manifest;
-            else if (options.renderAll || index === 0 || needsRender(target, targetValues, live)) {
+            const unchanged = knownUnchanged(target, targetValues, live);
+            if (unchanged) {
+              // Its manifest is the live one: only `diff` wants to see it; the decision needs nothing.
+              if (options.renderAll) rendered = live!.manifest;
+            } else if (options.renderAll || index === 0 || needsRender(target, targetValues, live)) {
               // The first cluster of each release always renders: a missing chart or a template error
               // stops everything before any cluster changes.
               rendered = await render(
                 options.helm,
+                charts,
                 release,
                 cluster,
                 target,
@@ -262,5 +269,5 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
       );
     }),
   );
-  return { plan: { entries: entries.flat() }, values, clusters, manifests };
+  return { plan: { entries: entries.flat() }, values, clusters, manifests, charts };
 }

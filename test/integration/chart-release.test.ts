@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -215,6 +215,28 @@ describe('regatta chart release', () => {
     await git('checkout', '-q', '-f', 'main');
   });
 
+  it("chart validate of a chart that does not render (the seed's Helm 2 TillerVersion): exit 2, template and line, what to do", async () => {
+    const result = await regatta(
+      [
+        'chart',
+        'validate',
+        join(packageRoot, 'test', 'fixtures', 'charts', 'tiller'),
+        '--env',
+        'dev',
+        '--fleet',
+        join(repo, 'regatta.yaml'),
+      ],
+      env,
+      repo,
+    );
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /^error: \S+tiller for dev-us-central1-0: helm template failed: template: tiller\/templates\/\S+:\d+:\d+: .*\(\.Capabilities\.TillerVersion existed only in Helm 2: remove it/,
+    );
+  });
+
   it('--server-dry-run: what the schema allows but an API server refuses stops the release too', async () => {
     await git('checkout', '-q', '-b', 'feature-dry');
     writeFileSync(
@@ -277,6 +299,44 @@ describe('regatta chart release', () => {
       assert.ok(!(released.stdout + released.stderr).includes(password));
       const anonymous = await httpRequest(`${url}/index.yaml`);
       assert.equal(anonymous.status, 401, 'the repository really demands the password');
+
+      // A deploy pulls the branch's build from the same protected repository.
+      const releaseFile = join(repo, 'rother-release.yaml');
+      writeFileSync(
+        releaseFile,
+        stringify({
+          apiVersion: 'regatta/v1',
+          kind: 'Release',
+          metadata: { name: 'rother.rother-auth', environment: 'dev', branch: 'feature-auth' },
+          spec: { chart_name: 'rother' },
+        }),
+      );
+      const scratch = mkdtempSync(join(tmpdir(), 'regatta-deploy-tmp-'));
+      const deployed = await regatta(
+        ['deploy', '--fleet', fleetFile, releaseFile, '--cluster', 'dev-us-central1-0'],
+        { ...env, TEST_CM_PASSWORD: password, TMPDIR: scratch },
+        repo,
+      );
+      assert.equal(deployed.exitCode, 0, deployed.stderr);
+      assert.ok(!(deployed.stdout + deployed.stderr).includes(password));
+      assert.match(deployed.stderr, /installing rother 0\.1\.1-feature-auth\.[0-9a-f]+/);
+      const region = await run(
+        'kubectl',
+        [
+          '--context',
+          'dev-us-central1-0',
+          '-n',
+          'rother-auth',
+          'get',
+          'configmap',
+          'rother',
+          '-o',
+          'jsonpath={.data.region}',
+        ],
+        { env },
+      );
+      assert.equal(region.stdout, 'us-central1');
+      assert.deepEqual(readdirSync(scratch), [], 'the pulled chart archive is removed at exit');
       process.env.TEST_CM_PASSWORD = password;
       try {
         const repository = {

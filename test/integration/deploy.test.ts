@@ -334,7 +334,7 @@ describe('deploy safety', () => {
     assert.equal(result.exitCode, 2);
     assert.match(
       result.stderr,
-      /^error: .*tiller\.yaml:1:1: release tiller\.tiller: the chart uses \.Capabilities\.TillerVersion, which only Helm 2 had \(remove it/,
+      /^error: .*tiller\.yaml:1:1: release tiller\.tiller for dev-us-central1-0: helm template failed: template: tiller\/templates\/\S+:\d+:\d+: .*TillerVersion.* \(\.Capabilities\.TillerVersion existed only in Helm 2: remove it/,
     );
   });
 
@@ -350,7 +350,7 @@ describe('deploy safety', () => {
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     assert.match(
       result.stderr,
-      /missing\.yaml:1:1: release missing\.missing for dev-us-central1-0: helm template failed: .*no-such-chart/,
+      /missing\.yaml:1:1: release missing\.missing: chart no-such-chart 1\.0\.0 is not in http:\/\/127\.0\.0\.1:\d+\/index\.yaml/,
     );
     for (const context of state.clusters)
       assert.deepEqual(await revisions(context, 'missing', 'missing'), []);
