@@ -95,7 +95,9 @@ async function prepareFromFiles(
   const { fleet, selection } = loadSelection(options);
   const releases = loadReleaseFiles(fleet, paths);
   // Before helm, Vault or any cluster is asked anything: a wrong context is the fleet file's.
-  assertKubeContexts(selectTargets(fleet, releases, selection).flatMap((target) => target.clusters));
+  assertKubeContexts([
+    ...new Set(selectTargets(fleet, releases, selection).flatMap((target) => target.clusters)),
+  ]);
   const helm = extra.helm ?? (await helmBinary());
   const progress = extra.progress ?? streamProgress();
   const prepared = await prepareWithSecrets({
