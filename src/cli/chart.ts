@@ -17,6 +17,17 @@ import { HelmError, type HelmBinary } from '../adapters/helm.js';
 import type { Cluster } from '../model/fleet.js';
 import type { CommandResult } from './result.js';
 
+/** A chart that does not render is the user's to fix: helm's message (template, line), exit 2. */
+async function renderChartFolder(helm: HelmBinary, dir: string, cluster: Cluster): Promise<string> {
+  try {
+    return await renderForCluster(helm, dir, basename(dir), cluster);
+  } catch (error) {
+    if (error instanceof HelmError)
+      throw new UserError(`${dir} for ${cluster.name}: ${error.message}`, { hint: error.hint });
+    throw error;
+  }
+}
+
 function renderRelease(result: ChartReleasePlan & { pushed?: string[] }, dryRun: boolean): string {
   const lines = [
     `branch ${result.branch} → environment ${result.environment}; changes since ${result.base}: ${result.changed.join(', ') || 'none'}`,
@@ -110,17 +121,6 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
         });
       },
     );
-
-  /** A chart that does not render is the user's to fix: helm's message (template, line), exit 2. */
-  async function renderChartFolder(helm: HelmBinary, dir: string, cluster: Cluster): Promise<string> {
-    try {
-      return await renderForCluster(helm, dir, basename(dir), cluster);
-    } catch (error) {
-      if (error instanceof HelmError)
-        throw new UserError(`${dir} for ${cluster.name}: ${error.message}`, { hint: error.hint });
-      throw error;
-    }
-  }
 
   chart
     .command('validate')

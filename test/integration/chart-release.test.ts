@@ -52,6 +52,8 @@ const git = (...args: string[]) =>
   });
 const version = (name: string) =>
   (parse(readFileSync(join(repo, 'charts', name, 'Chart.yaml'), 'utf8')) as { version: string }).version;
+const validateChart = (chart: string) =>
+  regatta(['chart', 'validate', chart, '--env', 'dev', '--fleet', join(repo, 'regatta.yaml')], env, repo);
 const chartRelease = (...args: string[]) =>
   regatta(['chart', 'release', '--fleet', join(repo, 'regatta.yaml'), ...args], env, repo);
 
@@ -194,19 +196,7 @@ describe('regatta chart release', () => {
       offline.stdout,
       /dev-europe-west1-0\s+rother\/templates\/deployment\.yaml\s+Deployment\/rother\s+spec\.replicass\s+unknown field/,
     );
-    const chartFolder = await regatta(
-      [
-        'chart',
-        'validate',
-        join(repo, 'charts', 'rother'),
-        '--env',
-        'dev',
-        '--fleet',
-        join(repo, 'regatta.yaml'),
-      ],
-      env,
-      repo,
-    );
+    const chartFolder = await validateChart(join(repo, 'charts', 'rother'));
     assert.equal(chartFolder.exitCode, 1, chartFolder.stderr);
     assert.match(
       chartFolder.stdout,
@@ -216,24 +206,12 @@ describe('regatta chart release', () => {
   });
 
   it("chart validate of a chart that does not render (the seed's Helm 2 TillerVersion): exit 2, template and line, what to do", async () => {
-    const result = await regatta(
-      [
-        'chart',
-        'validate',
-        join(packageRoot, 'test', 'fixtures', 'charts', 'tiller'),
-        '--env',
-        'dev',
-        '--fleet',
-        join(repo, 'regatta.yaml'),
-      ],
-      env,
-      repo,
-    );
+    const result = await validateChart(join(packageRoot, 'test', 'fixtures', 'charts', 'tiller'));
     assert.equal(result.exitCode, 2, result.stderr);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     assert.match(
       result.stderr,
-      /^error: \S+tiller for dev-us-central1-0: helm template failed: template: tiller\/templates\/\S+:\d+:\d+: .*\(\.Capabilities\.TillerVersion existed only in Helm 2: remove it/,
+      /^error: \S+tiller for dev-us-central1-0: helm template failed: tiller\/templates\/secret\.yaml:\d+:\d+ .*\(\.Capabilities\.TillerVersion existed only in Helm 2: remove it/,
     );
   });
 

@@ -334,7 +334,7 @@ describe('deploy safety', () => {
     assert.equal(result.exitCode, 2);
     assert.match(
       result.stderr,
-      /^error: .*tiller\.yaml:1:1: release tiller\.tiller for dev-us-central1-0: helm template failed: template: tiller\/templates\/\S+:\d+:\d+: .*TillerVersion.* \(\.Capabilities\.TillerVersion existed only in Helm 2: remove it/,
+      /^error: .*tiller\.yaml:1:1: release tiller\.tiller for dev-us-central1-0: helm template failed: tiller\/templates\/secret\.yaml:\d+:\d+ .*TillerVersion.* \(\.Capabilities\.TillerVersion existed only in Helm 2: remove it/,
     );
   });
 
