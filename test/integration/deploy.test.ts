@@ -93,6 +93,15 @@ for (const helm of ['helm', 'helm3'] as const) {
       });
     }
 
+    /** Release NAME of the web chart in namespace `<suite namespace>-NAME`. */
+    const webRelease = (name: string) =>
+      writeRelease(fleet.dir, `${name}.yaml`, {
+        apiVersion: 'regatta/v1',
+        kind: 'Release',
+        metadata: { name: `${name}.${namespace}-${name}`, environment: 'dev' },
+        spec: { chart_name: 'web', chart_path: webChart },
+      });
+
     const rollbackWeb = (...extra: string[]) =>
       regatta(['rollback', `web.${namespace}`, '--fleet', fleet.file, '--env', 'dev', ...extra], runEnv);
 
@@ -235,12 +244,7 @@ for (const helm of ['helm', 'helm3'] as const) {
     }
 
     it('installs again over a release uninstalled with its history kept', async () => {
-      const file = writeRelease(fleet.dir, 'kept.yaml', {
-        apiVersion: 'regatta/v1',
-        kind: 'Release',
-        metadata: { name: `kept.${namespace}-kept`, environment: 'dev' },
-        spec: { chart_name: 'web', chart_path: webChart },
-      });
+      const file = webRelease('kept');
       assert.equal((await regatta(['deploy', '--fleet', fleet.file, file], runEnv)).exitCode, 0);
       const [first] = contexts;
       await run(
@@ -265,12 +269,7 @@ for (const helm of ['helm', 'helm3'] as const) {
     });
 
     it('a failed first install is uninstalled everywhere', async () => {
-      const file = writeRelease(fleet.dir, 'fresh.yaml', {
-        apiVersion: 'regatta/v1',
-        kind: 'Release',
-        metadata: { name: `fresh.${namespace}-fresh`, environment: 'dev' },
-        spec: { chart_name: 'web', chart_path: webChart },
-      });
+      const file = webRelease('fresh');
       const result = await regatta(['deploy', '--fleet', broken.file, file, '--timeout', '20'], runEnv);
       assert.equal(result.exitCode, 1, result.stderr);
       for (const context of contexts)
