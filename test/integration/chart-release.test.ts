@@ -52,6 +52,13 @@ const git = (...args: string[]) =>
   });
 const version = (name: string) =>
   (parse(readFileSync(join(repo, 'charts', name, 'Chart.yaml'), 'utf8')) as { version: string }).version;
+/** On a new branch, commits `manifest` as the rother chart's Deployment template. */
+async function commitRotherDeployment(branch: string, manifest: string, message: string) {
+  await git('checkout', '-q', '-b', branch);
+  writeFileSync(join(repo, 'charts', 'rother', 'templates', 'deployment.yaml'), manifest);
+  await git('add', '.');
+  await git('commit', '-qm', message);
+}
 const validateChart = (chart: string) =>
   regatta(['chart', 'validate', chart, '--env', 'dev', '--fleet', join(repo, 'regatta.yaml')], env, repo);
 const chartRelease = (...args: string[]) =>
@@ -154,13 +161,11 @@ describe('regatta chart release', () => {
   });
 
   it("a rendered object its cluster's schema rejects: exit 1 with chart, template, object and field; nothing pushed", async () => {
-    await git('checkout', '-q', '-b', 'feature-bad');
-    writeFileSync(
-      join(repo, 'charts', 'rother', 'templates', 'deployment.yaml'),
+    await commitRotherDeployment(
+      'feature-bad',
       'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: rother\nspec:\n  replicass: 2\n  selector: { matchLabels: { app: rother } }\n  template:\n    metadata: { labels: { app: rother } }\n    spec: { containers: [{ name: c, image: x }] }\n',
+      'typo',
     );
-    await git('add', '.');
-    await git('commit', '-qm', 'typo');
     const result = await chartRelease();
     assert.equal(result.exitCode, 1, result.stderr);
     assert.match(result.stderr, /1 schema violation\(s\)|2 schema violation\(s\)/);
@@ -216,13 +221,11 @@ describe('regatta chart release', () => {
   });
 
   it('--server-dry-run: what the schema allows but an API server refuses stops the release too', async () => {
-    await git('checkout', '-q', '-b', 'feature-dry');
-    writeFileSync(
-      join(repo, 'charts', 'rother', 'templates', 'deployment.yaml'),
+    await commitRotherDeployment(
+      'feature-dry',
       'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: rother\nspec:\n  selector: { matchLabels: { app: rother } }\n  template:\n    metadata: { labels: { app: something-else } }\n    spec: { containers: [{ name: c, image: x }] }\n',
+      'selector mismatch',
     );
-    await git('add', '.');
-    await git('commit', '-qm', 'selector mismatch');
     const result = await chartRelease('--server-dry-run');
     assert.equal(result.exitCode, 1, result.stderr);
     assert.match(
