@@ -116,9 +116,15 @@ function postRendererArgs(helm: HelmBinary, replicas: readonly ReplicaCount[]): 
   return ['--post-renderer', renderer, '--post-renderer-args', JSON.stringify(replicas)];
 }
 
-async function helmRun(helm: HelmBinary, action: string, args: string[], input?: string): Promise<string> {
+async function helmRun(
+  helm: HelmBinary,
+  action: string,
+  args: string[],
+  input?: string,
+  signal?: AbortSignal,
+): Promise<string> {
   try {
-    return (await run(helm.path, args, { env: helm.env, input })).stdout;
+    return (await run(helm.path, args, { env: helm.env, input, signal, ownProcessGroup: true })).stdout;
   } catch (error) {
     if (error instanceof ProcessError)
       throw new HelmError(action, error.result.stderr || error.result.stdout);
@@ -170,6 +176,11 @@ export interface UpgradeOptions extends RenderOptions {
   timeoutSeconds: number;
   /** No release of this name exists yet: `helm install` (see below) instead of `upgrade --install`. */
   firstInstall: boolean;
+  /**
+   * Aborting sends helm SIGTERM: it cancels its wait, records the revision as failed and exits
+   * (a deploy stopping after another target failed, or on Ctrl-C).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -210,9 +221,15 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
       ...clusterArgs(options.cluster),
     ],
     options.valuesJson,
+    options.signal,
   );
 }
 
+/**
+ * `helm rollback` to a revision, without waiting for rollouts: Helm's wait would read the
+ * Deployment condition left by the failed rollout as a failure of this one (see
+ * plan/rollout.ts), so the caller waits itself.
+ */
 export async function rollbackRelease(
   helm: HelmBinary,
   target: ReleaseTarget,
@@ -225,7 +242,7 @@ export async function rollbackRelease(
     String(revision),
     '--namespace',
     target.namespace,
-    ...applyArgs(helm),
+    ...(helm.major === 4 ? ['--force-conflicts'] : []),
     '--timeout',
     `${timeoutSeconds}s`,
     ...clusterArgs(target.cluster),

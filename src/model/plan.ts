@@ -37,6 +37,8 @@ export interface PlanEntry {
   reasons: string[];
   /** An install over a release uninstalled with its history kept (helm must replace it). */
   overHistory?: boolean;
+  /** The live revision was left pending by a killed helm: unlock it (mark it failed) first. */
+  unlock?: { revision: number; status: string };
 }
 
 export interface Plan {

@@ -1,5 +1,5 @@
 import type { Plan } from '../model/plan.js';
-import type { DeployReport } from '../deploy/execute.js';
+import type { DeployReport, Outcome } from '../model/outcome.js';
 import type { RollbackOutcome } from '../deploy/rollback.js';
 import type { HistoryEntry, StatusMatrix } from '../deploy/status.js';
 import { renderTable } from './table.js';
@@ -40,6 +40,17 @@ export function planJson(plan: Plan): unknown {
   };
 }
 
+const detail = (o: Outcome) =>
+  [
+    o.recovered && `recovered: ${o.recovered}`,
+    o.error,
+    o.rolledBackTo !== undefined &&
+      (o.rolledBackTo === 0 ? 'uninstalled' : `back on revision ${o.rolledBackTo}`),
+    o.rollbackError && `rollback: ${o.rollbackError}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+
 export function renderDeployReport(report: DeployReport): string {
   const rows = report.outcomes.map((o) => [
     o.entry.target.cluster,
@@ -48,15 +59,51 @@ export function renderDeployReport(report: DeployReport): string {
     o.status,
     o.revision === undefined ? '-' : String(o.revision),
     o.previousRevision === undefined ? '-' : String(o.previousRevision),
-    [o.error, o.rollbackError && `rollback: ${o.rollbackError}`].filter(Boolean).join('; '),
+    detail(o),
   ]);
-  return `deploy ${report.deployId}\n${renderTable(['CLUSTER', 'RELEASE', 'ACTION', 'RESULT', 'REVISION', 'BEFORE', 'DETAIL'], rows)}`;
+  const why =
+    report.cause === 'interrupt'
+      ? ' (interrupted: rolled back)'
+      : report.cause === 'failure'
+        ? report.rolledBack
+          ? ' (failed: rolled back)'
+          : ' (failed)'
+        : '';
+  return `deploy ${report.deployId}${why}\n${renderTable(['CLUSTER', 'RELEASE', 'ACTION', 'RESULT', 'REVISION', 'BEFORE', 'DETAIL'], rows)}`;
+}
+
+/** Where each target stands, for a run stopped at once by a second signal. */
+export function renderOutcomeStates(outcomes: readonly Outcome[]): string {
+  if (outcomes.length === 0) return 'no cluster was changed yet';
+  return renderTable(
+    ['CLUSTER', 'RELEASE', 'STATE', 'REVISION'],
+    outcomes.map((o) => [
+      o.entry.target.cluster,
+      `${o.entry.target.release}.${o.entry.target.namespace}`,
+      o.status === 'interrupted' ? 'in flight (helm stopped)' : o.status,
+      String(o.revision ?? o.previousRevision ?? '-'),
+    ]),
+  );
+}
+
+export function renderRecovery(outcomes: readonly RollbackOutcome[]): string {
+  return renderTable(
+    ['CLUSTER', 'RESULT', 'FROM', 'TO', 'DETAIL'],
+    outcomes.map((o) => [
+      o.cluster,
+      o.status === 'already-there' ? 'nothing to do' : o.status,
+      String(o.fromRevision ?? '-'),
+      o.status === 'uninstalled' ? '-' : String(o.toRevision),
+      [o.recovered, o.error].filter(Boolean).join('; '),
+    ]),
+  );
 }
 
 export function deployReportJson(report: DeployReport): unknown {
   return {
     deployId: report.deployId,
     rolledBack: report.rolledBack,
+    cause: report.cause,
     outcomes: report.outcomes.map((o) => ({
       cluster: o.entry.target.cluster,
       release: o.entry.target.release,
@@ -67,7 +114,10 @@ export function deployReportJson(report: DeployReport): unknown {
       previousRevision: o.previousRevision,
       error: o.error,
       rollbackError: o.rollbackError,
+      rolledBackTo: o.rolledBackTo,
+      recovered: o.recovered,
       seconds: o.seconds,
+      timings: o.timings,
     })),
   };
 }
@@ -86,9 +136,10 @@ export function renderStatus(matrix: StatusMatrix): string {
 
 export function renderHistory(entries: readonly HistoryEntry[], clusters: readonly string[]): string {
   return renderTable(
-    ['DEPLOY', ...clusters],
+    ['DEPLOY', 'RESULT', ...clusters],
     entries.map((entry) => [
       entry.deployId,
+      `${entry.verdict === 'good' ? 'succeeded' : entry.verdict === 'failed' ? 'FAILED, rolled back' : 'unfinished'}${entry.liveIn.length > 0 ? ' (live)' : ''}`,
       ...clusters.map((cluster) => {
         const cell = entry.clusters[cluster];
         return cell ? `${cell.chartVersion} r${cell.revision} ${cell.status}` : '-';

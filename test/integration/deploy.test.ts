@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/adapters/process.js';
-import { listHelmRevisions } from '../../src/adapters/kube.js';
+import { listHelmRevisions } from '../../src/adapters/helm-storage.js';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
 import { packageRoot } from '../../src/paths.js';
 import { regatta, testSandbox } from './support/sandbox.js';
