@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DEFAULT_CONCURRENCY } from '../concurrency.js';
-import { RollbackError, UserError } from '../errors.js';
+import { DeployError, RollbackError, UserError } from '../errors.js';
 import type { Interrupts } from '../interrupts.js';
 import type { Fleet } from '../model/fleet.js';
 import type { DeployReport, Outcome } from '../model/outcome.js';
@@ -41,6 +41,15 @@ import {
 } from './common.js';
 
 const json = (value: unknown) => JSON.stringify(value, null, 2);
+
+/** Clusters that did not answer: the table is printed, and the command exits 1 (as deploy and rollback do). */
+function unreachableError(unreachable: Record<string, string>): DeployError | undefined {
+  const down = Object.entries(unreachable).map(([cluster, why]) => `${cluster} (${why})`);
+  if (down.length === 0) return undefined;
+  return new DeployError(`unreachable: ${down.join(', ')}`, {
+    hint: 'what they run is not known; check them, or leave them out with --cluster / -l',
+  });
+}
 
 /** Before helm, Vault or any cluster is asked anything: a wrong context is the fleet file's. */
 function assertSelectedContexts(fleet: Fleet, releases: readonly Release[], selection: Selection): void {
@@ -300,6 +309,8 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         : Object.keys(fleet.environments).flatMap((env) => selectEnvironmentClusters(fleet, env, selection));
       const matrix = await statusMatrix(clusters, names);
       done({ stdout: options.output === 'json' ? json(matrix) : renderStatus(matrix) });
+      const unreachable = unreachableError(matrix.unreachable);
+      if (unreachable) throw unreachable;
     });
 
   const history = addFleetOptions(new Command('history'))
@@ -317,8 +328,11 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
             : renderHistory(
                 result.entries,
                 clusters.map((c) => c.name),
+                result.unreachable,
               ),
       });
+      const unreachable = unreachableError(result.unreachable);
+      if (unreachable) throw unreachable;
     });
 
   return [plan, diff, deploy, rollback, recover, status, history];

@@ -134,18 +134,25 @@ export function renderStatus(matrix: StatusMatrix): string {
   return renderTable(['RELEASE', ...matrix.clusters], rows);
 }
 
-export function renderHistory(entries: readonly HistoryEntry[], clusters: readonly string[]): string {
-  return renderTable(
+export function renderHistory(
+  entries: readonly HistoryEntry[],
+  clusters: readonly string[],
+  unreachable: Record<string, string> = {},
+): string {
+  const down = Object.keys(unreachable);
+  const note = down.length > 0 ? `\n(not known: ${down.join(', ')} did not answer)` : '';
+  return `${renderTable(
     ['DEPLOY', 'RESULT', ...clusters],
     entries.map((entry) => [
       entry.deployId,
       `${entry.verdict === 'good' ? 'succeeded' : entry.verdict === 'failed' ? 'FAILED, rolled back' : 'unfinished'}${entry.liveIn.length > 0 ? ' (live)' : ''}`,
       ...clusters.map((cluster) => {
         const cell = entry.clusters[cluster];
+        if (unreachable[cluster]) return 'unreachable';
         return cell ? `${cell.chartVersion} r${cell.revision} ${cell.status}` : '-';
       }),
     ]),
-  );
+  )}${note}`;
 }
 
 export function renderRollback(deployId: string, outcomes: readonly RollbackOutcome[]): string {

@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../adapters/http.js';
@@ -278,8 +287,27 @@ export type UpResult =
   | { alreadyRunning: true; state: SandboxState }
   | { alreadyRunning: false; state: SandboxState; seconds: number };
 
+/** A marker file `up` leaves in every sandbox folder it makes: only such a folder is ever emptied. */
+export const SANDBOX_MARKER = '.regatta-sandbox';
+
+/** `up` replaces a folder only if it is empty, absent, or one of ours (marker or state file). */
+export function assertReplaceable(dir: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new UserError(`cannot read ${dir}: ${(error as Error).message}`, { hint: 'choose another --dir' });
+  }
+  if (entries.length === 0 || entries.includes(SANDBOX_MARKER) || entries.includes('state.json')) return;
+  throw new UserError(`${dir} is not empty and holds no Regatta sandbox: refusing to replace what is in it`, {
+    hint: 'give --dir an empty or new folder',
+  });
+}
+
 export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   validateClusterCount(options.clusters);
+  assertReplaceable(options.dir);
   const paths = sandboxPaths(options.dir);
   const previous = readState(paths.state);
   if (previous && previous.components.some((record) => record.process && isRunning(record.process))) {
@@ -308,6 +336,10 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
     mkdirSync(dir, { recursive: true });
   }
   chmodSync(options.dir, 0o700);
+  writeFileSync(
+    join(options.dir, SANDBOX_MARKER),
+    'a Regatta sandbox: `regatta sandbox up` may replace this folder\n',
+  );
   const clusters = CLUSTER_NAMES.slice(0, options.clusters);
   const ports = await choosePorts(clusters);
   const admins = clusters.map((name, index) =>
