@@ -109,8 +109,8 @@ function chartArgs(chart: ChartReference): string[] {
   }
 }
 
+/** Always run: it also leaves out replica counts an autoscaler owns (plan/scaling.ts). */
 function postRendererArgs(helm: HelmBinary, replicas: readonly ReplicaCount[]): string[] {
-  if (replicas.length === 0) return [];
   const renderer =
     helm.major === 4 ? POST_RENDERER : join(assetsDir(), 'helm-plugins', POST_RENDERER, 'post-render');
   return ['--post-renderer', renderer, '--post-renderer-args', JSON.stringify(replicas)];
