@@ -5,6 +5,7 @@ import type { DeployReport, Outcome } from '../model/outcome.js';
 import type { PlanEntry } from '../model/plan.js';
 import { decideRemedy, rollbackCause, touched } from '../plan/remediation.js';
 import type { Progress } from '../report/progress.js';
+import type { TargetState } from '../model/events.js';
 import { helmActions, type TargetActions } from './actions.js';
 import type { PreparedDeploy } from './prepare.js';
 
@@ -26,6 +27,8 @@ export interface ExecuteOptions {
   lockLost?: AbortSignal;
   /** Receives the live outcomes, for a second signal to print where each target is. */
   onOutcomes?: (outcomes: readonly Outcome[]) => void;
+  /** The wave these targets belong to (events carry it). */
+  wave?: string;
 }
 
 const label = (entry: PlanEntry) =>
@@ -47,14 +50,31 @@ interface Run {
   stop: AbortController;
 }
 
+/** Says what state a target is in now (one event per change). */
+function say(run: Run, entry: PlanEntry, state: TargetState, detail?: string, revision?: number): void {
+  run.options.progress.event({
+    type: 'target',
+    at: new Date().toISOString(),
+    release: `${entry.target.release}.${entry.target.namespace}`,
+    cluster: entry.target.cluster,
+    wave: run.options.wave ?? 'all',
+    state,
+    ...(detail ? { detail } : {}),
+    ...(revision === undefined ? {} : { revision }),
+  });
+}
+
 /** Observe → act for one target: unlock what a killed helm left, then install or upgrade and wait. */
 async function applyTarget(run: Run, outcome: Outcome): Promise<void> {
   const { entry } = outcome;
   const { options, actions, stop } = run;
   const started = Date.now();
   outcome.status = 'interrupted'; // until helm says otherwise: it has been started
-  options.progress.line(
-    `${label(entry)}: ${entry.action === 'install' ? 'installing' : 'upgrading'} ${entry.target.chartName} ${entry.target.chartVersion}`,
+  say(
+    run,
+    entry,
+    'deploying',
+    `${entry.action === 'install' ? 'installing' : 'upgrading'} ${entry.target.chartName} ${entry.target.chartVersion}`,
   );
   try {
     if (entry.unlock) {
@@ -66,6 +86,7 @@ async function applyTarget(run: Run, outcome: Outcome): Promise<void> {
       );
       outcome.recovered = `revision ${revision} was ${status} (a helm was stopped): marked failed`;
       options.progress.line(`${label(entry)}: recovered: ${outcome.recovered}`);
+      say(run, entry, 'deploying', `recovered: ${outcome.recovered}`);
     }
     outcome.revision = await actions.upgrade(entry, stop.signal);
     outcome.status = 'deployed';
@@ -81,9 +102,21 @@ async function applyTarget(run: Run, outcome: Outcome): Promise<void> {
   }
   outcome.seconds = seconds(started);
   outcome.timings = { upgrade: outcome.seconds };
-  options.progress.line(
-    `${label(entry)}: ${outcome.status === 'deployed' ? `deployed revision ${outcome.revision}` : `${outcome.status.toUpperCase()}: ${outcome.error}`} (${outcome.seconds.toFixed(1)}s)`,
-  );
+  if (outcome.status === 'deployed')
+    say(
+      run,
+      entry,
+      'healthy',
+      `deployed revision ${outcome.revision} in ${outcome.seconds.toFixed(1)}s`,
+      outcome.revision,
+    );
+  else
+    say(
+      run,
+      entry,
+      outcome.status === 'failed' ? 'failed' : 'stopped',
+      `${outcome.error} (${outcome.seconds.toFixed(1)}s)`,
+    );
 }
 
 /** Records a verdict on revisions (best effort: a revision left undecided is never a rollback target). */
@@ -114,12 +147,13 @@ async function remediate(run: Run, outcome: Outcome): Promise<void> {
     });
     if (remedy.kind === 'none') {
       if (outcome.status !== 'failed') outcome.status = 'untouched';
+      say(run, entry, outcome.status === 'failed' ? 'failed' : 'untouched', remedy.why);
       return;
     }
     if (remedy.kind === 'leave') {
       outcome.status = 'left-alone';
       outcome.rollbackError = remedy.why;
-      options.progress.line(`${label(entry)}: NOT rolled back: ${remedy.why}`);
+      say(run, entry, 'left-alone', `NOT rolled back: ${remedy.why}`);
       return;
     }
     if (remedy.unlock !== undefined)
@@ -130,11 +164,11 @@ async function remediate(run: Run, outcome: Outcome): Promise<void> {
       );
     if (remedy.kind === 'stuck') throw new Error(remedy.why);
     if (remedy.kind === 'uninstall') {
-      options.progress.line(`${label(entry)}: uninstalling (before this deploy it was not installed)`);
+      say(run, entry, 'rolling-back', 'uninstalling (before this deploy it was not installed)');
       await actions.uninstall(entry);
       outcome.rolledBackTo = 0;
     } else {
-      options.progress.line(`${label(entry)}: rolling back to revision ${remedy.to}`);
+      say(run, entry, 'rolling-back', `rolling back to revision ${remedy.to}`);
       await actions.rollback(entry, remedy.to);
       outcome.rolledBackTo = remedy.to;
     }
@@ -143,11 +177,16 @@ async function remediate(run: Run, outcome: Outcome): Promise<void> {
       .filter((r) => r.labels[DEPLOY_ID_LABEL] === options.deployId && !r.description.startsWith('Rollback'))
       .map((r) => r.revision);
     if (remedy.kind === 'rollback') await recordVerdict(run, entry, ours, 'failed');
-    options.progress.line(`${label(entry)}: rolled back (${seconds(started).toFixed(1)}s)`);
+    say(
+      run,
+      entry,
+      'rolled-back',
+      `${remedy.kind === 'uninstall' ? 'uninstalled' : `back on revision ${remedy.to}`} in ${seconds(started).toFixed(1)}s`,
+    );
   } catch (error) {
     outcome.status = 'rollback-failed';
     outcome.rollbackError = firstLine(error);
-    options.progress.line(`${label(entry)}: ROLLBACK FAILED: ${outcome.rollbackError}`);
+    say(run, entry, 'rollback-failed', `ROLLBACK FAILED: ${outcome.rollbackError}`);
   } finally {
     outcome.timings = { ...outcome.timings, rollback: seconds(started) };
   }
@@ -182,8 +221,10 @@ export async function executePlan(
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
   options.lockLost?.addEventListener('abort', onInterrupt, { once: true });
   if (interrupted()) onInterrupt();
-  for (const outcome of outcomes.filter((o) => o.status === 'unchanged'))
-    options.progress.line(`${label(outcome.entry)}: unchanged (revision ${outcome.entry.currentRevision})`);
+  for (const outcome of outcomes)
+    if (outcome.status === 'unchanged')
+      say(run, outcome.entry, 'unchanged', `revision ${outcome.entry.currentRevision}`);
+    else say(run, outcome.entry, 'waiting');
   try {
     await mapBounded(
       outcomes.filter((o) => o.status === 'untouched'),

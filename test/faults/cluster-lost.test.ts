@@ -31,7 +31,7 @@ describe('fault: an API server stopped mid-deploy', () => {
       const release = webRelease(fleet.dir, name, 'registry.example/web:new');
       // One target at a time: the lost cluster's turn comes after it is gone.
       const deploy = startRegatta(['deploy', '--fleet', fleet.file, release, '--concurrency', '1']);
-      await deploy.waitFor(/: upgrading/);
+      await deploy.waitFor(/: deploying/);
       await regatta(['sandbox', 'stop-cluster', lost, '--dir', sandbox.dir]);
       let code: number | null;
       let others: Awaited<ReturnType<typeof clusterState>>[];

@@ -17,16 +17,16 @@ interface Moment {
 
 const MOMENTS: Moment[] = [
   { name: 'before any helm ran', marker: /release × cluster targets/, delayMs: 0 },
-  { name: 'as the first helm starts', marker: /: upgrading/, delayMs: 0 },
-  { name: 'while the first helm waits for its rollout', marker: /: upgrading/, delayMs: 700 },
+  { name: 'as the first helm starts', marker: /: deploying/, delayMs: 0 },
+  { name: 'while the first helm waits for its rollout', marker: /: deploying/, delayMs: 700 },
   { name: 'right after the first cluster deployed', marker: /deployed revision/, delayMs: 0 },
-  { name: 'while the second helm runs', marker: /upgrading[\s\S]*upgrading/, delayMs: 300 },
+  { name: 'while the second helm runs', marker: /: deploying[\s\S]*: deploying/, delayMs: 300 },
   {
     name: 'right after the second cluster deployed',
     marker: /deployed revision[\s\S]*deployed revision/,
     delayMs: 0,
   },
-  { name: 'as the last helm starts', marker: /upgrading[\s\S]*upgrading[\s\S]*upgrading/, delayMs: 0 },
+  { name: 'as the last helm starts', marker: /: deploying[\s\S]*: deploying[\s\S]*: deploying/, delayMs: 0 },
   { name: 'as the rollback of a failed deploy starts', marker: /a target failed/, delayMs: 0, failing: true },
   {
     name: 'during the rollback of a failed deploy',
@@ -34,7 +34,7 @@ const MOMENTS: Moment[] = [
     delayMs: 200,
     failing: true,
   },
-  { name: 'twice, while helm runs (stop at once)', marker: /: upgrading/, delayMs: 500, twice: true },
+  { name: 'twice, while helm runs (stop at once)', marker: /: deploying/, delayMs: 500, twice: true },
 ];
 
 describe('fault: Ctrl-C at 10 moments of a deploy', () => {
