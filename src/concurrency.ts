@@ -16,5 +16,13 @@ export function mapBounded<T, R>(
   return Promise.all(items.map((item, index) => run(() => fn(item, index))));
 }
 
+/** A limit shared by several scatters (e.g. every wave of a deploy): at most `limit` at once. */
+export function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new Error(`concurrency must be a positive integer, got ${limit}`);
+  const run = pLimit(limit);
+  return (fn) => run(fn);
+}
+
 /** The default number of releases × clusters deployed at once: bounded, never "everything". */
 export const DEFAULT_CONCURRENCY = 10;

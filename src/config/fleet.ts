@@ -10,6 +10,7 @@ import type {
   VaultSettings,
 } from '../model/fleet.js';
 import { fleetSchema } from './schemas.js';
+import { placeClusters, readRollout, type RawRollout } from './rollout.js';
 import { validateAgainst } from './validate.js';
 import { parseYamlFile } from './yaml-source.js';
 
@@ -25,6 +26,7 @@ interface RawFleet {
         username?: string;
         passwordEnv?: string;
       };
+      rollout?: RawRollout;
     }
   >;
   clusters: {
@@ -104,6 +106,9 @@ export function loadFleet(file: string): Fleet {
       name,
       branches: env.branches,
       chartRepository: chartRepository(env.chartRepository),
+      ...(env.rollout
+        ? { rollout: readRollout(env.rollout, source, ['environments', name, 'rollout']) }
+        : {}),
     };
   }
   const seen = new Map<string, number>();
@@ -133,6 +138,13 @@ export function loadFleet(file: string): Fleet {
       position,
     };
   });
+  for (const environment of Object.values(environments))
+    if (environment.rollout)
+      placeClusters(
+        environment.rollout,
+        clusters.filter((c) => c.env === environment.name),
+        environment.name,
+      );
   return {
     file,
     environments,

@@ -1,7 +1,7 @@
 import type { HelmBinary } from '../adapters/helm.js';
-import { mapBounded } from '../concurrency.js';
+import { limiter, mapBounded } from '../concurrency.js';
 import { DEPLOY_ID_LABEL, type Verdict } from '../model/helm-release.js';
-import type { DeployReport, Outcome } from '../model/outcome.js';
+import type { DeployReport, Outcome, RollbackCause } from '../model/outcome.js';
 import type { PlanEntry } from '../model/plan.js';
 import { decideRemedy, rollbackCause, touched } from '../plan/remediation.js';
 import type { Progress } from '../report/progress.js';
@@ -193,73 +193,160 @@ async function remediate(run: Run, outcome: Outcome): Promise<void> {
 }
 
 /**
- * Runs a plan. Every changed release × cluster is installed or upgraded (at most `concurrency` at
- * once), each waiting for its rollouts. After the first failure no new target starts and the
- * ones in flight are stopped (helm gets SIGTERM: it records its revision as failed, so the
- * rollback starts at once instead of after their timeouts); then one decision is made over all
- * outcomes: if anything failed or the run was interrupted, every target this deploy changed goes
- * back to its last good revision together. Success is recorded on the revisions (the verdict
- * label) only once every target is healthy.
+ * One deploy's execution over one or more waves: it applies targets, stops at the first failure,
+ * and at the end makes the one decision over all outcomes — every target it changed back to last
+ * good together, or the success recorded on every revision it made.
+ */
+export class DeployExecution {
+  readonly outcomes: Outcome[];
+  private readonly run: Run;
+  private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  private gateFailure: { wave: string; reason: string } | undefined;
+  private readonly onInterrupt: () => void;
+
+  constructor(
+    entries: readonly PlanEntry[],
+    private readonly options: ExecuteOptions,
+    actions: TargetActions,
+    /** Targets an earlier run of this same deploy (paused, now resumed) already changed. */
+    resumed: ReadonlyMap<PlanEntry, number> = new Map(),
+  ) {
+    this.outcomes = entries.map((entry) => {
+      const revision = resumed.get(entry);
+      if (revision !== undefined)
+        return { entry, status: 'deployed', previousRevision: undefined, revision, seconds: 0 };
+      return {
+        entry,
+        status: entry.action === 'unchanged' ? 'unchanged' : 'untouched',
+        previousRevision: entry.currentRevision,
+        revision: entry.action === 'unchanged' ? entry.currentRevision : undefined,
+        seconds: 0,
+      };
+    });
+    options.onOutcomes?.(this.outcomes);
+    this.run = { options, actions, stop: new AbortController() };
+    this.limit = limiter(options.concurrency);
+    this.onInterrupt = () =>
+      this.run.stop.abort(new Stopped(options.lockLost?.aborted ? 'the lock was lost' : 'interrupted'));
+    options.interrupt?.addEventListener('abort', this.onInterrupt, { once: true });
+    options.lockLost?.addEventListener('abort', this.onInterrupt, { once: true });
+    if (this.interrupted) this.onInterrupt();
+  }
+
+  get interrupted(): boolean {
+    return this.options.interrupt?.aborted === true || this.options.lockLost?.aborted === true;
+  }
+
+  /** Aborted once the deploy must stop: a failure, a failed gate, a signal, a lost lock. */
+  get stopSignal(): AbortSignal {
+    return this.run.stop.signal;
+  }
+
+  /** A gate of a wave failed: the deploy stops, and rolls back like on any failure. */
+  failGate(wave: string, reason: string): void {
+    this.gateFailure ??= { wave, reason };
+    this.run.stop.abort(new Stopped(`wave ${wave}: ${reason}`));
+  }
+
+  /** Announces where each target of a wave starts: unchanged, or waiting its turn. */
+  announce(entries: readonly PlanEntry[], wave: string): void {
+    const run = { ...this.run, options: { ...this.options, wave } };
+    for (const outcome of this.outcomes.filter((o) => entries.includes(o.entry))) {
+      outcome.wave = wave;
+      if (outcome.status === 'unchanged')
+        say(run, outcome.entry, 'unchanged', `revision ${outcome.entry.currentRevision}`);
+      else if (outcome.status === 'deployed')
+        say(run, outcome.entry, 'healthy', `revision ${outcome.revision}`);
+      else say(run, outcome.entry, 'waiting');
+    }
+  }
+
+  /**
+   * Installs or upgrades the changed targets among `entries`, at most `concurrency` at once and
+   * at most `maxParallelClusters` clusters at once; nothing new starts once the deploy is stopped.
+   */
+  async apply(entries: readonly PlanEntry[], wave: string, maxParallelClusters?: number): Promise<void> {
+    const run = { ...this.run, options: { ...this.options, wave } };
+    const pending = this.outcomes.filter((o) => entries.includes(o.entry) && o.status === 'untouched');
+    const byCluster = new Map<string, Outcome[]>();
+    for (const outcome of pending)
+      byCluster.set(outcome.entry.target.cluster, [
+        ...(byCluster.get(outcome.entry.target.cluster) ?? []),
+        outcome,
+      ]);
+    await mapBounded([...byCluster.values()], maxParallelClusters ?? Math.max(1, byCluster.size), (group) =>
+      Promise.all(
+        group.map((outcome) =>
+          this.limit(async () => {
+            if (run.stop.signal.aborted) return; // fail fast: nothing new starts
+            await applyTarget(run, outcome);
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** Why the deploy must be undone, if it must. */
+  cause(): RollbackCause | undefined {
+    return rollbackCause(this.outcomes, this.interrupted) ?? (this.gateFailure ? 'failure' : undefined);
+  }
+
+  /** The wave that failed and why (the first failure seen). */
+  failure(): { wave?: string; reason?: string } {
+    if (this.gateFailure) return this.gateFailure;
+    const failed = this.outcomes.find((o) => o.status === 'failed');
+    return failed ? { reason: `${failed.entry.target.cluster}: ${failed.error}` } : {};
+  }
+
+  /** The one decision over every outcome: record the success, or bring back everything touched. */
+  async finish(): Promise<DeployReport> {
+    this.options.interrupt?.removeEventListener('abort', this.onInterrupt);
+    this.options.lockLost?.removeEventListener('abort', this.onInterrupt);
+    const { options, outcomes, run } = this;
+    const cause = this.cause();
+    if (!cause) {
+      await Promise.all(
+        outcomes
+          .filter((o) => o.status === 'deployed' && o.revision !== undefined)
+          .map((o) => recordVerdict(run, o.entry, [o.revision!], 'good')),
+      );
+      return { deployId: options.deployId, outcomes, rolledBack: false };
+    }
+    const failure = this.failure();
+    if (!options.rollback) {
+      await Promise.all(
+        touched(outcomes)
+          .filter((o) => o.revision !== undefined)
+          .map((o) => recordVerdict(run, o.entry, [o.revision!], 'failed')),
+      );
+      return { deployId: options.deployId, outcomes, rolledBack: false, cause, ...failure };
+    }
+    options.progress.line(
+      cause === 'interrupt'
+        ? 'interrupted: every cluster this deploy changed goes back to its last good revision (interrupt again to stop at once)'
+        : `${failure.wave ? `wave ${failure.wave} failed` : 'a target failed'}: every cluster this deploy changed goes back to its last good revision`,
+    );
+    await mapBounded(touched(outcomes), options.concurrency, (outcome) =>
+      remediate({ ...run, options: { ...options, wave: outcome.wave } }, outcome),
+    );
+    return { deployId: options.deployId, outcomes, rolledBack: true, cause, ...failure };
+  }
+}
+
+/**
+ * Runs a plan as one wave: every changed release × cluster installed or upgraded, each waiting
+ * for its rollouts; after the first failure no new target starts and the ones in flight are
+ * stopped (helm gets SIGTERM: it records its revision as failed, so the rollback need not wait
+ * for their timeouts); then one decision over all outcomes.
  */
 export async function executePlan(
   prepared: Pick<PreparedDeploy, 'plan'> & Partial<PreparedDeploy>,
   options: ExecuteOptions,
   actions: TargetActions = helmActions(prepared as PreparedDeploy, options),
 ): Promise<DeployReport> {
-  const outcomes: Outcome[] = prepared.plan.entries.map((entry) => ({
-    entry,
-    status: entry.action === 'unchanged' ? 'unchanged' : 'untouched',
-    previousRevision: entry.currentRevision,
-    revision: entry.action === 'unchanged' ? entry.currentRevision : undefined,
-    seconds: 0,
-  }));
-  options.onOutcomes?.(outcomes);
-  const run: Run = { options, actions, stop: new AbortController() };
-  const interrupted = () => options.interrupt?.aborted === true || options.lockLost?.aborted === true;
-  const onInterrupt = () =>
-    run.stop.abort(new Stopped(options.lockLost?.aborted ? 'the lock was lost' : 'interrupted'));
-  options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
-  options.lockLost?.addEventListener('abort', onInterrupt, { once: true });
-  if (interrupted()) onInterrupt();
-  for (const outcome of outcomes)
-    if (outcome.status === 'unchanged')
-      say(run, outcome.entry, 'unchanged', `revision ${outcome.entry.currentRevision}`);
-    else say(run, outcome.entry, 'waiting');
-  try {
-    await mapBounded(
-      outcomes.filter((o) => o.status === 'untouched'),
-      options.concurrency,
-      async (outcome) => {
-        if (run.stop.signal.aborted) return; // fail fast: nothing new starts
-        await applyTarget(run, outcome);
-      },
-    );
-  } finally {
-    options.interrupt?.removeEventListener('abort', onInterrupt);
-    options.lockLost?.removeEventListener('abort', onInterrupt);
-  }
-  const cause = rollbackCause(outcomes, interrupted());
-  if (!cause) {
-    await Promise.all(
-      outcomes
-        .filter((o) => o.status === 'deployed' && o.revision !== undefined)
-        .map((o) => recordVerdict(run, o.entry, [o.revision!], 'good')),
-    );
-    return { deployId: options.deployId, outcomes, rolledBack: false };
-  }
-  if (!options.rollback) {
-    await Promise.all(
-      touched(outcomes)
-        .filter((o) => o.revision !== undefined)
-        .map((o) => recordVerdict(run, o.entry, [o.revision!], 'failed')),
-    );
-    return { deployId: options.deployId, outcomes, rolledBack: false, cause };
-  }
-  options.progress.line(
-    cause === 'interrupt'
-      ? 'interrupted: every cluster this deploy changed goes back to its last good revision (interrupt again to stop at once)'
-      : 'a target failed: every cluster this deploy changed goes back to its last good revision',
-  );
-  await mapBounded(touched(outcomes), options.concurrency, (outcome) => remediate(run, outcome));
-  return { deployId: options.deployId, outcomes, rolledBack: true, cause };
+  const execution = new DeployExecution(prepared.plan.entries, options, actions);
+  const wave = options.wave ?? 'all';
+  execution.announce(prepared.plan.entries, wave);
+  await execution.apply(prepared.plan.entries, wave);
+  return execution.finish();
 }

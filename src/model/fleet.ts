@@ -1,3 +1,4 @@
+import type { RolloutStrategy } from './rollout.js';
 import type { SourcePosition } from '../errors.js';
 
 export interface ChartRepository {
@@ -13,6 +14,8 @@ export interface Environment {
   name: string;
   branches: string[];
   chartRepository: ChartRepository;
+  /** Waves and gates; absent: every cluster at once. */
+  rollout?: RolloutStrategy;
 }
 
 export interface Cluster {

@@ -28,6 +28,8 @@ export interface Outcome {
   error?: string;
   rollbackError?: string;
   seconds: number;
+  /** The wave it belongs to. */
+  wave?: string;
   /** Where the time went, in seconds (for `--output json` and the benchmark). */
   timings?: Partial<Record<'upgrade' | 'rollback', number>>;
 }
@@ -40,11 +42,21 @@ export interface DeployReport {
   outcomes: Outcome[];
   rolledBack: boolean;
   cause?: RollbackCause;
+  /** The wave that failed (a gate or a target in it), and why. */
+  wave?: string;
+  reason?: string;
+  /** The waves, in order, and how far each got. */
+  waves?: { name: string; clusters: string[]; state: 'done' | 'failed' | 'not-started' | 'paused-before' }[];
+  /** Paused at a manual approval before this wave: `regatta deploy --resume ID` goes on. */
+  pausedBefore?: string;
+  /** Emergency options it ran with (recorded in its history). */
+  emergency?: string[];
 }
 
 /** The exit code a deploy's outcomes mean (see README: exit codes). */
 export function deployExitCode(report: DeployReport): number {
   if (report.outcomes.some((o) => o.status === 'rollback-failed')) return 3;
+  if (report.pausedBefore) return 0;
   if (report.cause === 'interrupt') return 130;
   if (report.outcomes.some((o) => o.status === 'failed' || o.status === 'left-alone' || o.error)) return 1;
   return 0;
