@@ -302,3 +302,27 @@ export async function pushChart(
 ): Promise<void> {
   await helmRun(helm, 'push', ['push', tgz, ociUrl, ...(plainHttp ? ['--plain-http'] : [])]);
 }
+
+/** `helm test`: runs the release's test hooks; rejects if one fails. */
+export async function testRelease(
+  helm: HelmBinary,
+  target: ReleaseTarget,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  await helmRun(
+    helm,
+    'test',
+    [
+      'test',
+      target.release,
+      '--namespace',
+      target.namespace,
+      '--timeout',
+      `${timeoutSeconds}s`,
+      ...clusterArgs(target.cluster),
+    ],
+    undefined,
+    signal,
+  );
+}

@@ -40,6 +40,10 @@ export interface LeaseClaim {
   annotations: Record<string, string>;
 }
 
+/** Labels every Regatta lease carries: `status` and `abort` find them by holder. */
+export const LEASE_LABEL = 'regatta.io/lock';
+export const LEASE_HOLDER_LABEL = 'regatta.io/lock-holder';
+
 function body(claim: LeaseClaim, now: Date, resourceVersion?: string): k8s.V1Lease {
   return {
     apiVersion: 'coordination.k8s.io/v1',
@@ -105,6 +109,13 @@ export async function replaceLease(
     if (isConflict(error) || isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/** Every Regatta lease of a cluster (optionally of one holder), in every namespace. */
+export async function listLeases(target: KubeTarget, holder?: string): Promise<LeaseRecord[]> {
+  const selector = holder ? `${LEASE_LABEL}=true,${LEASE_HOLDER_LABEL}=${holder}` : `${LEASE_LABEL}=true`;
+  const list = await api(target).listLeaseForAllNamespaces({ labelSelector: selector });
+  return list.items.map(toRecord);
 }
 
 /** Deletes the lease if it is still the version we wrote. */

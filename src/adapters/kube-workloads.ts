@@ -54,6 +54,7 @@ export async function readWorkload(
         ready: d.status?.readyReplicas ?? 0,
         available: d.status?.availableReplicas ?? 0,
         conditions: conditions(d.status?.conditions),
+        selector: d.spec?.selector.matchLabels,
       };
     }
     if (kind === 'StatefulSet') {
@@ -73,6 +74,7 @@ export async function readWorkload(
         currentRevision: s.status?.currentRevision,
         updateRevision: s.status?.updateRevision,
         conditions: [],
+        selector: s.spec?.selector.matchLabels,
       };
     }
     const ds = await apps.readNamespacedDaemonSet({ namespace, name });
@@ -89,9 +91,29 @@ export async function readWorkload(
       ready: ds.status?.numberReady ?? 0,
       available: ds.status?.numberAvailable ?? 0,
       conditions: [],
+      selector: ds.spec?.selector.matchLabels,
     };
   } catch (error) {
     if (error instanceof k8s.ApiException && error.code === 404) return missing(kind, namespace, name);
     throw error;
   }
+}
+
+/** Container restarts of every Pod a selector matches, by Pod name (a soak watches them grow). */
+export async function podRestarts(
+  target: KubeTarget,
+  namespace: string,
+  selector: Record<string, string>,
+): Promise<Map<string, number>> {
+  const core = loadConfig(target).makeApiClient(k8s.CoreV1Api);
+  const labelSelector = Object.entries(selector)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+  const pods = await core.listNamespacedPod({ namespace, labelSelector });
+  return new Map(
+    pods.items.map((pod) => [
+      pod.metadata?.name ?? '',
+      (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0),
+    ]),
+  );
 }

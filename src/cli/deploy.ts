@@ -12,6 +12,7 @@ import { resolveSecrets } from '../deploy/secrets.js';
 import { manifestDiff } from '../plan/diff.js';
 import { assertKubeContexts } from '../deploy/clusters.js';
 import { recoverRelease, rollbackToDeploy } from '../deploy/rollback.js';
+import { abortDeploy } from '../deploy/abort.js';
 import { deployFailure, runDeploy } from '../deploy/run.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
@@ -22,6 +23,7 @@ import {
   renderHistory,
   renderOutcomeStates,
   renderPlan,
+  renderAbort,
   renderRecovery,
   renderRollback,
   renderStatus,
@@ -146,6 +148,12 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
       '0',
     )
     .option('--no-rollback', 'leave a failed deploy as it is')
+    .option('--wave <name>', 'emergency: only the clusters of this wave (recorded in history)')
+    .option('--skip-gates', 'emergency: no soak, checks, helm test or approval (recorded in history)')
+    .option(
+      '--resume <deploy-id>',
+      'go on with a deploy paused at a manual approval (the same release files)',
+    )
     .action(
       async (
         paths: string[],
@@ -155,6 +163,9 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
           rollbackTimeout: string;
           waitForLock: string;
           rollback: boolean;
+          wave?: string;
+          skipGates?: boolean;
+          resume?: string;
         },
       ) => {
         // Every flag is checked before any file, Vault or cluster is read.
@@ -184,6 +195,9 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
             rollback: options.rollback,
             waitForLockMs,
             interrupts,
+            onlyWave: options.wave,
+            skipGates: !!options.skipGates,
+            resume: options.resume,
             onOutcomes: (outcomes) => (live = outcomes),
           });
         } finally {
@@ -298,6 +312,29 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         throw new RollbackError(`recovery failed in ${failed.join(', ')}: these clusters need attention`);
     });
 
+  const abort = addFleetOptions(new Command('abort'))
+    .description("a paused deploy's waves back to last good, from any machine, and its locks let go")
+    .argument('<deploy-id>', 'the paused deploy')
+    .option('--timeout <duration>', 'per cluster', '300')
+    .action(async (deployId: string, options: FleetOptions & { timeout: string }) => {
+      const timeoutSeconds = parseDuration('--timeout', options.timeout);
+      const { fleet, selection } = loadSelection(options);
+      const env = requireEnv(selection, 'abort');
+      const outcomes = await abortDeploy({
+        deployId,
+        clusters: selectEnvironmentClusters(fleet, env, selection),
+        helm: await helmBinary(),
+        timeoutSeconds,
+        progress: streamProgress(),
+      });
+      done({ stdout: options.output === 'json' ? json(outcomes) : renderAbort(deployId, outcomes) });
+      const failed = outcomes
+        .filter((o) => o.status === 'failed')
+        .map((o) => `${o.cluster} ${o.release} (${o.error})`);
+      if (failed.length > 0)
+        throw new RollbackError(`abort failed in ${failed.join(', ')}: these clusters need attention`);
+    });
+
   const status = addFleetOptions(new Command('status'))
     .description('releases × clusters: chart version, revision, state, deploy id')
     .argument('[releases...]', 'release names (default: all)')
@@ -335,5 +372,5 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
       if (unreachable) throw unreachable;
     });
 
-  return [plan, diff, deploy, rollback, recover, status, history];
+  return [plan, diff, deploy, rollback, recover, abort, status, history];
 }

@@ -40,6 +40,8 @@ export interface HelmActionOptions {
   timeoutSeconds: number;
   rollbackTimeoutSeconds: number;
   progress: Progress;
+  /** More labels for every revision it makes (an emergency option, recorded in history). */
+  labels?: Record<string, string>;
 }
 
 /** The real actions: helm for releases, the API server for Helm's records and namespaces. */
@@ -76,7 +78,11 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
         chart: await prepared.charts.local(entry.target.chart),
         valuesJson: JSON.stringify(prepared.values.get(targetKey(entry.target))),
         replicas: entry.target.replicas,
-        labels: { [DEPLOY_ID_LABEL]: options.deployId, [CHART_DIGEST_LABEL]: entry.target.chartDigest },
+        labels: {
+          ...options.labels,
+          [DEPLOY_ID_LABEL]: options.deployId,
+          [CHART_DIGEST_LABEL]: entry.target.chartDigest,
+        },
         timeoutSeconds: options.timeoutSeconds,
         firstInstall: entry.action === 'install' && !entry.overHistory,
         signal,

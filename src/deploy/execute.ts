@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   onOutcomes?: (outcomes: readonly Outcome[]) => void;
   /** The wave these targets belong to (events carry it). */
   wave?: string;
+  /** More labels for every revision it makes (emergency options, recorded in history). */
+  labels?: Record<string, string>;
 }
 
 const label = (entry: PlanEntry) =>
@@ -295,13 +297,20 @@ export class DeployExecution {
   failure(): { wave?: string; reason?: string } {
     if (this.gateFailure) return this.gateFailure;
     const failed = this.outcomes.find((o) => o.status === 'failed');
-    return failed ? { reason: `${failed.entry.target.cluster}: ${failed.error}` } : {};
+    if (failed) return { wave: failed.wave, reason: `${failed.entry.target.cluster}: ${failed.error}` };
+    const stopped = this.outcomes.find((o) => o.status === 'interrupted');
+    return stopped ? { wave: stopped.wave, reason: stopped.error ?? 'interrupted' } : {};
+  }
+
+  /** Stops listening for signals (a paused deploy ends here; `finish` calls it too). */
+  dispose(): void {
+    this.options.interrupt?.removeEventListener('abort', this.onInterrupt);
+    this.options.lockLost?.removeEventListener('abort', this.onInterrupt);
   }
 
   /** The one decision over every outcome: record the success, or bring back everything touched. */
   async finish(): Promise<DeployReport> {
-    this.options.interrupt?.removeEventListener('abort', this.onInterrupt);
-    this.options.lockLost?.removeEventListener('abort', this.onInterrupt);
+    this.dispose();
     const { options, outcomes, run } = this;
     const cause = this.cause();
     if (!cause) {

@@ -14,7 +14,15 @@ import { retryTransient } from '../adapters/transient.js';
 import { RegattaError } from '../errors.js';
 import type { Cluster } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
-import { describeHolder, holderAnnotations, holderOf, leaseState, type LockHolder } from '../plan/lease.js';
+import {
+  describeHolder,
+  holderAnnotations,
+  holderOf,
+  leaseState,
+  PAUSED_BEFORE,
+  PAUSED_LEASE_SECONDS,
+  type LockHolder,
+} from '../plan/lease.js';
 import { kubeTarget } from './clusters.js';
 
 /** Another deploy or rollback of the release holds its lock: exit 4. */
@@ -53,11 +61,18 @@ export class FleetLock {
   private readonly held = new Map<string, { key: LockKey; claim: LeaseClaim; lease: LeaseRecord }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly lostController = new AbortController();
+  /** Taken back from a pause of this same run id: the wave it paused before. */
+  private resumedBefore: string | undefined;
 
   private constructor(
     private readonly holder: LockHolder,
     private readonly options: LockOptions,
   ) {}
+
+  /** When this run id had paused (and now resumes): the wave it paused before. */
+  get pausedBefore(): string | undefined {
+    return this.resumedBefore;
+  }
 
   /** Aborted if a renewal finds the lease taken by someone else: the run must stop. */
   get lost(): AbortSignal {
@@ -102,14 +117,14 @@ export class FleetLock {
   /** Takes every lease, first one alone; returns the first one someone else holds. */
   private async tryAll(
     ordered: readonly LockKey[],
-  ): Promise<{ key: string; holder: LockHolder } | undefined> {
+  ): Promise<{ key: string; holder: LockHolder; pausedBefore?: string } | undefined> {
     const [first, ...rest] = ordered;
     if (!first) return undefined;
     const firstRefusal = await this.take(first);
-    if (firstRefusal) return { key: keyText(first), holder: firstRefusal };
-    const refusals = await Promise.all(rest.map(async (key) => ({ key, holder: await this.take(key) })));
-    const refused = refusals.find((r) => r.holder);
-    return refused && { key: keyText(refused.key), holder: refused.holder! };
+    if (firstRefusal) return { key: keyText(first), ...firstRefusal };
+    const refusals = await Promise.all(rest.map(async (key) => ({ key, refusal: await this.take(key) })));
+    const refused = refusals.find((r) => r.refusal);
+    return refused && { key: keyText(refused.key), ...refused.refusal! };
   }
 
   private claim(key: LockKey): LeaseClaim {
@@ -123,7 +138,7 @@ export class FleetLock {
   }
 
   /** Takes one lease; returns its holder if it is someone else's. */
-  private async take(key: LockKey): Promise<LockHolder | undefined> {
+  private async take(key: LockKey): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
     const target = kubeTarget(key.cluster);
     const claim = this.claim(key);
     const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, { attempts: 3 });
@@ -143,7 +158,9 @@ export class FleetLock {
         processAlive: (pid, start) =>
           start === undefined ? readStartTicks(pid) !== undefined : isRunning({ pid, startTicks: start }),
       });
-      if (state === 'held') return holderOf(existing!);
+      if (state === 'held')
+        return { holder: holderOf(existing!), pausedBefore: existing!.annotations[PAUSED_BEFORE] };
+      if (state === 'mine') this.resumedBefore ??= existing!.annotations[PAUSED_BEFORE];
       if (state === 'free' && !existing) continue; // deleted in between: create again
       if (state === 'expired' || state === 'holder-dead')
         this.options.progress.line(
@@ -156,7 +173,7 @@ export class FleetLock {
       }
     }
     const now = await readLease(target, claim.namespace, claim.name);
-    return now ? holderOf(now) : { ...this.holder, id: '(changing hands)' };
+    return { holder: now ? holderOf(now) : { ...this.holder, id: '(changing hands)' } };
   }
 
   private async renew(): Promise<void> {
@@ -183,6 +200,32 @@ export class FleetLock {
           // renewal tries again, and the lease outlives a few missed ones.
         }
       }),
+    );
+  }
+
+  /**
+   * Keeps every lease for a paused deploy: renewed no more, marked with the wave it paused before
+   * and a long duration, so the pause survives this machine and nobody else deploys meanwhile.
+   */
+  async pause(beforeWave: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const entries = [...this.held.values()];
+    this.held.clear();
+    await Promise.all(
+      entries.map((entry) =>
+        retryTransient(() =>
+          replaceLease(
+            kubeTarget(entry.key.cluster),
+            {
+              ...entry.claim,
+              durationSeconds: PAUSED_LEASE_SECONDS,
+              annotations: { ...entry.claim.annotations, [PAUSED_BEFORE]: beforeWave },
+            },
+            entry.lease.resourceVersion!,
+          ),
+        ),
+      ),
     );
   }
 

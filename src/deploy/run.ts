@@ -3,12 +3,18 @@ import { currentCommit } from '../adapters/git.js';
 import type { Interrupts } from '../interrupts.js';
 import type { Fleet } from '../model/fleet.js';
 import { deployExitCode, type DeployReport, type Outcome } from '../model/outcome.js';
-import { DeployError, InterruptedError, RollbackError, type RegattaError } from '../errors.js';
+import { DeployError, InterruptedError, RollbackError, UserError, type RegattaError } from '../errors.js';
 import type { Release } from '../model/release.js';
 import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
 import { newDeployId } from './deploy-id.js';
-import { executePlan } from './execute.js';
+import { DeployExecution } from './execute.js';
+import { helmActions } from './actions.js';
+import { realGates } from './gates.js';
+import { runWaves } from './waves.js';
+import { planWaves } from '../plan/waves.js';
+import type { PlanEntry } from '../model/plan.js';
+import { EMERGENCY_LABEL } from '../model/helm-release.js';
 import { FleetLock } from './lock.js';
 import { announce, deployAnnouncements } from './notify.js';
 import { prepareDeploy, type PreparedDeploy } from './prepare.js';
@@ -26,19 +32,39 @@ export interface DeployRunOptions {
   rollback: boolean;
   waitForLockMs: number;
   interrupts: Interrupts;
+  /** `--wave NAME`: only that wave's clusters. */
+  onlyWave?: string;
+  /** `--skip-gates`: no soak, checks, helm test or approval. */
+  skipGates: boolean;
+  /** `--resume ID`: go on with a deploy paused at a manual approval. */
+  resume?: string;
   /** Where each target stands now, for a second signal to print. */
   onOutcomes?: (outcomes: readonly Outcome[]) => void;
 }
 
+/** Emergency options, printed loudly and kept on every revision the deploy makes. */
+function emergencies(options: DeployRunOptions): string[] {
+  return [
+    ...(options.skipGates ? ['skip-gates'] : []),
+    ...(options.onlyWave ? [`wave.${options.onlyWave}`] : []),
+  ];
+}
+
 /**
  * A whole deploy: secrets from Vault first (any failure: nothing touched), every cluster checked,
- * the fleet lock taken, then observe → plan → execute (with its coordinated rollback), the
- * verdict recorded, the lock let go, Slack told.
+ * the fleet lock taken, then observe → plan → waves (each: apply, then its gates) → one
+ * decision: the verdict recorded, or every cluster of waves 1…k back on last good. The lock is
+ * let go — or kept, when the deploy pauses at a manual approval — and Slack is told.
  */
 export async function runDeploy(options: DeployRunOptions): Promise<DeployReport> {
   const targets = selectTargets(options.fleet, options.releases, options.selection);
   const secrets = await resolveSecrets(options.fleet, targets, process.env);
-  const deployId = newDeployId(await currentCommit(process.cwd()));
+  const deployId = options.resume ?? newDeployId(await currentCommit(process.cwd()));
+  const emergency = emergencies(options);
+  for (const option of emergency)
+    options.progress.line(
+      `WARNING: emergency option ${option}: gates or waves are bypassed; recorded in this deploy's history`,
+    );
   let lock: FleetLock | undefined;
   let prepared: PreparedDeploy;
   try {
@@ -56,16 +82,36 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
           ),
           { id: deployId, command: 'deploy', waitMs: options.waitForLockMs, progress: options.progress },
         );
+        if (options.resume && !lock.pausedBefore)
+          throw new UserError(`deploy ${options.resume} is not paused: no lock of it is held`, {
+            hint: '`regatta status` shows paused deploys; pass the same release files as the paused deploy',
+          });
       },
     });
   } catch (error) {
     await lock?.release();
     throw error;
   }
+  const waves = planWaves(prepared.plan, options.releases, options.fleet, {
+    only: options.onlyWave,
+    skipGates: options.skipGates,
+  });
+  // A resumed deploy: what it deployed before its pause is its own, to roll back if it fails.
+  const resumed = new Map<PlanEntry, number>();
+  for (const entry of prepared.plan.entries)
+    if (options.resume && entry.currentDeployId === options.resume && entry.currentRevision !== undefined)
+      resumed.set(entry, entry.currentRevision);
   let report: DeployReport;
   try {
     options.progress.line(`deploy ${deployId}: ${prepared.plan.entries.length} release × cluster targets`);
-    report = await executePlan(prepared, {
+    options.progress.event({
+      type: 'deploy',
+      at: new Date().toISOString(),
+      deployId,
+      waves: waves.map((w) => ({ name: w.name, clusters: w.clusters })),
+      releases: [...new Set(prepared.plan.entries.map((e) => `${e.target.release}.${e.target.namespace}`))],
+    });
+    const executeOptions = {
       helm: options.helm,
       deployId,
       timeoutSeconds: options.timeoutSeconds,
@@ -76,12 +122,70 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       interrupt: options.interrupts.signal,
       lockLost: lock?.lost,
       onOutcomes: options.onOutcomes,
+      labels: emergency.length > 0 ? { [EMERGENCY_LABEL]: emergency.join('_') } : undefined,
+    };
+    const execution = new DeployExecution(
+      waves.flatMap((w) => w.entries),
+      executeOptions,
+      helmActions(prepared, executeOptions),
+      resumed,
+    );
+    const gates = realGates({
+      clusters: prepared.clusters,
+      helm: options.helm,
+      deployId,
+      fleetFile: options.fleet.file,
+      timeoutSeconds: options.timeoutSeconds,
     });
+    const { pausedBefore, states } = await runWaves(execution, waves, {
+      progress: options.progress,
+      gates,
+      resumeBefore: lock?.pausedBefore,
+    });
+    if (pausedBefore) {
+      execution.dispose();
+      await lock?.pause(pausedBefore);
+      lock = undefined;
+      report = {
+        deployId,
+        outcomes: execution.outcomes,
+        rolledBack: false,
+        waves: states,
+        pausedBefore,
+        emergency,
+      };
+    } else {
+      report = { ...(await execution.finish()), waves: states, emergency };
+    }
   } finally {
     await lock?.release();
   }
+  summarize(report, options.progress);
   await announce(options.fleet, deployAnnouncements(report, options.releases), options.progress);
   return report;
+}
+
+/** The closing event: what the deploy came to. */
+function summarize(report: DeployReport, progress: Progress): void {
+  const exitCode = deployExitCode(report);
+  const result = report.pausedBefore
+    ? 'paused'
+    : exitCode === 0
+      ? 'succeeded'
+      : exitCode === 3
+        ? 'rollback-failed'
+        : exitCode === 130
+          ? 'interrupted'
+          : 'failed';
+  progress.event({
+    type: 'summary',
+    at: new Date().toISOString(),
+    deployId: report.deployId,
+    result,
+    exitCode,
+    ...(report.wave ? { failedWave: report.wave } : {}),
+    ...(report.reason ? { reason: report.reason } : {}),
+  });
 }
 
 /** The error a finished deploy ends with, if any (exit 1, 3 or 130), naming what to do next. */

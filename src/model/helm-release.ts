@@ -30,6 +30,8 @@ export const CHART_DIGEST_LABEL = 'regatta.io/chart-digest';
  * healthy, `failed` once it was rolled back. Absent: not decided (yet) — never a rollback target.
  */
 export const VERDICT_LABEL = 'regatta.io/verdict';
+/** An emergency option a deploy ran with (`skip-gates`, `wave.NAME`), kept in its history. */
+export const EMERGENCY_LABEL = 'regatta.io/emergency';
 export type Verdict = 'good' | 'failed';
 
 /** One revision of a Helm release, read from Helm's own storage. Plain data. */

@@ -27,8 +27,8 @@ export interface WorkloadObservation {
   currentRevision?: string;
   updateRevision?: string;
   conditions: WorkloadCondition[];
-  /** Restarts of the containers of its Pods (for soak gates). */
-  restarts?: number;
+  /** spec.selector.matchLabels: how to find its Pods. */
+  selector?: Record<string, string>;
 }
 
 export type WorkloadKind = WorkloadObservation['kind'];

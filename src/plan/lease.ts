@@ -13,6 +13,10 @@ export interface LockHolder {
 }
 
 const PREFIX = 'regatta.io/lock-';
+/** A deploy paused at a manual approval keeps its lock: `deploy --resume` or `abort` ends it. */
+export const PAUSED_BEFORE = 'regatta.io/paused-before';
+/** How long a paused deploy keeps its lock without a word from anyone. */
+export const PAUSED_LEASE_SECONDS = 7 * 24 * 3600;
 
 export function holderAnnotations(holder: LockHolder): Record<string, string> {
   return {
@@ -52,12 +56,17 @@ export function leaseState(
   if (lease.holder === context.me) return 'mine';
   const renewed = lease.renewTime?.getTime() ?? 0;
   if (renewed + (lease.durationSeconds ?? 0) * 1000 < context.now.getTime()) return 'expired';
+  // Paused: nobody runs, on purpose; it waits for its resume or abort, from any machine.
+  if (lease.annotations[PAUSED_BEFORE]) return 'held';
   const holder = holderOf(lease);
   if (holder.host === context.host && holder.pid > 0 && !context.processAlive(holder.pid, holder.pidStart))
     return 'holder-dead';
   return 'held';
 }
 
-export function describeHolder(holder: LockHolder): string {
-  return `${holder.command} ${holder.id} by ${holder.user}@${holder.host} (pid ${holder.pid}) since ${holder.since}`;
+export function describeHolder(holder: LockHolder, pausedBefore?: string): string {
+  const paused = pausedBefore
+    ? `, paused before wave ${pausedBefore} (regatta deploy --resume ${holder.id}, or regatta abort ${holder.id})`
+    : '';
+  return `${holder.command} ${holder.id} by ${holder.user}@${holder.host} (pid ${holder.pid}) since ${holder.since}${paused}`;
 }

@@ -156,6 +156,7 @@ export function decide({ target, rendered, values, live }: Decision): PlanEntry 
     action: reasons.length > 0 ? 'upgrade' : 'unchanged',
     currentRevision: live.revision,
     currentChartVersion: live.chartVersion,
+    ...(live.deployId ? { currentDeployId: live.deployId } : {}),
     reasons,
     ...(unlock ? { unlock } : {}),
   };

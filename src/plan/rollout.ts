@@ -48,3 +48,24 @@ export function rolloutState(now: WorkloadObservation, before?: WorkloadObservat
     );
   return { state: 'done' };
 }
+
+/**
+ * Pure: what a soak objects to in one workload — not Available any more, or a container that
+ * restarted since the soak began (a new Pod counts from zero).
+ */
+export function soakProblem(
+  now: WorkloadObservation,
+  restartsBefore: ReadonlyMap<string, number>,
+  restartsNow: ReadonlyMap<string, number>,
+): string | undefined {
+  const state = rolloutState(now);
+  if (state.state === 'failed') return `${now.kind}/${now.name}: ${state.reason}`;
+  if (now.kind !== 'DaemonSet' && now.available < now.desired)
+    return `${now.kind}/${now.name}: ${now.available} of ${now.desired} available`;
+  for (const [pod, restarts] of restartsNow) {
+    const before = restartsBefore.get(pod) ?? 0;
+    if (restarts > before)
+      return `${now.kind}/${now.name}: a container of Pod ${pod} restarted (${restarts - before}×)`;
+  }
+  return undefined;
+}

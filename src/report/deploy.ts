@@ -52,7 +52,9 @@ const detail = (o: Outcome) =>
     .join('; ');
 
 export function renderDeployReport(report: DeployReport): string {
+  const waved = (report.waves?.length ?? 0) > 1;
   const rows = report.outcomes.map((o) => [
+    ...(waved ? [o.wave ?? '-'] : []),
     o.entry.target.cluster,
     `${o.entry.target.release}.${o.entry.target.namespace}`,
     o.entry.action,
@@ -69,7 +71,31 @@ export function renderDeployReport(report: DeployReport): string {
           ? ' (failed: rolled back)'
           : ' (failed)'
         : '';
-  return `deploy ${report.deployId}${why}\n${renderTable(['CLUSTER', 'RELEASE', 'ACTION', 'RESULT', 'REVISION', 'BEFORE', 'DETAIL'], rows)}`;
+  const header = [
+    ...(waved ? ['WAVE'] : []),
+    'CLUSTER',
+    'RELEASE',
+    'ACTION',
+    'RESULT',
+    'REVISION',
+    'BEFORE',
+    'DETAIL',
+  ];
+  const notes = [
+    ...(report.emergency ?? []).map(
+      (e) =>
+        `EMERGENCY: ran with ${e === 'skip-gates' ? '--skip-gates' : `--wave ${e.replace(/^wave\./, '')}`}`,
+    ),
+    ...(report.wave
+      ? [`wave ${report.wave} failed: ${report.reason ?? ''}; later waves were not touched`]
+      : []),
+    ...(report.pausedBefore
+      ? [
+          `paused before wave ${report.pausedBefore} (its lock is kept): approve with \`regatta deploy --resume ${report.deployId}\` and the same release files, or undo with \`regatta abort ${report.deployId}\``,
+        ]
+      : []),
+  ];
+  return `deploy ${report.deployId}${report.pausedBefore ? ' (paused)' : why}\n${renderTable(header, rows)}${notes.map((n) => `\n${n}`).join('')}`;
 }
 
 /** Where each target stands, for a run stopped at once by a second signal. */
@@ -84,6 +110,23 @@ export function renderOutcomeStates(outcomes: readonly Outcome[]): string {
       String(o.revision ?? o.previousRevision ?? '-'),
     ]),
   );
+}
+
+export function renderAbort(
+  deployId: string,
+  outcomes: readonly (RollbackOutcome & { release: string })[],
+): string {
+  return `abort of ${deployId}\n${renderTable(
+    ['CLUSTER', 'RELEASE', 'RESULT', 'FROM', 'TO', 'DETAIL'],
+    outcomes.map((o) => [
+      o.cluster,
+      o.release,
+      o.status === 'already-there' ? 'nothing to undo' : o.status,
+      String(o.fromRevision ?? '-'),
+      o.status === 'uninstalled' ? '-' : String(o.toRevision),
+      o.error ?? '',
+    ]),
+  )}`;
 }
 
 export function renderRecovery(outcomes: readonly RollbackOutcome[]): string {
@@ -104,7 +147,13 @@ export function deployReportJson(report: DeployReport): unknown {
     deployId: report.deployId,
     rolledBack: report.rolledBack,
     cause: report.cause,
+    wave: report.wave,
+    reason: report.reason,
+    waves: report.waves,
+    pausedBefore: report.pausedBefore,
+    emergency: report.emergency,
     outcomes: report.outcomes.map((o) => ({
+      wave: o.wave,
       cluster: o.entry.target.cluster,
       release: o.entry.target.release,
       namespace: o.entry.target.namespace,

@@ -487,7 +487,12 @@ export async function stopCluster(dir: string, cluster: string): Promise<void> {
   if (record.process) await stopProcess(record.process);
 }
 
-/** Brings a stopped cluster's API server back with the same flags, ports and data. */
+/**
+ * Brings a stopped cluster's API server back with the same flags, ports and data, then restarts
+ * its controller-manager, scheduler and kwok, as a control plane coming back would: theirs kept
+ * watching a dead server, met "forbidden" while its authorizer warmed up, and back off for tens
+ * of seconds before they schedule or run a Pod again.
+ */
 export async function startCluster(dir: string, cluster: string, progress: Progress): Promise<void> {
   const state = requireState(dir);
   const record = apiServerRecord(state, cluster);
@@ -495,6 +500,12 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     progress.line(`${cluster}: API server already running`);
     return;
   }
-  await startComponent(sandboxPaths(dir), state, record, progress);
+  const paths = sandboxPaths(dir);
+  await startComponent(paths, state, record, progress);
+  const dependents = state.components.filter(
+    (r) => r !== record && r.definition.name.startsWith(`${cluster}/`),
+  );
+  await stopComponents(dependents);
+  for (const dependent of dependents) await startComponent(paths, state, dependent, progress);
   settleDaemons();
 }
