@@ -31,6 +31,7 @@ import {
   type SandboxPorts,
 } from './components.js';
 import { buildKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
+import { linkOf, type LatencyProfile } from './latency.js';
 import {
   CLUSTER_NAMES,
   KWOK_NODE_ANNOTATION,
@@ -47,7 +48,16 @@ import {
   type KeyPair,
 } from './pki.js';
 import { allocatePorts, localPortProbe, type PortRequest } from './ports.js';
-import { readState, writeState, type ComponentRecord, type SandboxState } from './state.js';
+import { clientServer, configureProxies, setClusterReachable } from './network.js';
+import {
+  readState,
+  requireState,
+  writeState,
+  type ComponentRecord,
+  type SandboxNetwork,
+  type SandboxState,
+} from './state.js';
+import { describeLink } from './toxics.js';
 
 const HEALTH_TIMEOUT_MS = 120_000;
 
@@ -57,8 +67,9 @@ export function validateClusterCount(count: number): void {
   }
 }
 
-async function choosePorts(clusters: readonly string[]): Promise<SandboxPorts> {
+async function choosePorts(clusters: readonly string[], proxied: boolean): Promise<SandboxPorts> {
   const requests: PortRequest[] = [
+    ...(proxied ? [{ name: 'toxiproxy', preferred: 8474 }] : []),
     { name: 'etcd', preferred: 2379 },
     { name: 'etcdPeer', preferred: 2380 },
     { name: 'openbao', preferred: 8200 },
@@ -69,6 +80,7 @@ async function choosePorts(clusters: readonly string[]): Promise<SandboxPorts> {
       { name: `${name}/controllerManager` },
       { name: `${name}/scheduler` },
       { name: `${name}/kwok` },
+      ...(proxied ? [{ name: `${name}/proxy` }] : []),
     ]),
   ];
   const ports = await allocatePorts(requests, localPortProbe);
@@ -79,12 +91,14 @@ async function choosePorts(clusters: readonly string[]): Promise<SandboxPorts> {
     openbao: port('openbao'),
     chartmuseum: port('chartmuseum'),
     registry: port('registry'),
+    ...(proxied ? { toxiproxy: port('toxiproxy') } : {}),
     clusters: clusters.map((name) => ({
       name,
       apiserver: port(`${name}/apiserver`),
       controllerManager: port(`${name}/controllerManager`),
       scheduler: port(`${name}/scheduler`),
       kwok: port(`${name}/kwok`),
+      ...(proxied ? { proxy: port(`${name}/proxy`) } : {}),
     })),
   };
 }
@@ -260,6 +274,13 @@ function linkClientBinaries(paths: SandboxPaths, binaries: Record<string, string
     symlinkSync(binaries[name] as string, join(paths.bin, name));
 }
 
+function networkRecord(profile: LatencyProfile, clusters: readonly string[]): SandboxNetwork {
+  return {
+    profile: profile.name,
+    links: Object.fromEntries(clusters.map((name) => [name, { link: linkOf(profile, name), faults: {} }])),
+  };
+}
+
 /** Finds, builds or extracts every binary the sandbox runs, one after the other (builds use all cores). */
 export async function prepareBinaries(env: NodeJS.ProcessEnv, progress: Progress): Promise<ResolvedBinary[]> {
   const resolved: ResolvedBinary[] = [];
@@ -270,6 +291,8 @@ export async function prepareBinaries(env: NodeJS.ProcessEnv, progress: Progress
 export interface UpOptions {
   dir: string;
   clusters: number;
+  /** Undefined: no proxy, clients talk to the API servers directly. */
+  latency?: LatencyProfile;
   env: NodeJS.ProcessEnv;
   progress: Progress;
 }
@@ -284,6 +307,12 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   const previous = readState(paths.state);
   if (previous && previous.components.some((record) => record.process && isRunning(record.process))) {
     const all = previous.components.every((record) => record.process && isRunning(record.process));
+    const profile = previous.network?.profile ?? 'none';
+    if (all && profile !== (options.latency?.name ?? 'none')) {
+      throw new UserError(`a sandbox in ${options.dir} is already running with --latency ${profile}`, {
+        hint: `run \`regatta sandbox down --dir ${options.dir}\` first, or use \`regatta sandbox fault\``,
+      });
+    }
     if (all) return { alreadyRunning: true, state: previous };
     throw new UserError(`a sandbox in ${options.dir} is partly running`, {
       hint: `run \`regatta sandbox down --dir ${options.dir}\` first`,
@@ -291,6 +320,7 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   }
   const binaries: Record<string, string> = {};
   for (const spec of BINARIES) {
+    if (spec.name === 'toxiproxy' && !options.latency) continue;
     binaries[spec.name] = (
       await resolveBinary(spec, options.env, (line) => options.progress.line(line))
     ).path;
@@ -309,10 +339,13 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   }
   chmodSync(options.dir, 0o700);
   const clusters = CLUSTER_NAMES.slice(0, options.clusters);
-  const ports = await choosePorts(clusters);
-  const admins = clusters.map((name, index) =>
-    writeClusterCredentials(paths, name, ports.clusters[index]!.apiserver),
-  );
+  const ports = await choosePorts(clusters, options.latency !== undefined);
+  const admins = clusters.map((name, index) => {
+    const { apiserver, proxy } = ports.clusters[index]!;
+    // The cluster's own admin.kubeconfig (kwok's) stays direct: only the user's traffic is slowed.
+    const admin = writeClusterCredentials(paths, name, apiserver);
+    return proxy === undefined ? admin : { ...admin, server: `https://127.0.0.1:${proxy}` };
+  });
   writePrivate(paths.kubeconfig, buildKubeconfig(admins));
   writeFileSync(paths.registryConfig, registryConfig(paths, ports.registry));
   linkClientBinaries(paths, binaries);
@@ -328,12 +361,19 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
         definition,
       }),
     ),
+    ...(options.latency ? { network: networkRecord(options.latency, clusters) } : {}),
   };
   writeState(paths.state, state);
   try {
     for (const phase of [0, 1, 2]) {
       const records = state.components.filter((record) => record.definition.phase === phase);
       await Promise.all(records.map((record) => startComponent(paths, state, record, options.progress)));
+    }
+    if (state.network) {
+      await configureProxies(state);
+      options.progress.line(
+        `toxiproxy: every API server behind a proxy, latency profile ${state.network.profile}`,
+      );
     }
     await Promise.all([
       prepareOpenBao(state),
@@ -350,16 +390,6 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   }
   settleDaemons();
   return { alreadyRunning: false, state, seconds: (Date.now() - started) / 1000 };
-}
-
-function requireState(dir: string): SandboxState {
-  const state = readState(sandboxPaths(dir).state);
-  if (!state) {
-    throw new UserError(`no sandbox in ${dir}`, {
-      hint: 'start one with `regatta sandbox up` (or pass --dir)',
-    });
-  }
-  return state;
 }
 
 /** Stops exactly the processes this sandbox started. Returns how many were running. */
@@ -399,6 +429,8 @@ export async function sandboxStatus(
 export interface ClusterSummary {
   name: string;
   server: string;
+  /** The link through toxiproxy, e.g. "110±5 ms"; undefined without --latency. */
+  latency?: string;
   version: string;
   nodes: { name: string; ready: boolean }[];
 }
@@ -411,9 +443,11 @@ export async function describeClusters(dir: string): Promise<ClusterSummary[]> {
     state.ports.clusters.map(async (cluster) => {
       const kube = target(paths, cluster.name);
       const [version, nodes] = await Promise.all([serverVersion(kube), listNodes(kube)]);
+      const link = state.network?.links[cluster.name];
       return {
         name: cluster.name,
-        server: `https://127.0.0.1:${cluster.apiserver}`,
+        server: clientServer(state, cluster.name),
+        latency: link ? describeLink(link.link, link.faults) : undefined,
         version: version.gitVersion,
         nodes: nodes.map((node) => ({ name: node.name, ready: node.ready })),
       };
@@ -452,6 +486,7 @@ function apiServerRecord(state: SandboxState, cluster: string): ComponentRecord 
 export async function stopCluster(dir: string, cluster: string): Promise<void> {
   const state = requireState(dir);
   const record = apiServerRecord(state, cluster);
+  await setClusterReachable(state, cluster, false);
   if (record.process) await stopProcess(record.process);
 }
 
@@ -459,10 +494,8 @@ export async function stopCluster(dir: string, cluster: string): Promise<void> {
 export async function startCluster(dir: string, cluster: string, progress: Progress): Promise<void> {
   const state = requireState(dir);
   const record = apiServerRecord(state, cluster);
-  if (record.process && isRunning(record.process)) {
-    progress.line(`${cluster}: API server already running`);
-    return;
-  }
-  await startComponent(sandboxPaths(dir), state, record, progress);
+  if (record.process && isRunning(record.process)) progress.line(`${cluster}: API server already running`);
+  else await startComponent(sandboxPaths(dir), state, record, progress);
+  await setClusterReachable(state, cluster, true);
   settleDaemons();
 }
