@@ -57,19 +57,20 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
     .addOption(
       new Option(
         '--latency <profile>',
-        "round trips between you and each API server: none, seed (the seed's fleet from Paris), zero, or a YAML file",
-      ).default('none'),
+        "round trips between you and each API server: none (default), seed (the seed's fleet from Paris), zero, or a YAML file",
+      ),
     )
     .addOption(dirOption())
-    .action(async (options: { clusters: number; latency: string; dir?: string }) => {
+    .action(async (options: { clusters: number; latency?: string; dir?: string }) => {
       validateClusterCount(options.clusters);
-      const latency = resolveLatencyProfile(options.latency);
+      const latency = options.latency === undefined ? undefined : resolveLatencyProfile(options.latency);
       const dir = dirOf(options);
       const progress = streamProgress();
       const result = await sandboxUp({
         dir,
         clusters: options.clusters,
         latency,
+        latencyGiven: options.latency !== undefined,
         env: process.env,
         progress,
       });

@@ -293,6 +293,8 @@ export interface UpOptions {
   clusters: number;
   /** Undefined: no proxy, clients talk to the API servers directly. */
   latency?: LatencyProfile;
+  /** Whether --latency was given: only then must a running sandbox have the same profile. */
+  latencyGiven?: boolean;
   env: NodeJS.ProcessEnv;
   progress: Progress;
 }
@@ -308,7 +310,7 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   if (previous && previous.components.some((record) => record.process && isRunning(record.process))) {
     const all = previous.components.every((record) => record.process && isRunning(record.process));
     const profile = previous.network?.profile ?? 'none';
-    if (all && profile !== (options.latency?.name ?? 'none')) {
+    if (all && options.latencyGiven && profile !== (options.latency?.name ?? 'none')) {
       throw new UserError(`a sandbox in ${options.dir} is already running with --latency ${profile}`, {
         hint: `run \`regatta sandbox down --dir ${options.dir}\` first, or use \`regatta sandbox fault\``,
       });
