@@ -14,7 +14,7 @@ import {
 } from './support.js';
 
 describe('fault: an API server stopped mid-deploy', () => {
-  const { fleet } = faultFleet();
+  const { fleet, slow } = faultFleet('dev-asia-east1-0');
   const runs = repeat(2);
 
   it(`exit 3 naming it, the others back on last good; after start-cluster a rerun converges (${runs} runs)`, async () => {
@@ -29,9 +29,9 @@ describe('fault: an API server stopped mid-deploy', () => {
       );
       assert.equal(first.exitCode, 0, first.stderr);
       const release = webRelease(fleet.dir, name, 'registry.example/web:new');
-      // One target at a time: the lost cluster's turn comes after it is gone.
-      const deploy = startRegatta(['deploy', '--fleet', fleet.file, release, '--concurrency', '1']);
-      await deploy.waitFor(/: deploying/);
+      // Its rollout there takes 20 s: the API server goes away while helm waits for it.
+      const deploy = startRegatta(['deploy', '--fleet', slow.file, release]);
+      await deploy.waitFor(/dev-asia-east1-0 \S+: deploying/);
       await regatta(['sandbox', 'stop-cluster', lost, '--dir', sandbox.dir]);
       let code: number | null;
       let others: Awaited<ReturnType<typeof clusterState>>[];
@@ -42,7 +42,7 @@ describe('fault: an API server stopped mid-deploy', () => {
         await regatta(['sandbox', 'start-cluster', lost, '--dir', sandbox.dir]);
       }
       const { stderr } = deploy.output();
-      const rerun = await regatta(['deploy', '--fleet', fleet.file, release], sandbox.env);
+      const rerun = await regatta(['deploy', '--fleet', slow.file, release], sandbox.env);
       const after = await fleetState(name);
       const ok =
         code === 3 &&

@@ -14,7 +14,7 @@ import {
 import { writeRelease } from '../integration/support/fleet.js';
 
 describe('fault: two deploys of one release at once', () => {
-  const { fleet } = faultFleet();
+  const { fleet, broken } = faultFleet();
   const runs = repeat(10);
 
   it(`exactly one succeeds and it is what runs everywhere; the other refuses naming the holder (${runs} runs)`, async () => {
@@ -56,7 +56,7 @@ describe('fault: two deploys of one release at once', () => {
     assert.ok(figure('two deploys of one release at once', held, runs), failures.join('\n\n'));
   });
 
-  it('with --wait-for-lock the second one waits for the first, then deploys over it', async () => {
+  it('with --wait-for-lock the second one waits for the first (which fails and rolls back), then deploys', async () => {
     const name = 'fault-wait';
     const release = (image: string, file: string) =>
       writeRelease(fleet.dir, file, {
@@ -83,7 +83,7 @@ describe('fault: two deploys of one release at once', () => {
       ],
       sandbox.env,
     );
-    assert.equal(await a.exited, 0, a.output().stderr);
+    assert.equal(await a.exited, 1, a.output().stderr);
     assert.equal(b.exitCode, 0, b.stderr);
     assert.match(b.stderr, /waiting for the lock: .* is held by deploy/);
     const states = await fleetState(name);

@@ -18,7 +18,10 @@ export const contexts = sandbox.state.clusters as string[];
 /** How many times each scenario runs (the issue's figures by default). */
 export const repeat = (wanted: number) => Number(process.env.REGATTA_FAULT_REPEAT ?? wanted);
 
-/** A dev fleet over the sandbox, and its twin where one cluster's image never becomes Ready. */
+/**
+ * A dev fleet over the sandbox, its twin where one cluster's image never becomes Ready, and one
+ * where that cluster's rollouts take 20 s (minReadySeconds): a deploy is in flight there a while.
+ */
 export function faultFleet(brokenCluster = 'dev-asia-east1-0') {
   const fleet = writeTestFleet(sandbox.state);
   const broken = writeTestFleet(sandbox.state, {
@@ -26,7 +29,12 @@ export function faultFleet(brokenCluster = 'dev-asia-east1-0') {
     name: 'regatta-broken.yaml',
     globals: { [brokenCluster]: { imageSuffix: '-broken' } },
   });
-  return { fleet, broken };
+  const slow = writeTestFleet(sandbox.state, {
+    dir: fleet.dir,
+    name: 'regatta-slow.yaml',
+    globals: { [brokenCluster]: { minReadySeconds: 20 } },
+  });
+  return { fleet, broken, slow };
 }
 
 /** Release `name` of the web chart in namespace `name`, with this image. */
