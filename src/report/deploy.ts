@@ -180,7 +180,12 @@ export function renderStatus(matrix: StatusMatrix): string {
       return cell ? `${cell.chartVersion} r${cell.revision} ${cell.status} ${cell.deployId ?? '-'}` : '-';
     }),
   ]);
-  return renderTable(['RELEASE', ...matrix.clusters], rows);
+  const locks = matrix.locks.map((lock) =>
+    lock.pausedBefore
+      ? `${lock.release}: deploy ${lock.deployId} paused before wave ${lock.pausedBefore} in ${lock.clusters.join(', ')} (regatta deploy --resume ${lock.deployId}, or regatta abort ${lock.deployId})`
+      : `${lock.release}: deploy ${lock.deployId} running (holds the lock in ${lock.clusters.join(', ')})`,
+  );
+  return `${renderTable(['RELEASE', ...matrix.clusters], rows)}${locks.map((l) => `\n${l}`).join('')}`;
 }
 
 export function renderHistory(

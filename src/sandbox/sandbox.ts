@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../adapters/http.js';
 import {
+  canListPods,
   createFakeNode,
   listNodes,
   serverVersion,
@@ -541,6 +542,11 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     const dependents = state.components.filter(
       (r) => r !== record && r.definition.name.startsWith(`${cluster}/`),
     );
+    // Until its authorizer lets the scheduler in, a restarted controller would meet "forbidden"
+    // and back off for tens of seconds again.
+    const schedulerKubeconfig = paths.cluster(cluster).schedulerKubeconfig;
+    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+    while (!(await canListPods(schedulerKubeconfig)) && Date.now() < deadline) await sleep(200);
     await stopComponents(dependents);
     for (const dependent of dependents) await startComponent(paths, state, dependent, progress);
   }
