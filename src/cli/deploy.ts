@@ -16,7 +16,6 @@ import { deployFailure, runDeploy } from '../deploy/run.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
 import {
-  deployReportJson,
   planJson,
   renderDeployReport,
   renderHistory,
@@ -26,7 +25,8 @@ import {
   renderRollback,
   renderStatus,
 } from '../report/deploy.js';
-import { streamProgress, type Progress } from '../report/progress.js';
+import { deployResultJson, jsonLine } from '../report/json-lines.js';
+import { deployProgress, streamProgress, type Progress } from '../report/progress.js';
 import type { CommandResult } from './result.js';
 import type { HelmBinary } from '../adapters/helm.js';
 import {
@@ -163,7 +163,8 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         const rollbackTimeoutSeconds = parseDuration('--rollback-timeout', options.rollbackTimeout);
         const waitForLockMs =
           parseDuration('--wait-for-lock', options.waitForLock, { allowZero: true }) * 1000;
-        const progress = streamProgress();
+        // A live matrix on a terminal, JSON Lines on stdout with --output json, else plain lines.
+        const progress = deployProgress({ output: options.output, interrupt: interrupts.signal });
         const { fleet, selection } = loadSelection(options);
         const releases = loadReleaseFiles(fleet, paths);
         assertSelectedContexts(fleet, releases, selection);
@@ -188,9 +189,12 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
           });
         } finally {
           unguard();
+          progress.close?.();
         }
         const stdout =
-          options.output === 'json' ? json(deployReportJson(report)) : renderDeployReport(report);
+          options.output === 'json'
+            ? jsonLine(deployResultJson(report, progress.summary?.()))
+            : renderDeployReport(report);
         done({ stdout });
         const failure = deployFailure(report, releases, selection.env);
         if (failure) throw failure;
