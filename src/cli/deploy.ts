@@ -23,10 +23,11 @@ import {
   renderPlan,
   renderRecovery,
   renderRollback,
-  renderStatus,
 } from '../report/deploy.js';
 import { deployResultJson, jsonLine } from '../report/json-lines.js';
 import { deployProgress, streamProgress, type Progress } from '../report/progress.js';
+import { renderStatus } from '../report/status.js';
+import { paintFor } from '../report/style.js';
 import type { CommandResult } from './result.js';
 import type { HelmBinary } from '../adapters/helm.js';
 import {
@@ -303,16 +304,32 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
     });
 
   const status = addFleetOptions(new Command('status'))
-    .description('releases × clusters: chart version, revision, state, deploy id')
+    .description(
+      'releases × clusters at a glance: chart version, revision, state, short deploy id (--wide: all)',
+    )
     .argument('[releases...]', 'release names (default: all)')
-    .action(async (names: string[], options: FleetOptions) => {
+    .option(
+      '--wide',
+      'one row per release × cluster with every field (Helm status, verdict, whole deploy id)',
+    )
+    .action(async (names: string[], options: FleetOptions & { wide?: boolean }) => {
       const { fleet, selection } = loadSelection(options);
       // Without --env: every cluster of the fleet, environment by environment.
       const clusters = selection.env
         ? selectEnvironmentClusters(fleet, selection.env, selection)
         : Object.keys(fleet.environments).flatMap((env) => selectEnvironmentClusters(fleet, env, selection));
       const matrix = await statusMatrix(clusters, names);
-      done({ stdout: options.output === 'json' ? json(matrix) : renderStatus(matrix) });
+      const stdout = process.stdout;
+      done({
+        stdout:
+          options.output === 'json'
+            ? json(matrix)
+            : renderStatus(matrix, {
+                wide: options.wide,
+                paint: paintFor(stdout),
+                columns: stdout.isTTY ? stdout.columns : undefined,
+              }),
+      });
       const unreachable = unreachableError(matrix.unreachable);
       if (unreachable) throw unreachable;
     });
