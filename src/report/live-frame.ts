@@ -113,7 +113,8 @@ export function renderLiveFrame(state: LiveState, options: FrameOptions): string
 
   const elapsed = state.startedAt ? `  ${clock(seconds(state.startedAt, state.summary?.at ?? now))}` : '';
   const result = state.summary ? `: ${state.summary.result}` : '';
-  const lines = [paint('bold', `deploy ${state.deployId ?? '(starting)'}${result}`) + elapsed];
+  const title = ['deploy', state.deployId].filter(Boolean).join(' ');
+  const lines = [paint('bold', `${title}${result}`) + elapsed];
   if (clusters.length > 0) {
     let column = 0;
     const waveHeads = groups.map((group) => {
@@ -139,27 +140,29 @@ export function renderLiveFrame(state: LiveState, options: FrameOptions): string
     );
     for (const [r, release] of state.releases.entries()) lines.push(row({ text: release }, cells[r]!));
   }
-  lines.push(...gateLines(state, now, paint), ...problemLines(state, paint));
+  // Lines a terminal would wrap are cut instead: a frame keeps its height as it is redrawn.
+  const cut = (text: string) => (options.columns === undefined ? text : fit(text, options.columns));
+  lines.push(...gateLines(state, now, paint, cut), ...problemLines(state, paint, cut));
   if (options.hint !== false && !state.summary) lines.push(paint('dim', CTRL_C_HINT));
   return lines.join('\n');
 }
 
-function gateLines(state: LiveState, now: Date, paint: Paint): string[] {
+function gateLines(state: LiveState, now: Date, paint: Paint, cut: (text: string) => string): string[] {
   const gate = state.gate;
   if (!gate || gate.state === 'passed' || gate.state === 'skipped') return [];
   // The detail says what is waited on (`soak 1:20 of 2:00`, a check's command, how to resume).
   const what = gate.detail ?? gate.gate;
-  if (gate.state === 'failed') return [paint('red', `wave ${gate.wave}: ${gate.gate} failed: ${what}`)];
+  if (gate.state === 'failed') return [paint('red', cut(`wave ${gate.wave}: ${gate.gate} failed: ${what}`))];
   return [
     paint(
       'blue',
-      `wave ${gate.wave} waits on its ${gate.gate} gate: ${what} (${clock(seconds(gate.since, now))})`,
+      cut(`wave ${gate.wave} waits on its ${gate.gate} gate: ${what} (${clock(seconds(gate.since, now))})`),
     ),
   ];
 }
 
 /** Why a target failed or was left alone (kept while it rolls back): one line each, at most 5. */
-function problemLines(state: LiveState, paint: Paint): string[] {
+function problemLines(state: LiveState, paint: Paint, cut: (text: string) => string): string[] {
   const problems: string[] = [];
   for (const release of state.releases)
     for (const wave of state.waves)
@@ -167,7 +170,7 @@ function problemLines(state: LiveState, paint: Paint): string[] {
         const cell = state.cells[cellKey(release, cluster)];
         if (cell?.problem) problems.push(`${cluster} ${release}: ${cell.problem}`);
       }
-  const shown = problems.slice(0, 5).map((p) => paint('red', p));
+  const shown = problems.slice(0, 5).map((p) => paint('red', cut(p)));
   if (problems.length > 5)
     shown.push(`… and ${problems.length - 5} more (the table at the end has them all)`);
   return shown;

@@ -26,9 +26,16 @@ export function liveProgress(options: LiveProgressOptions = {}): Progress & { cl
   let drawn = false;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let height = 0;
   const draw = (hint = true) => {
+    const frame = redact(renderLiveFrame(state, { now: new Date(), columns: stream.columns, paint, hint }));
+    const lines = frame.split('\n').length;
+    // log-update 7.2 patches only the lines that changed, and loses the last line when a line is
+    // inserted above it (a release or a gate appears): a frame of another height is drawn whole.
+    if (drawn && lines !== height) log.clear();
     drawn = true;
-    log(redact(renderLiveFrame(state, { now: new Date(), columns: stream.columns, paint, hint })));
+    height = lines;
+    log(frame);
   };
   const onInterrupt = () => {
     if (drawn) log.clear();

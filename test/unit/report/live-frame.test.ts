@@ -101,6 +101,7 @@ describe('the live view: events → frame', () => {
       ]),
       { now: new Date(T0) },
     );
+    assert.equal(frame.split('\n')[0], 'deploy  0:00', 'no deploy event: no id yet');
     assert.equal(frame.split('\n')[1], '             all ──────────────');
     assert.equal(frame.split('\n')[3], 'web.default  waiting  unchanged');
   });
