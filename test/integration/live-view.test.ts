@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { run } from '../../src/adapters/process.js';
@@ -26,8 +28,11 @@ const release = (image: string) =>
 const EXIT = 'REGATTA-EXIT:';
 /** A colour or attribute code (ESC [ … m), as `capture-pane -e` writes them. */
 const SGR = new RegExp(`${String.fromCharCode(27)}\\[[\\d;]*m`);
-const sockets: string[] = [];
-const tmux = (socket: string, ...args: string[]) => run('tmux', ['-L', socket, ...args], { env });
+/** Each run's tmux server listens on a socket in a folder of this test, removed at the end. */
+const socketDir = mkdtempSync(join(tmpdir(), 'regatta-live-'));
+let runs = 0;
+const live = new Set<string>();
+const tmux = (socket: string, ...args: string[]) => run('tmux', ['-S', socket, ...args], { env });
 
 /**
  * `regatta deploy` on a real terminal: a tmux pane of its own (a private server), read back with
@@ -37,8 +42,8 @@ async function deployInTerminal(
   args: string[],
   options: { env?: Record<string, string>; interruptOn?: RegExp } = {},
 ) {
-  const socket = `regatta-live-${process.pid}-${sockets.length}`;
-  sockets.push(socket);
+  const socket = join(socketDir, `tmux-${runs++}.sock`);
+  live.add(socket);
   const command = [process.execPath, join(packageRoot, 'bin', 'regatta.js'), 'deploy', ...args];
   const environment = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
   // argv all the way (no shell quoting of our own): sh runs "$@", then says the exit code; its
@@ -77,7 +82,7 @@ async function deployInTerminal(
   }
   const painted = await capture(true);
   await tmux(socket, 'kill-server');
-  sockets.pop();
+  live.delete(socket);
   return { pane, painted, exitCode: Number(/REGATTA-EXIT:(\d+)/.exec(pane)?.[1]) };
 }
 
@@ -87,7 +92,9 @@ const rowOf = (pane: string) => pane.split('\n').find((line) => line.startsWith(
 
 describe('the live view on a terminal (tmux)', () => {
   after(async () => {
-    for (const socket of sockets) await run('tmux', ['-L', socket, 'kill-server']).catch(() => undefined);
+    // A run that failed half-way leaves its server: stop it, then drop the sockets' folder.
+    for (const socket of live) await tmux(socket, 'kill-server').catch(() => undefined);
+    rmSync(socketDir, { recursive: true, force: true });
   });
 
   it('redraws one releases × clusters matrix in place, every cell healthy with its time, in colour', async () => {
