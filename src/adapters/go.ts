@@ -17,8 +17,8 @@ function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     GOTOOLCHAIN: 'local',
     GOFLAGS: '-mod=mod',
     // These modules are not in sum.golang.org (OpenBao's kms wrappers, ChartMuseum under its
-    // GitHub path); go.sum in the wrapper module pins their hashes instead.
-    GONOSUMDB: ['github.com/openbao/*', 'github.com/helm/chartmuseum', env.GONOSUMDB]
+    // GitHub path, Flux's controllers); go.sum in the wrapper module pins their hashes instead.
+    GONOSUMDB: ['github.com/openbao/*', 'github.com/helm/chartmuseum', 'github.com/fluxcd', env.GONOSUMDB]
       .filter(Boolean)
       .join(','),
   };
