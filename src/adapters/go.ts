@@ -54,3 +54,18 @@ export async function goBuild(options: GoBuildOptions): Promise<void> {
     },
   });
 }
+
+/**
+ * The source folder of a module the wrapper module requires (at the version its go.mod pins),
+ * downloading it into Go's module cache if needed: where files a build leaves out (CRDs) are read.
+ */
+export async function moduleSourceDir(
+  moduleDir: string,
+  module: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const result = await run('go', ['mod', 'download', '-json', module], { cwd: moduleDir, env: goEnv(env) });
+  const info = JSON.parse(result.stdout) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download ${module}: ${info.Error ?? 'no source folder'}`);
+  return info.Dir;
+}

@@ -46,11 +46,18 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
         .default(DEFAULT_CLUSTERS),
     )
     .addOption(dirOption())
-    .action(async (options: { clusters: number; dir?: string }) => {
+    .option('--flux', "also run Flux's controllers in every cluster and a git server")
+    .action(async (options: { clusters: number; dir?: string; flux?: boolean }) => {
       validateClusterCount(options.clusters);
       const dir = dirOf(options);
       const progress = streamProgress();
-      const result = await sandboxUp({ dir, clusters: options.clusters, env: process.env, progress });
+      const result = await sandboxUp({
+        dir,
+        clusters: options.clusters,
+        env: process.env,
+        progress,
+        flux: options.flux,
+      });
       if (result.alreadyRunning) progress.line(`a sandbox is already running in ${dir}`);
       else progress.line(`sandbox up in ${result.seconds.toFixed(1)}s (${dir})`);
       const clusters = await describeClusters(dir);
@@ -62,8 +69,9 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
   sandbox
     .command('prepare')
     .description('build or extract every sandbox binary into the cache (up does this too)')
-    .action(async () => {
-      const binaries = await prepareBinaries(process.env, streamProgress());
+    .option('--flux', "also Flux's controllers (for up --flux)")
+    .action(async (options: { flux?: boolean }) => {
+      const binaries = await prepareBinaries(process.env, streamProgress(), { flux: options.flux });
       done({
         stdout: renderTable(
           ['BINARY', 'FROM', 'PATH'],

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ProcessIdentity } from '../adapters/process.js';
 import type { ComponentDefinition, SandboxPorts } from './components.js';
+import type { FluxState } from './flux.js';
 
 export interface ComponentRecord {
   definition: ComponentDefinition;
@@ -17,6 +18,8 @@ export interface SandboxState {
   ports: SandboxPorts;
   binaries: Record<string, string>;
   components: ComponentRecord[];
+  /** Present when started with --flux: the git server and each cluster's Flux controllers. */
+  flux?: FluxState;
 }
 
 export function readState(file: string): SandboxState | undefined {
