@@ -18,6 +18,7 @@ interface RawFleet {
     string,
     {
       branches: string[];
+      engine?: 'helm' | 'flux';
       chartRepository: {
         url: string;
         type?: 'chartmuseum' | 'oci';
@@ -104,6 +105,7 @@ export function loadFleet(file: string): Fleet {
       name,
       branches: env.branches,
       chartRepository: chartRepository(env.chartRepository),
+      engine: env.engine ?? 'helm',
     };
   }
   const seen = new Map<string, number>();

@@ -13,6 +13,8 @@ export interface Environment {
   name: string;
   branches: string[];
   chartRepository: ChartRepository;
+  /** Who applies releases: Regatta running helm, or Flux pulling what Regatta commits. */
+  engine: 'helm' | 'flux';
 }
 
 export interface Cluster {

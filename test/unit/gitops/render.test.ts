@@ -21,6 +21,7 @@ const chartmuseum: Environment = {
   name: 'prod',
   branches: ['master'],
   chartRepository: { url: 'http://127.0.0.1:8080', type: 'chartmuseum', plainHttp: true },
+  engine: 'flux',
 };
 const oci: Environment = {
   ...chartmuseum,
