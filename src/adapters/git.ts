@@ -41,3 +41,12 @@ export async function commitFiles(cwd: string, files: readonly string[], message
   await git(cwd, ['add', '--', ...files]);
   await git(cwd, ['commit', '-m', message]);
 }
+
+/** The URL a remote of a checkout fetches from, or undefined when it has no such remote. */
+export async function remoteUrl(cwd: string, remote = 'origin'): Promise<string | undefined> {
+  try {
+    return (await git(cwd, ['remote', 'get-url', remote])) || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 import type { ChartRepository, Cluster, Environment } from '../model/fleet.js';
 import { releaseKey, type ReplicaCount, type Release } from '../model/release.js';
 import type { Values } from '../values/layer.js';
@@ -78,8 +79,8 @@ export function gitChartSource(release: Release, origin: Extract<ChartOrigin, { 
     spec: {
       interval: '1m',
       url: origin.url,
+      // The whole repository: a chart may depend on a sibling folder (file://../common).
       ref: { branch: origin.branch },
-      ignore: `/*\n!/${origin.path}/\n`,
     },
   };
 }
@@ -228,4 +229,35 @@ export function syncObjects(options: {
       },
     },
   ];
+}
+
+/**
+ * The Secret a HelmRelease reads its secret values from (`valuesFrom`), in the release's
+ * namespace: `values.yaml` holds `secrets: {id: value}`, the helm engine's secrets layer.
+ * Built at apply time only; never written to the rendered tree.
+ */
+export function secretValuesObject(release: Release, secrets: Readonly<Record<string, string>>): FluxObject {
+  const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secretValuesName(release), namespace: release.namespace, labels: MANAGED_BY },
+    type: 'Opaque',
+    stringData: { [SECRET_VALUES_KEY]: stringify({ secrets: sorted }) },
+  };
+}
+
+/** ChartMuseum basic auth for an environment's HelmRepository, in flux-system. */
+export function chartRepositoryAuthObject(
+  environment: string,
+  username: string,
+  password: string,
+): FluxObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: chartRepositoryAuthName(environment), namespace: FLUX_NAMESPACE, labels: MANAGED_BY },
+    type: 'Opaque',
+    stringData: { username, password },
+  };
 }
