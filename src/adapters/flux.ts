@@ -33,3 +33,33 @@ export async function readHelmRelease(
     history: object.status?.history ?? [],
   };
 }
+
+export interface KustomizationState {
+  generation?: number;
+  observedGeneration?: number;
+  conditions: { type: string; status: string; reason?: string; message?: string }[];
+  /** `branch@sha1:<commit>` of the last revision applied, and of the last attempted. */
+  lastAppliedRevision?: string;
+  lastAttemptedRevision?: string;
+}
+
+export async function readKustomization(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+): Promise<KustomizationState | undefined> {
+  const object = await readObject<
+    KubeObject & {
+      metadata: { generation?: number };
+      status?: Omit<KustomizationState, 'generation'> & { conditions?: KustomizationState['conditions'] };
+    }
+  >(target, { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', namespace, name });
+  if (!object) return undefined;
+  return {
+    generation: object.metadata.generation,
+    observedGeneration: object.status?.observedGeneration,
+    conditions: object.status?.conditions ?? [],
+    lastAppliedRevision: object.status?.lastAppliedRevision,
+    lastAttemptedRevision: object.status?.lastAttemptedRevision,
+  };
+}

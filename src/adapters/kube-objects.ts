@@ -110,3 +110,34 @@ export async function crdEstablished(target: KubeTarget, name: string): Promise<
   );
   return crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
 }
+
+/**
+ * Sets annotations with a merge patch (not an apply: an apply of a partial object would drop
+ * the fields this field manager set before). Flux reconciles at once on `reconcile.fluxcd.io/requestedAt`.
+ */
+export async function annotateObject(
+  target: KubeTarget,
+  ref: { apiVersion: string; kind: string; name: string; namespace?: string },
+  annotations: Record<string, string>,
+): Promise<void> {
+  try {
+    await objectApi(target).patch(
+      {
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace, annotations },
+      },
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    );
+  } catch (error) {
+    if (error instanceof k8s.ApiException)
+      throw new Error(
+        `${target.context}: cannot annotate ${describe({ kind: ref.kind, metadata: ref })}: ${apiMessage(error)}`,
+      );
+    throw error;
+  }
+}

@@ -1,13 +1,25 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { currentCommit } from '../adapters/git.js';
+import { newDeployId } from '../deploy/deploy-id.js';
+import { DeployError, RollbackError } from '../errors.js';
 import { bootstrap } from '../gitops/bootstrap.js';
+import { gitopsDeploy } from '../gitops/deploy.js';
 import { gitopsReleases } from '../gitops/prepare.js';
 import { clusterFolder, renderEnvironment } from '../gitops/render.js';
 import { selectEnvironmentClusters } from '../plan/select.js';
 import { streamProgress } from '../report/progress.js';
+import { renderGitopsDeploy } from '../report/gitops.js';
 import { renderTable } from '../report/table.js';
-import { addFleetOptions, loadReleaseFiles, loadSelection, requireEnv, type FleetOptions } from './common.js';
+import {
+  addFleetOptions,
+  loadReleaseFiles,
+  loadSelection,
+  parseSeconds,
+  requireEnv,
+  type FleetOptions,
+} from './common.js';
 import type { CommandResult } from './result.js';
 
 interface RenderOptions extends FleetOptions {
@@ -83,6 +95,50 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
         outcomes.map((o) => [o.cluster, `./${o.path}`, String(o.secrets)]),
       ),
     });
+  });
+
+  addFleetOptions(
+    gitops
+      .command('deploy')
+      .description(
+        'commit and push the rendered state, watch every HelmRelease become Ready; on a failure commit the revert',
+      )
+      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
+      .requiredOption('--repo <url>', 'the fleet repository (as given to gitops bootstrap)')
+      .requiredOption('--branch <branch>', 'the branch every cluster syncs')
+      .option(
+        '--timeout <duration>',
+        'for Flux to apply the commit and every release to be Ready (300, 5m)',
+        '300',
+      ),
+  ).action(async (paths: string[], options: BootstrapCliOptions & { timeout: string }) => {
+    const timeoutMs = parseSeconds(options.timeout) * 1000;
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops deploy');
+    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths));
+    const deployId = newDeployId(await currentCommit(process.cwd()));
+    const report = await gitopsDeploy({
+      fleet,
+      environment,
+      clusters: selectEnvironmentClusters(fleet, env, selection),
+      releases,
+      repo: options.repo,
+      branch: options.branch,
+      deployId,
+      timeoutMs,
+      env: process.env,
+      progress: streamProgress(),
+    });
+    const stdout = renderGitopsDeploy(report);
+    done({ stdout });
+    if (report.revert && !report.revertConverged)
+      throw new RollbackError(
+        `deploy ${deployId} failed and was reverted (${report.revert.slice(0, 8)}), but not every cluster is back on a Ready release`,
+      );
+    if (report.revert)
+      throw new DeployError(
+        `deploy ${deployId} failed; reverted in git as ${report.revert.slice(0, 8)} and every cluster is back on last good`,
+      );
   });
 
   return gitops;

@@ -26,6 +26,20 @@ export interface BootstrapOptions {
   progress: Progress;
 }
 
+/** Each release's valuesFrom Secret for one cluster, with its namespace (the Secret must exist before the HelmRelease). */
+export function secretValuesObjects(
+  releases: readonly Release[],
+  cluster: Cluster,
+  secrets: (release: Release, cluster: Cluster) => Record<string, string>,
+): KubeObject[] {
+  return releases
+    .filter((release) => release.secrets.length > 0)
+    .flatMap((release) => [
+      namespaceObject(release.namespace),
+      secretValuesObject(release, secrets(release, cluster)),
+    ]);
+}
+
 export interface BootstrapOutcome {
   cluster: string;
   path: string;
@@ -65,12 +79,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapOut
   );
   return Promise.all(
     clusters.map(async (cluster) => {
-      const secretObjects: KubeObject[] = releases
-        .filter((release) => release.secrets.length > 0)
-        .flatMap((release) => [
-          namespaceObject(release.namespace),
-          secretValuesObject(release, secrets(release, cluster)),
-        ]);
+      const secretObjects = secretValuesObjects(releases, cluster, secrets);
       const path = clusterFolder(cluster.name);
       await applyObjects(kubeTarget(cluster), [
         namespaceObject(FLUX_NAMESPACE),
@@ -79,7 +88,11 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapOut
         ...syncObjects({ cluster: cluster.name, url: options.repo, branch: options.branch, path }),
       ]);
       options.progress.line(`${cluster.name}: Flux syncs ${options.repo} ${options.branch} ./${path}`);
-      return { cluster: cluster.name, path, secrets: secretObjects.length / 2 };
+      return {
+        cluster: cluster.name,
+        path,
+        secrets: secretObjects.filter((o) => o.kind === 'Secret').length,
+      };
     }),
   );
 }

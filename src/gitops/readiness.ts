@@ -11,6 +11,14 @@ export interface HelmReleaseState {
 export type Readiness =
   { state: 'ready' } | { state: 'progressing'; reason: string } | { state: 'failed'; reason: string };
 
+/**
+ * A chart from git is reconciled by revision: Flux appends the source revision as build
+ * metadata (`1.2.0+0123abcd4567`), which is still the expected chart version.
+ */
+export function sameChartVersion(actual: string | undefined, expected: string): boolean {
+  return actual === expected || (actual?.startsWith(`${expected}+`) ?? false);
+}
+
 /** Ready=False reasons after which helm-controller, with remediation off, tries nothing more for this generation. */
 const TERMINAL_REASONS = new Set([
   'InstallFailed',
@@ -27,7 +35,7 @@ const TERMINAL_REASONS = new Set([
  */
 export function helmReleaseReadiness(
   state: HelmReleaseState | undefined,
-  expected: { chartVersion: string },
+  expected: { chartVersion?: string },
 ): Readiness {
   if (!state) return { state: 'progressing', reason: 'HelmRelease not applied yet' };
   if (state.generation === undefined || state.observedGeneration !== state.generation)
@@ -39,7 +47,7 @@ export function helmReleaseReadiness(
   const ready = condition('Ready');
   const stalled = condition('Stalled');
   const attempted = state.lastAttemptedRevision;
-  if (attempted !== expected.chartVersion)
+  if (expected.chartVersion !== undefined && !sameChartVersion(attempted, expected.chartVersion))
     return {
       state: 'progressing',
       reason: `chart ${expected.chartVersion} not attempted yet (last: ${attempted ?? 'none'})`,
@@ -51,7 +59,8 @@ export function helmReleaseReadiness(
   if (ready?.status !== 'True')
     return { state: 'progressing', reason: ready?.reason ?? 'no Ready condition yet' };
   const [latest] = state.history;
-  if (latest?.chartVersion !== expected.chartVersion || latest.status !== 'deployed')
+  const wanted = expected.chartVersion ?? attempted ?? '';
+  if (!latest || !sameChartVersion(latest.chartVersion, wanted) || latest.status !== 'deployed')
     return {
       state: 'progressing',
       reason: `history shows ${latest?.chartVersion ?? 'nothing'} ${latest?.status ?? ''}`.trim(),
