@@ -59,3 +59,20 @@ describe('HelmRelease readiness', () => {
     );
   });
 });
+
+describe('chart version from git', () => {
+  it('matches a version Flux suffixed with the source revision', () => {
+    assert.equal(
+      helmReleaseReadiness(
+        {
+          ...ready,
+          lastAttemptedRevision: '1.2.0+0123abcd4567',
+          history: [{ chartVersion: '1.2.0+0123abcd4567', status: 'deployed' }],
+        },
+        expected,
+      ).state,
+      'ready',
+    );
+    assert.equal(judge({ lastAttemptedRevision: '1.2.01' }).state, 'progressing');
+  });
+});

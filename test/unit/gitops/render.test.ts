@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
+import { secretValuesObject } from '../../../src/gitops/objects.js';
 import { renderEnvironment, type GitopsRelease, type RenderInput } from '../../../src/gitops/render.js';
 import type { Cluster, Environment } from '../../../src/model/fleet.js';
 import type { Release } from '../../../src/model/release.js';
@@ -225,5 +226,16 @@ describe('gitops render', () => {
   it('leaves out releases of other environments', () => {
     const dev = { ...web, release: release({ environment: 'dev', name: 'devonly' }) };
     assert.ok(!render({ releases: [web, dev] }).some((f) => f.path.includes('devonly')));
+  });
+});
+
+describe('secret values object', () => {
+  it("carries the secrets layer as values.yaml, for valuesFrom, in the release's namespace", () => {
+    const secret = secretValuesObject(release(), { db_password: 'p4ss', api_key: 'k' });
+    assert.equal(secret.kind, 'Secret');
+    assert.deepEqual(secret.metadata.name, 'regatta-web-secrets');
+    assert.equal(secret.metadata.namespace, 'front');
+    const values = parse((secret.stringData as Record<string, string>)['values.yaml'] as string);
+    assert.deepEqual(values, { secrets: { api_key: 'k', db_password: 'p4ss' } });
   });
 });
