@@ -14,6 +14,7 @@ import { renderGitopsDeploy } from '../report/gitops.js';
 import { renderTable } from '../report/table.js';
 import {
   addFleetOptions,
+  helmBinary,
   loadReleaseFiles,
   loadSelection,
   parseSeconds,
@@ -49,8 +50,11 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
   ).action(async (paths: string[], options: RenderOptions) => {
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops render');
-    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths));
     const clusters = selectEnvironmentClusters(fleet, env, selection);
+    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
+      helm: await helmBinary(),
+      clusters,
+    });
     const sync = options.repo && options.branch ? { url: options.repo, branch: options.branch } : undefined;
     const files = renderEnvironment({ environment, clusters, releases, sync });
     const out = resolve(options.out);
@@ -115,12 +119,16 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
     const timeoutMs = parseSeconds(options.timeout) * 1000;
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops deploy');
-    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths));
+    const clusters = selectEnvironmentClusters(fleet, env, selection);
+    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
+      helm: await helmBinary(),
+      clusters,
+    });
     const deployId = newDeployId(await currentCommit(process.cwd()));
     const report = await gitopsDeploy({
       fleet,
       environment,
-      clusters: selectEnvironmentClusters(fleet, env, selection),
+      clusters,
       releases,
       repo: options.repo,
       branch: options.branch,

@@ -1,11 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parse } from 'yaml';
+import pLimit from 'p-limit';
 import { listChartVersions } from '../adapters/chartrepo.js';
+import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
 import { remoteUrl, repositoryRoot } from '../adapters/git.js';
 import { parseYamlFile } from '../config/yaml-source.js';
 import { UserError } from '../errors.js';
-import type { Environment, Fleet } from '../model/fleet.js';
+import { ChartFetcher } from '../deploy/charts.js';
+import { helmCluster } from '../deploy/clusters.js';
+import type { Cluster, Environment, Fleet } from '../model/fleet.js';
+import type { ChartReference } from '../model/plan.js';
+import { chartReference } from '../plan/plan.js';
+import { layerValues } from '../values/layer.js';
+import { hpaScaleTargets, type ScaleTarget } from './hpa.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { pickChartVersion } from '../plan/chart-version.js';
 import type { Values } from '../values/layer.js';
@@ -94,11 +102,66 @@ function readValuesFiles(release: Release): Values[] {
   });
 }
 
+/** Renders a release for each cluster (`helm template`, secrets as placeholders) to find the HPAs' targets. */
+async function hpaTargetsByCluster(
+  render: { helm: HelmBinary; charts: ChartFetcher; limit: ReturnType<typeof pLimit> },
+  environment: Environment,
+  resolved: Omit<GitopsRelease, 'hpaTargets'>,
+  clusters: readonly Cluster[],
+): Promise<Map<string, ScaleTarget[]>> {
+  const { release, origin, valuesFiles } = resolved;
+  const chart: ChartReference =
+    origin.kind === 'git'
+      ? { kind: 'path', path: release.chart.path as string }
+      : chartReference(release, environment, origin.version);
+  const local = await render.charts.local(chart);
+  const placeholders = Object.fromEntries(release.secrets.map((secret) => [secret.secretId, '<redacted>']));
+  const entries = await Promise.all(
+    clusters.map((cluster) =>
+      render.limit(async (): Promise<[string, ScaleTarget[]]> => {
+        const replicas = release.scaling.find((entry) => entry.cluster === cluster.name)?.replicas ?? [];
+        const values = layerValues({
+          files: valuesFiles,
+          release: release.values,
+          cluster,
+          replicas,
+          secrets: placeholders,
+        });
+        try {
+          const manifest = await renderChart(render.helm, {
+            release: release.name,
+            namespace: release.namespace,
+            cluster: helmCluster(cluster),
+            chart: local,
+            valuesJson: JSON.stringify(values),
+          });
+          return [cluster.name, hpaScaleTargets(manifest)];
+        } catch (error) {
+          if (error instanceof HelmError)
+            throw new UserError(`release ${releaseKey(release)} for ${cluster.name}: ${error.message}`, {
+              position: release.position,
+              hint: error.hint,
+            });
+          throw error;
+        }
+      }),
+    ),
+  );
+  return new Map(entries);
+}
+
+export interface GitopsPrepareOptions {
+  /** With helm: every release is rendered per cluster to find the HPAs whose replicas drift detection ignores. */
+  helm?: HelmBinary;
+  clusters?: readonly Cluster[];
+}
+
 /** Files → what the pure compiler needs: exact chart versions and origins, parsed values files. */
 export async function gitopsReleases(
   fleet: Fleet,
   environmentName: string,
   releases: readonly Release[],
+  options: GitopsPrepareOptions = {},
 ): Promise<{ environment: Environment; releases: GitopsRelease[] }> {
   const environment = requireEnvironment(fleet, environmentName);
   const selected = releases.filter((release) => release.environment === environment.name);
@@ -111,5 +174,20 @@ export async function gitopsReleases(
       valuesFiles: readValuesFiles(release),
     })),
   );
-  return { environment, releases: resolved };
+  const { helm, clusters } = options;
+  if (!helm || !clusters) return { environment, releases: resolved };
+  const render = {
+    helm,
+    charts: new ChartFetcher(helm, () => environment.chartRepository),
+    limit: pLimit(4),
+  };
+  return {
+    environment,
+    releases: await Promise.all(
+      resolved.map(async (entry) => ({
+        ...entry,
+        hpaTargets: await hpaTargetsByCluster(render, environment, entry, clusters),
+      })),
+    ),
+  };
 }
