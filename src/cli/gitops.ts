@@ -46,8 +46,9 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
       .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
       .requiredOption('--out <dir>', 'folder to write (each rendered cluster folder is replaced whole)')
       .option('--repo <url>', 'with --branch: also write the objects that make each cluster sync its folder')
-      .option('--branch <branch>', 'the branch of --repo'),
-  ).action(async (paths: string[], options: RenderOptions) => {
+      .option('--branch <branch>', 'the branch of --repo')
+      .option('--timeout <duration>', "helm-controller's wait for each rollout (300, 5m)", '300'),
+  ).action(async (paths: string[], options: RenderOptions & { timeout: string }) => {
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops render');
     const clusters = selectEnvironmentClusters(fleet, env, selection);
@@ -56,7 +57,13 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
       clusters,
     });
     const sync = options.repo && options.branch ? { url: options.repo, branch: options.branch } : undefined;
-    const files = renderEnvironment({ environment, clusters, releases, sync });
+    const files = renderEnvironment({
+      environment,
+      clusters,
+      releases,
+      sync,
+      timeoutSeconds: parseSeconds(options.timeout),
+    });
     const out = resolve(options.out);
     // The folder is the complete desired state: a release removed from the files disappears.
     for (const cluster of clusters)
@@ -116,7 +123,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
         '300',
       ),
   ).action(async (paths: string[], options: BootstrapCliOptions & { timeout: string }) => {
-    const timeoutMs = parseSeconds(options.timeout) * 1000;
+    const timeoutSeconds = parseSeconds(options.timeout);
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops deploy');
     const clusters = selectEnvironmentClusters(fleet, env, selection);
@@ -133,7 +140,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
       repo: options.repo,
       branch: options.branch,
       deployId,
-      timeoutMs,
+      timeoutSeconds,
       env: process.env,
       progress: streamProgress(),
     });

@@ -18,6 +18,8 @@ import { clusterFolder, renderEnvironment, type GitopsRelease } from './render.j
 
 const SYNC_NAME = 'regatta-fleet';
 const POLL_MS = 1_000;
+/** On top of helm's own timeout: for Flux to fetch the commit, apply it and start the upgrade. */
+const FLUX_APPLY_MARGIN_MS = 120_000;
 
 export interface GitopsDeployOptions {
   fleet: Fleet;
@@ -27,7 +29,8 @@ export interface GitopsDeployOptions {
   repo: string;
   branch: string;
   deployId: string;
-  timeoutMs: number;
+  /** Helm's wait for each rollout (HelmRelease spec.timeout). */
+  timeoutSeconds: number;
   env: NodeJS.ProcessEnv;
   progress: Progress;
 }
@@ -123,7 +126,7 @@ async function watchAll(
   commit: string,
   expectVersions: boolean,
 ): Promise<TargetOutcome[]> {
-  const deadline = Date.now() + options.timeoutMs;
+  const deadline = Date.now() + options.timeoutSeconds * 1000 + FLUX_APPLY_MARGIN_MS;
   const perCluster = await Promise.all(
     options.clusters.map((cluster) => watchCluster(cluster, releases, commit, deadline, expectVersions)),
   );
@@ -154,6 +157,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     environment,
     clusters,
     releases,
+    timeoutSeconds: options.timeoutSeconds,
     sync: { url: options.repo, branch: options.branch },
   });
   const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));

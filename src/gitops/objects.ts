@@ -120,6 +120,8 @@ export interface HelmReleaseInput {
   replicas: readonly ReplicaCount[];
   /** Deployments/StatefulSets whose spec.replicas an HPA owns: drift there is not corrected. */
   hpaTargets: readonly { kind: string; name: string }[];
+  /** How long helm-controller waits for the rollout before the upgrade fails. */
+  timeoutSeconds: number;
 }
 
 function chartSpec(input: HelmReleaseInput): Record<string, unknown> {
@@ -185,7 +187,8 @@ export function helmRelease(input: HelmReleaseInput): FluxObject {
     spec: {
       releaseName: release.name,
       interval: '10m',
-      timeout: '5m',
+      // Helm's wait for the rollout, as `regatta deploy --timeout` is for the helm engine.
+      timeout: `${input.timeoutSeconds}s`,
       ...chartSpec(input),
       install: { remediation: { retries: 0 } },
       upgrade: { remediation: { retries: 0, remediateLastFailure: false }, cleanupOnFail: false },

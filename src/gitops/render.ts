@@ -27,6 +27,8 @@ export interface RenderInput {
   environment: Environment;
   clusters: readonly Cluster[];
   releases: readonly GitopsRelease[];
+  /** Helm's wait for each rollout (HelmRelease spec.timeout); default 300. */
+  timeoutSeconds?: number;
   /** The fleet repository and branch: when given, each folder also holds the objects that sync it. */
   sync?: { url: string; branch: string };
 }
@@ -36,6 +38,8 @@ export interface RenderedFile {
   path: string;
   content: string;
 }
+
+export const DEFAULT_TIMEOUT_SECONDS = 300;
 
 export const clusterFolder = (cluster: string) => `clusters/${cluster}`;
 
@@ -94,6 +98,7 @@ export function renderEnvironment(input: RenderInput): RenderedFile[] {
         values,
         replicas,
         hpaTargets: hpaTargets?.get(cluster.name) ?? [],
+        timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
       });
       files.push({ path: `${folder}/releases/${releaseKey(release)}.yaml`, content: documents([object]) });
     }

@@ -165,6 +165,11 @@ describe('gitops render', () => {
     assert.equal(spec.rollback, undefined);
   });
 
+  it("gives helm-controller's rollout wait the deploy's timeout (300 s unless told)", () => {
+    assert.equal(helmReleaseIn(render(), 'prod-us-central1').spec.timeout, '300s');
+    assert.equal(helmReleaseIn(render({ timeoutSeconds: 60 }), 'prod-us-central1').spec.timeout, '60s');
+  });
+
   it('ChartMuseum: one HelmRepository for the environment, the chart at its exact version', () => {
     const files = render();
     const sources = objects(file(files, 'clusters/prod-us-central1/sources.yaml'));
