@@ -23,7 +23,8 @@ export const fleetSchema = {
           branches: { type: 'array', items: { type: 'string', minLength: 1 } },
           engine: {
             enum: ['helm', 'flux'],
-            description: 'helm (default): Regatta runs helm; flux: Regatta commits HelmReleases that Flux applies',
+            description:
+              'helm (default): Regatta runs helm; flux: Regatta commits HelmReleases that Flux applies',
           },
           chartRepository: {
             type: 'object',
