@@ -51,7 +51,10 @@ export async function applyObjects(target: KubeTarget, objects: readonly KubeObj
   const api = objectApi(target);
   for (const object of objects) {
     try {
-      await api.patch(object, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+      // The client serializes known kinds through its typed models, which expect their own field
+      // names: plain JSON would lose fields like a CRD's x-kubernetes-preserve-unknown-fields.
+      const typed = k8s.loadYaml<k8s.KubernetesObject>(JSON.stringify(object));
+      await api.patch(typed, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
     } catch (error) {
       if (error instanceof k8s.ApiException)
         throw new Error(`${target.context}: cannot apply ${describe(object)}: ${apiMessage(error)}`);
