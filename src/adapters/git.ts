@@ -103,3 +103,23 @@ export async function revertCommit(cwd: string, commit: string, message: string)
 export async function pushBranch(cwd: string, branch: string): Promise<void> {
   await git(cwd, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);
 }
+
+/** The newest commit of HEAD whose message has a line matching `pattern` (git's basic regex), if any. */
+export async function findCommit(cwd: string, pattern: string): Promise<string | undefined> {
+  return (await git(cwd, ['log', '-n', '1', '--format=%H', `--grep=${pattern}`])) || undefined;
+}
+
+/** The paths (folders) that exist in a commit, among those given. */
+export async function pathsInCommit(
+  cwd: string,
+  commit: string,
+  paths: readonly string[],
+): Promise<string[]> {
+  const listed = await git(cwd, ['ls-tree', '-d', '--name-only', commit, '--', ...paths]);
+  return listed.split('\n').filter(Boolean);
+}
+
+/** Makes `paths` of the working tree and index what they were in `commit`. */
+export async function restorePaths(cwd: string, commit: string, paths: readonly string[]): Promise<void> {
+  if (paths.length > 0) await git(cwd, ['checkout', commit, '--', ...paths]);
+}

@@ -6,11 +6,12 @@ import { newDeployId } from '../deploy/deploy-id.js';
 import { DeployError, RollbackError } from '../errors.js';
 import { bootstrap } from '../gitops/bootstrap.js';
 import { gitopsDeploy } from '../gitops/deploy.js';
+import { gitopsRollback } from '../gitops/rollback.js';
 import { gitopsReleases } from '../gitops/prepare.js';
 import { clusterFolder, renderEnvironment } from '../gitops/render.js';
 import { selectEnvironmentClusters } from '../plan/select.js';
 import { streamProgress } from '../report/progress.js';
-import { renderGitopsDeploy } from '../report/gitops.js';
+import { renderGitopsDeploy, renderGitopsRollback } from '../report/gitops.js';
 import { renderTable } from '../report/table.js';
 import {
   addFleetOptions,
@@ -153,6 +154,40 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
     if (report.revert)
       throw new DeployError(
         `deploy ${deployId} failed; reverted in git as ${report.revert.slice(0, 8)} and every cluster is back on last good`,
+      );
+  });
+
+  addFleetOptions(
+    gitops
+      .command('rollback')
+      .description('commit the cluster folders as deploy ID left them, push, and watch every HelmRelease')
+      .requiredOption('--to <deploy-id>', 'the deploy to go back to (its id is in the commit message)')
+      .requiredOption('--repo <url>', 'the fleet repository (as given to gitops bootstrap)')
+      .requiredOption('--branch <branch>', 'the branch every cluster syncs')
+      .option('--timeout <duration>', "helm-controller's wait for each rollout (300, 5m)", '300'),
+  ).action(async (options: BootstrapCliOptions & { to: string; timeout: string }) => {
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops rollback');
+    const environment = fleet.environments[env];
+    if (!environment) throw new Error(`environment ${env} vanished after the selection check`);
+    const deployId = newDeployId(await currentCommit(process.cwd()));
+    const report = await gitopsRollback({
+      environment,
+      clusters: selectEnvironmentClusters(fleet, env, selection),
+      repo: options.repo,
+      branch: options.branch,
+      to: options.to,
+      deployId,
+      timeoutSeconds: parseSeconds(options.timeout),
+      progress: streamProgress(),
+    });
+    done({ stdout: renderGitopsRollback(report) });
+    if (report.outcomes.some((o) => o.state !== 'ready'))
+      throw new DeployError(
+        `rollback ${deployId} to ${options.to} was committed, but not every release is Ready`,
+        {
+          hint: 'see the table; Flux keeps reconciling the committed state',
+        },
       );
   });
 

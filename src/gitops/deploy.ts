@@ -1,10 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { readHelmRelease, readKustomization } from '../adapters/flux.js';
 import { checkoutBranch, commitPaths, pushBranch, revertCommit } from '../adapters/git.js';
-import { annotateObject, applyObjects } from '../adapters/kube-objects.js';
+import { applyObjects } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { resolveSecrets } from '../deploy/secrets.js';
 import { UserError } from '../errors.js';
@@ -12,12 +10,9 @@ import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import { releaseKey } from '../model/release.js';
 import type { Progress } from '../report/progress.js';
 import { secretValuesObjects } from './bootstrap.js';
-import { FLUX_API, FLUX_NAMESPACE } from './objects.js';
-import { helmReleaseReadiness, type Readiness } from './readiness.js';
 import { clusterFolder, renderEnvironment, type GitopsRelease } from './render.js';
+import { requestReconcile, watchCommit, type TargetOutcome } from './watch.js';
 
-const SYNC_NAME = 'regatta-fleet';
-const POLL_MS = 1_000;
 /** On top of helm's own timeout: for Flux to fetch the commit, apply it and start the upgrade. */
 const FLUX_APPLY_MARGIN_MS = 120_000;
 
@@ -35,13 +30,6 @@ export interface GitopsDeployOptions {
   progress: Progress;
 }
 
-export interface TargetOutcome {
-  release: string;
-  cluster: string;
-  state: Readiness['state'] | 'timeout';
-  reason?: string;
-}
-
 export interface GitopsDeployReport {
   deployId: string;
   /** Absent when the rendered tree equals the branch: nothing to deploy. */
@@ -53,85 +41,8 @@ export interface GitopsDeployReport {
   revertConverged?: boolean;
 }
 
-/** Asks each cluster's Flux to fetch and apply now rather than at its next interval (what `flux reconcile` does). */
-async function requestReconcile(clusters: readonly Cluster[]): Promise<void> {
-  const requestedAt = new Date().toISOString();
-  await Promise.all(
-    clusters.flatMap((cluster) =>
-      [
-        { apiVersion: FLUX_API.gitRepository, kind: 'GitRepository' },
-        { apiVersion: FLUX_API.kustomization, kind: 'Kustomization' },
-      ].map((ref) =>
-        annotateObject(
-          kubeTarget(cluster),
-          { ...ref, name: SYNC_NAME, namespace: FLUX_NAMESPACE },
-          { 'reconcile.fluxcd.io/requestedAt': requestedAt },
-        ),
-      ),
-    ),
-  );
-}
-
-/** Until the cluster's Kustomization applied `commit` (ok) or failed on it (its message). */
-async function waitApplied(cluster: Cluster, commit: string, deadline: number): Promise<string | undefined> {
-  for (;;) {
-    const state = await readKustomization(kubeTarget(cluster), FLUX_NAMESPACE, SYNC_NAME);
-    if (state?.lastAppliedRevision?.endsWith(`:${commit}`)) return undefined;
-    const ready = state?.conditions.find((c) => c.type === 'Ready');
-    if (state?.lastAttemptedRevision?.endsWith(`:${commit}`) && ready?.status === 'False')
-      return `Kustomization ${SYNC_NAME}: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim();
-    if (Date.now() > deadline) return `commit ${commit.slice(0, 8)} not applied by Flux in time`;
-    await sleep(POLL_MS);
-  }
-}
-
-/** Every release of one cluster until each is ready or failed, or the deadline passes. */
-async function watchCluster(
-  cluster: Cluster,
-  releases: readonly GitopsRelease[],
-  commit: string,
-  deadline: number,
-  expectVersions: boolean,
-): Promise<TargetOutcome[]> {
-  const notApplied = await waitApplied(cluster, commit, deadline);
-  if (notApplied) {
-    return releases.map(({ release }) => ({
-      release: releaseKey(release),
-      cluster: cluster.name,
-      state: Date.now() > deadline ? 'timeout' : 'failed',
-      reason: notApplied,
-    }));
-  }
-  return Promise.all(
-    releases.map(async ({ release, origin }): Promise<TargetOutcome> => {
-      for (;;) {
-        const state = await readHelmRelease(kubeTarget(cluster), release.namespace, release.name);
-        // After a revert, a release the failed commit added is gone (pruned): nothing to wait for.
-        if (!state && !expectVersions)
-          return { release: releaseKey(release), cluster: cluster.name, state: 'ready' };
-        const readiness = helmReleaseReadiness(state, expectVersions ? { chartVersion: origin.version } : {});
-        const base = { release: releaseKey(release), cluster: cluster.name };
-        if (readiness.state === 'ready') return { ...base, state: 'ready' };
-        if (readiness.state === 'failed') return { ...base, state: 'failed', reason: readiness.reason };
-        if (Date.now() > deadline) return { ...base, state: 'timeout', reason: readiness.reason };
-        await sleep(POLL_MS);
-      }
-    }),
-  );
-}
-
-async function watchAll(
-  options: GitopsDeployOptions,
-  releases: readonly GitopsRelease[],
-  commit: string,
-  expectVersions: boolean,
-): Promise<TargetOutcome[]> {
-  const deadline = Date.now() + options.timeoutSeconds * 1000 + FLUX_APPLY_MARGIN_MS;
-  const perCluster = await Promise.all(
-    options.clusters.map((cluster) => watchCluster(cluster, releases, commit, deadline, expectVersions)),
-  );
-  return perCluster.flat();
-}
+export const deadline = (options: { timeoutSeconds: number }) =>
+  Date.now() + options.timeoutSeconds * 1000 + FLUX_APPLY_MARGIN_MS;
 
 /**
  * A Flux environment's deploy: the rendered tree is committed and pushed, every cluster's
@@ -195,7 +106,14 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     await pushBranch(checkout, options.branch);
     options.progress.line(`pushed ${commit.slice(0, 8)} to ${options.branch}: watching ${summary}`);
     await requestReconcile(clusters);
-    const outcomes = await watchAll(options, releases, commit, true);
+    const watchTargets = (expectVersions: boolean) => () =>
+      releases.map(({ release, origin }) => ({
+        key: releaseKey(release),
+        namespace: release.namespace,
+        name: release.name,
+        ...(expectVersions ? { chartVersion: origin.version } : { absentIsDone: true }),
+      }));
+    const outcomes = await watchCommit(clusters, watchTargets(true), commit, deadline(options));
     const failed = outcomes.filter((outcome) => outcome.state !== 'ready');
     if (failed.length === 0) return { deployId: options.deployId, commit, outcomes };
 
@@ -210,7 +128,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       `reverted as ${revert.slice(0, 8)}: waiting for every cluster to return to last good`,
     );
     await requestReconcile(clusters);
-    const back = await watchAll(options, releases, revert, false);
+    const back = await watchCommit(clusters, watchTargets(false), revert, deadline(options));
     return {
       deployId: options.deployId,
       commit,

@@ -13,6 +13,8 @@ export const FLUX_API = {
 } as const;
 
 export const FLUX_NAMESPACE = 'flux-system';
+/** The GitRepository and Kustomization (in flux-system) that sync a cluster's folder. */
+export const SYNC_NAME = 'regatta-fleet';
 /** The Secret (in the release's namespace) whose `values.yaml` carries the resolved secrets. */
 export const SECRET_VALUES_KEY = 'values.yaml';
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'regatta' };
@@ -217,18 +219,18 @@ export function syncObjects(options: {
     {
       apiVersion: FLUX_API.gitRepository,
       kind: 'GitRepository',
-      metadata: { name: 'regatta-fleet', namespace: FLUX_NAMESPACE, labels: MANAGED_BY },
+      metadata: { name: SYNC_NAME, namespace: FLUX_NAMESPACE, labels: MANAGED_BY },
       spec: { interval: '1m', url: options.url, ref: { branch: options.branch } },
     },
     {
       apiVersion: FLUX_API.kustomization,
       kind: 'Kustomization',
-      metadata: { name: 'regatta-fleet', namespace: FLUX_NAMESPACE, labels: MANAGED_BY },
+      metadata: { name: SYNC_NAME, namespace: FLUX_NAMESPACE, labels: MANAGED_BY },
       spec: {
         interval: '10m',
         path: `./${options.path}`,
         prune: true,
-        sourceRef: { kind: 'GitRepository', name: 'regatta-fleet' },
+        sourceRef: { kind: 'GitRepository', name: SYNC_NAME },
       },
     },
   ];

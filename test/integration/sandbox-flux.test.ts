@@ -220,6 +220,7 @@ describe('regatta gitops on Flux', () => {
   let fleetFile: string;
   let releaseFile: string;
   let repo: string;
+  let firstDeployId: string;
   const namespace = 'gitops-web';
   const deployment = (cluster: string) =>
     readObject<KubeObject & { spec: { replicas: number } }>(
@@ -332,6 +333,7 @@ describe('regatta gitops on Flux', () => {
     const started = Date.now();
     const deploy = await gitopsCli('deploy');
     assert.equal(deploy.exitCode, 0, `${deploy.stdout}\n${deploy.stderr}`);
+    firstDeployId = /^deploy (\S+): commit/.exec(deploy.stdout)?.[1] as string;
     t.diagnostic(
       `gitops deploy (commit → every HelmRelease Ready in 2 clusters): ${((Date.now() - started) / 1000).toFixed(1)}s`,
     );
@@ -415,5 +417,42 @@ describe('regatta gitops on Flux', () => {
     assert.match(subjects[0] as string, /^regatta revert \S+: 1 of 2 targets not ready$/);
     assert.match(subjects[1] as string, /^regatta deploy \S+: prod, 1 releases × 2 clusters$/);
     writeWebRelease({ replicas: 2 });
+  });
+
+  it('rollback --to a deploy id commits that state and every cluster converges to it', async () => {
+    const [first, second] = state.clusters as [string, string];
+    writeWebRelease({ replicas: 3 });
+    const deploy = await gitopsCli('deploy');
+    assert.equal(deploy.exitCode, 0, `${deploy.stdout}\n${deploy.stderr}`);
+    assert.equal((await deployment(first))?.spec.replicas, 3);
+
+    const rollback = await regatta(
+      [
+        'gitops',
+        'rollback',
+        '--fleet',
+        fleetFile,
+        '--env',
+        'prod',
+        '--repo',
+        repo,
+        '--branch',
+        'prod',
+        '--to',
+        firstDeployId,
+      ],
+      env,
+    );
+    assert.equal(rollback.exitCode, 0, `${rollback.stdout}\n${rollback.stderr}`);
+    for (const cluster of state.clusters)
+      assert.match(rollback.stdout, new RegExp(`web\\.${namespace}\\s+${cluster}\\s+ready`), rollback.stdout);
+    assert.equal((await deployment(first))?.spec.replicas, 2);
+    assert.equal((await deployment(second))?.spec.replicas, 4);
+    const clone = join(work, 'after-rollback');
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    assert.match(
+      await git(clone, 'log', '-1', '--format=%s'),
+      new RegExp(`^regatta rollback \\S+: prod back to ${firstDeployId}$`),
+    );
   });
 });
