@@ -7,11 +7,12 @@ import { DeployError, RollbackError } from '../errors.js';
 import { bootstrap } from '../gitops/bootstrap.js';
 import { gitopsDeploy } from '../gitops/deploy.js';
 import { gitopsRollback } from '../gitops/rollback.js';
+import { gitopsStatus } from '../gitops/status.js';
 import { gitopsReleases } from '../gitops/prepare.js';
 import { clusterFolder, renderEnvironment } from '../gitops/render.js';
 import { selectEnvironmentClusters } from '../plan/select.js';
 import { streamProgress } from '../report/progress.js';
-import { renderGitopsDeploy, renderGitopsRollback } from '../report/gitops.js';
+import { renderGitopsDeploy, renderGitopsRollback, renderGitopsStatus } from '../report/gitops.js';
 import { renderTable } from '../report/table.js';
 import {
   addFleetOptions,
@@ -189,6 +190,24 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
           hint: 'see the table; Flux keeps reconciling the committed state',
         },
       );
+  });
+
+  addFleetOptions(
+    gitops
+      .command('status')
+      .description(
+        'releases × clusters as Flux reports them: commit applied, chart, Ready for the current generation',
+      )
+      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)'),
+  ).action(async (paths: string[], options: FleetOptions) => {
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops status');
+    const releases = loadReleaseFiles(fleet, paths).filter((release) => release.environment === env);
+    const rows = await gitopsStatus(releases, selectEnvironmentClusters(fleet, env, selection));
+    done({
+      stdout: options.output === 'json' ? JSON.stringify(rows, null, 2) : renderGitopsStatus(rows),
+      exitCode: rows.every((row) => row.state === 'ready') ? 0 : 1,
+    });
   });
 
   return gitops;

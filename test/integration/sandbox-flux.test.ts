@@ -454,5 +454,16 @@ describe('regatta gitops on Flux', () => {
       await git(clone, 'log', '-1', '--format=%s'),
       new RegExp(`^regatta rollback \\S+: prod back to ${firstDeployId}$`),
     );
+    const head = (await git(clone, 'rev-parse', 'HEAD')).slice(0, 8);
+    const status = await regatta(
+      ['gitops', 'status', '--fleet', fleetFile, '--env', 'prod', releaseFile],
+      env,
+    );
+    assert.equal(status.exitCode, 0, `${status.stdout}\n${status.stderr}`);
+    for (const cluster of state.clusters)
+      assert.match(
+        status.stdout,
+        new RegExp(`web\\.${namespace}\\s+${cluster}\\s+${head}\\s+1\\.0\\.0\\s+ready`),
+      );
   });
 });
