@@ -466,4 +466,26 @@ describe('regatta gitops on Flux', () => {
         new RegExp(`web\\.${namespace}\\s+${cluster}\\s+${head}\\s+1\\.0\\.0\\s+ready`),
       );
   });
+
+  it('a deploy to selected clusters (a wave) changes only their folders', async () => {
+    const [first, second] = state.clusters as [string, string];
+    const valuesIn = async (cluster: string) =>
+      (
+        await readObject<KubeObject & { spec: { values: { replicas: number } } }>(
+          { kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster },
+          { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', name: 'web', namespace },
+        )
+      )?.spec.values.replicas;
+    writeWebRelease({ replicas: 5 });
+    const wave = await gitopsCli('deploy', '--cluster', first);
+    assert.equal(wave.exitCode, 0, `${wave.stdout}\n${wave.stderr}`);
+    assert.doesNotMatch(wave.stdout, new RegExp(second));
+    assert.equal((await deployment(first))?.spec.replicas, 5);
+    assert.equal(await valuesIn(second), 2, 'the other cluster still runs the previous values');
+    const clone = join(work, 'after-wave');
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    assert.deepEqual((await git(clone, 'show', '--name-only', '--format=', 'HEAD')).split('\n'), [
+      `clusters/${first}/releases/web.${namespace}.yaml`,
+    ]);
+  });
 });
