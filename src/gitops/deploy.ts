@@ -9,8 +9,8 @@ import { UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import { releaseKey } from '../model/release.js';
 import type { Progress } from '../report/progress.js';
-import { secretValuesObjects } from './bootstrap.js';
 import { clusterFolder, renderEnvironment, type GitopsRelease } from './render.js';
+import { versionSecrets } from './secret-versions.js';
 import { requestReconcile, watchCommit, type TargetOutcome } from './watch.js';
 
 /** On top of helm's own timeout: for Flux to fetch the commit, apply it and start the upgrade. */
@@ -64,17 +64,24 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     releases.map(({ release }) => ({ release, clusters })),
     options.env,
   );
-  const files = renderEnvironment({
-    environment,
-    clusters,
-    releases,
-    timeoutSeconds: options.timeoutSeconds,
-    sync: { url: options.repo, branch: options.branch },
-  });
   const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
   try {
     const checkout = join(work, 'checkout');
     await checkoutBranch(options.repo, options.branch, checkout);
+    const versioned = await versionSecrets({
+      checkout,
+      releases,
+      clusters,
+      secrets,
+      deployId: options.deployId,
+    });
+    const files = renderEnvironment({
+      environment,
+      clusters,
+      releases: versioned.releases,
+      timeoutSeconds: options.timeoutSeconds,
+      sync: { url: options.repo, branch: options.branch },
+    });
     const folders = clusters.map((cluster) => clusterFolder(cluster.name));
     for (const folder of folders) rmSync(join(checkout, folder), { recursive: true, force: true });
     for (const file of files) {
@@ -92,16 +99,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       return { deployId: options.deployId, outcomes: [] };
     }
     await Promise.all(
-      clusters.map((cluster) =>
-        applyObjects(
-          kubeTarget(cluster),
-          secretValuesObjects(
-            releases.map(({ release }) => release),
-            cluster,
-            secrets,
-          ),
-        ),
-      ),
+      clusters.map((cluster) => applyObjects(kubeTarget(cluster), versioned.objects.get(cluster.name) ?? [])),
     );
     await pushBranch(checkout, options.branch);
     options.progress.line(`pushed ${commit.slice(0, 8)} to ${options.branch}: watching ${summary}`);

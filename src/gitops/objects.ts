@@ -36,7 +36,12 @@ export type ChartOrigin =
 export const helmRepositoryName = (environment: string) => `regatta-${environment}`;
 export const ociRepositoryName = (release: Release) => `${release.name}-${release.namespace}`;
 export const gitChartSourceName = (release: Release) => `${release.name}-${release.namespace}-chart`;
-export const secretValuesName = (release: Release) => `regatta-${release.name}-secrets`;
+/**
+ * The valuesFrom Secret of a release. `gitops deploy` versions it (`-<deploy id>` of the deploy
+ * that last changed its values) so that a revert in git also returns to the previous secrets.
+ */
+export const secretValuesName = (release: Release, version?: string) =>
+  `regatta-${release.name}-secrets${version ? `-${version.toLowerCase().replace(/[^a-z0-9-]/g, '-')}` : ''}`;
 export const chartRepositoryAuthName = (environment: string) => `regatta-${environment}-auth`;
 
 /** The ChartMuseum repository of an environment, shared by its releases. */
@@ -124,6 +129,8 @@ export interface HelmReleaseInput {
   hpaTargets: readonly { kind: string; name: string }[];
   /** How long helm-controller waits for the rollout before the upgrade fails. */
   timeoutSeconds: number;
+  /** The valuesFrom Secret's name, when versioned (see secretValuesName). */
+  secretName?: string;
 }
 
 function chartSpec(input: HelmReleaseInput): Record<string, unknown> {
@@ -197,7 +204,15 @@ export function helmRelease(input: HelmReleaseInput): FluxObject {
       driftDetection: { mode: 'enabled', ...(ignore.length > 0 ? { ignore } : {}) },
       ...(patches.length > 0 ? { postRenderers: [{ kustomize: { patches } }] } : {}),
       ...(secretIds.length > 0
-        ? { valuesFrom: [{ kind: 'Secret', name: secretValuesName(release), valuesKey: SECRET_VALUES_KEY }] }
+        ? {
+            valuesFrom: [
+              {
+                kind: 'Secret',
+                name: input.secretName ?? secretValuesName(release),
+                valuesKey: SECRET_VALUES_KEY,
+              },
+            ],
+          }
         : {}),
       values: inlineValues(input.values, secretIds),
     },
@@ -241,15 +256,28 @@ export function syncObjects(options: {
  * namespace: `values.yaml` holds `secrets: {id: value}`, the helm engine's secrets layer.
  * Built at apply time only; never written to the rendered tree.
  */
-export function secretValuesObject(release: Release, secrets: Readonly<Record<string, string>>): FluxObject {
-  const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
+export function secretValuesObject(
+  release: Release,
+  secrets: Readonly<Record<string, string>>,
+  name = secretValuesName(release),
+): FluxObject {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: secretValuesName(release), namespace: release.namespace, labels: MANAGED_BY },
+    metadata: {
+      name,
+      namespace: release.namespace,
+      labels: { ...MANAGED_BY, 'regatta.io/release': releaseKey(release) },
+    },
     type: 'Opaque',
-    stringData: { [SECRET_VALUES_KEY]: stringify({ secrets: sorted }) },
+    stringData: { [SECRET_VALUES_KEY]: secretValuesContent(secrets) },
   };
+}
+
+/** The `values.yaml` of a valuesFrom Secret: the secrets layer, keys sorted (so equal values compare equal). */
+export function secretValuesContent(secrets: Readonly<Record<string, string>>): string {
+  const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
+  return stringify({ secrets: sorted });
 }
 
 /** ChartMuseum basic auth for an environment's HelmRepository, in flux-system. */

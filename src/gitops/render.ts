@@ -21,6 +21,8 @@ export interface GitopsRelease {
   valuesFiles: readonly Values[];
   /** Per cluster name: Deployments/StatefulSets an HPA scales (from the rendered chart). */
   hpaTargets?: ReadonlyMap<string, readonly { kind: string; name: string }[]>;
+  /** Per cluster name: the versioned valuesFrom Secret (gitops deploy); default its unversioned name. */
+  secretNames?: ReadonlyMap<string, string>;
 }
 
 export interface RenderInput {
@@ -81,7 +83,7 @@ export function renderEnvironment(input: RenderInput): RenderedFile[] {
     const namespaces = [...new Set(releases.map(({ release }) => release.namespace))].sort();
     if (namespaces.length > 0)
       files.push({ path: `${folder}/namespaces.yaml`, content: documents(namespaces.map(namespaceObject)) });
-    for (const { release, origin, valuesFiles, hpaTargets } of releases) {
+    for (const { release, origin, valuesFiles, hpaTargets, secretNames } of releases) {
       const replicas = release.scaling.find((entry) => entry.cluster === cluster.name)?.replicas ?? [];
       const values = layerValues({
         files: valuesFiles,
@@ -98,6 +100,7 @@ export function renderEnvironment(input: RenderInput): RenderedFile[] {
         values,
         replicas,
         hpaTargets: hpaTargets?.get(cluster.name) ?? [],
+        secretName: secretNames?.get(cluster.name),
         timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
       });
       files.push({ path: `${folder}/releases/${releaseKey(release)}.yaml`, content: documents([object]) });

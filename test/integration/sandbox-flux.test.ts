@@ -200,6 +200,7 @@ describe('sandbox with Flux', () => {
 });
 
 const CANARY = 'flux-canary-7f3e9a1c';
+const CANARY2 = 'flux-canary-2b8d0e44';
 
 /** The web fixture chart in ChartMuseum at `version`. */
 async function publishWeb(version: string): Promise<void> {
@@ -228,16 +229,39 @@ describe('regatta gitops on Flux', () => {
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace },
     );
 
-  before(async () => {
-    await publishWeb('1.0.0');
-    await vaultRequest(
+  const kube = (cluster: string) => ({ kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster });
+  /** The Secret the cluster's HelmRelease reads its secret values from. */
+  const valuesFromSecret = async (cluster: string) =>
+    (
+      await readObject<KubeObject & { spec: { valuesFrom?: { name: string }[] } }>(kube(cluster), {
+        apiVersion: 'helm.toolkit.fluxcd.io/v2',
+        kind: 'HelmRelease',
+        name: 'web',
+        namespace,
+      })
+    )?.spec.valuesFrom?.[0]?.name;
+  const secretValues = async (cluster: string, name: string) => {
+    const secret = await readObject<KubeObject & { data: Record<string, string> }>(kube(cluster), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name,
+      namespace,
+    });
+    return Buffer.from(secret?.data['values.yaml'] ?? '', 'base64').toString();
+  };
+  const writeVault = (password: string) =>
+    vaultRequest(
       { address: env.VAULT_ADDR as string, token: env.VAULT_TOKEN as string },
       'POST',
       'secret/data/flux-test/web',
       {
-        data: { password: CANARY },
+        data: { password },
       },
     );
+
+  before(async () => {
+    await publishWeb('1.0.0');
+    await writeVault(CANARY);
     const fleetDir = join(work, 'fleet');
     mkdirSync(fleetDir, { recursive: true });
     fleetFile = join(fleetDir, 'regatta.yaml');
@@ -357,11 +381,9 @@ describe('regatta gitops on Flux', () => {
     const history = await git(clone, 'log', '--all', '-p');
     assert.match(history, /Regatta-Deploy-Id: /);
     assert.doesNotMatch(history, new RegExp(CANARY));
-    const secret = await readObject<KubeObject & { data: Record<string, string> }>(
-      { kubeconfig: sandboxPaths(dir).kubeconfig, context: state.clusters[0] as string },
-      { apiVersion: 'v1', kind: 'Secret', name: 'regatta-web-secrets', namespace },
-    );
-    assert.match(Buffer.from(secret?.data['values.yaml'] ?? '', 'base64').toString(), new RegExp(CANARY));
+    const name = await valuesFromSecret(state.clusters[0] as string);
+    assert.match(name ?? '', /^regatta-web-secrets-\d{8}t\d{6}z-/);
+    assert.match(await secretValues(state.clusters[0] as string, name as string), new RegExp(CANARY));
   });
 
   it('a manual scale is corrected by drift detection', async () => {
@@ -399,6 +421,9 @@ describe('regatta gitops on Flux', () => {
       );
       return d?.spec.template.spec.containers[0]?.image;
     };
+    const secretBefore = await valuesFromSecret(broken);
+    // The failing deploy also changes the secret: its revert must bring back the old value too.
+    await writeVault(CANARY2);
     writeWebRelease({ replicas: 2, global: { imageSuffix: '-broken' } });
     const deploy = await gitopsCli('deploy', '--timeout', '30');
     assert.equal(deploy.exitCode, 1, `${deploy.stdout}\n${deploy.stderr}`);
@@ -416,6 +441,16 @@ describe('regatta gitops on Flux', () => {
     const subjects = (await git(clone, 'log', '--format=%s')).split('\n');
     assert.match(subjects[0] as string, /^regatta revert \S+: 1 of 2 targets not ready$/);
     assert.match(subjects[1] as string, /^regatta deploy \S+: prod, 1 releases × 2 clusters$/);
+    for (const cluster of state.clusters) {
+      assert.equal(
+        await valuesFromSecret(cluster),
+        secretBefore,
+        `${cluster} reads the previous Secret again`,
+      );
+      assert.match(await secretValues(cluster, secretBefore as string), new RegExp(CANARY));
+    }
+    assert.doesNotMatch(await git(clone, 'log', '--all', '-p'), new RegExp(CANARY2));
+    await writeVault(CANARY);
     writeWebRelease({ replicas: 2 });
   });
 

@@ -118,6 +118,14 @@ describe('gitops render', () => {
       { kind: 'Secret', name: 'regatta-web-secrets', valuesKey: 'values.yaml' },
     ]);
     assert.deepEqual(spec.values.secrets, { other: 'kept' });
+    const versioned = {
+      ...withShadow,
+      secretNames: new Map([['prod-us-central1', 'regatta-web-secrets-v2']]),
+    };
+    assert.equal(
+      helmReleaseIn(render({ releases: [versioned] }), 'prod-us-central1').spec.valuesFrom[0].name,
+      'regatta-web-secrets-v2',
+    );
     const noSecrets = { ...web, release: release({ secrets: [] }) };
     assert.equal(
       helmReleaseIn(render({ releases: [noSecrets] }), 'prod-us-central1').spec.valuesFrom,
