@@ -19,6 +19,7 @@ interface RawFleet {
     string,
     {
       branches: string[];
+      engine?: 'helm' | 'flux';
       chartRepository: {
         url: string;
         type?: 'chartmuseum' | 'oci';
@@ -109,6 +110,7 @@ export function loadFleet(file: string): Fleet {
       ...(env.rollout
         ? { rollout: readRollout(env.rollout, source, ['environments', name, 'rollout']) }
         : {}),
+      engine: env.engine ?? 'helm',
     };
   }
   const seen = new Map<string, number>();

@@ -16,6 +16,8 @@ export interface Environment {
   chartRepository: ChartRepository;
   /** Waves and gates; absent: every cluster at once. */
   rollout?: RolloutStrategy;
+  /** Who applies releases: Regatta running helm, or Flux pulling what Regatta commits. */
+  engine: 'helm' | 'flux';
 }
 
 export interface Cluster {
