@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../adapters/http.js';
 import {
   canListPods,
+  probePodRuns,
   createFakeNode,
   listNodes,
   serverVersion,
@@ -562,6 +563,12 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     while (!(await canListPods(schedulerKubeconfig)) && Date.now() < deadline) await sleep(200);
     await stopComponents(dependents);
     for (const dependent of dependents) await startComponent(paths, state, dependent, progress);
+    // Healthy is not yet working: a restarted scheduler can sit on an informer that met
+    // "forbidden" for a while before it schedules anything. Back only once a Pod runs again.
+    const admin = paths.cluster(cluster).adminKubeconfig;
+    const probe = `regatta-probe-${Date.now().toString(36)}`;
+    while (!(await probePodRuns(admin, probe)) && Date.now() < deadline) await sleep(500);
+    progress.line(`${cluster}: runs Pods again`);
   }
   await setClusterReachable(state, cluster, true);
   settleDaemons();
