@@ -552,6 +552,16 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     progress.line(`${cluster}: API server already running`);
   } else {
     const paths = sandboxPaths(dir);
+    // Its port may have been taken while it was down (another sandbox on this machine): then a
+    // client would reach someone else's API server. Say so instead.
+    const port = state.ports.clusters[state.clusters.indexOf(cluster)]?.apiserver;
+    if (port !== undefined && !(await localPortProbe.isFree(port)))
+      throw new DeployError(
+        `${cluster}: its API server port ${port} was taken by another process while it was down`,
+        {
+          hint: `free port ${port}, or start a fresh sandbox (\`regatta sandbox down\`, then \`up\`)`,
+        },
+      );
     await startComponent(paths, state, record, progress);
     const dependents = state.components.filter(
       (r) => r !== record && r.definition.name.startsWith(`${cluster}/`),
