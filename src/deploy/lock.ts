@@ -206,17 +206,22 @@ export class FleetLock {
     );
   }
 
+  /** Stops renewing and hands over what was held (to delete, or to mark paused). */
+  private letGo() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const entries = [...this.held.values()];
+    this.held.clear();
+    return entries;
+  }
+
   /**
    * Keeps every lease for a paused deploy: renewed no more, marked with the wave it paused before
    * and a long duration, so the pause survives this machine and nobody else deploys meanwhile.
    */
   async pause(beforeWave: string): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    const entries = [...this.held.values()];
-    this.held.clear();
     await Promise.all(
-      entries.map((entry) =>
+      this.letGo().map((entry) =>
         retryTransient(() =>
           replaceLease(
             kubeTarget(entry.key.cluster),
@@ -234,12 +239,8 @@ export class FleetLock {
 
   /** Lets every lease go (best effort: one that cannot be deleted expires). */
   async release(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    const entries = [...this.held.values()];
-    this.held.clear();
     await Promise.all(
-      entries.map((entry) =>
+      this.letGo().map((entry) =>
         retryTransient(() => deleteLease(kubeTarget(entry.key.cluster), entry.lease), { attempts: 2 }).catch(
           () =>
             this.options.progress.line(

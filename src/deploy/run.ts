@@ -207,15 +207,21 @@ export function deployFailure(
 ): RegattaError | undefined {
   const code = deployExitCode(report);
   if (code === 0) return undefined;
-  const envFlag = env ? ` --env ${env}` : '';
   if (code === 3) {
     const stuck = report.outcomes.filter((o) => o.status === 'rollback-failed');
     const clusters = [...new Set(stuck.map((o) => o.entry.target.cluster))];
-    const names = [...new Set(stuck.map((o) => `${o.entry.target.release}.${o.entry.target.namespace}`))];
+    const names = [
+      ...new Set(
+        stuck.map(
+          (o) =>
+            `${o.entry.target.release}.${o.entry.target.namespace} --env ${env ?? o.entry.target.environment}`,
+        ),
+      ),
+    ];
     return new RollbackError(
       `deploy ${report.deployId} failed and ${clusters.join(', ')} could not be brought back to last good: ${clusters.length === 1 ? 'it needs' : 'they need'} attention`,
       {
-        hint: `once ${clusters.length === 1 ? 'it answers' : 'they answer'}, run ${names.map((n) => `\`regatta recover ${n}${envFlag}\``).join(', ')} (or deploy again)`,
+        hint: `once ${clusters.length === 1 ? 'it answers' : 'they answer'}, run ${names.map((n) => `\`regatta recover ${n}\``).join(', ')} (or deploy again)`,
       },
     );
   }

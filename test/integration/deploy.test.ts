@@ -387,7 +387,7 @@ describe('deploy safety', () => {
     assert.equal(result.exitCode, 3, result.stderr);
     assert.match(
       result.stderr,
-      /dev-(us-central1|asia-east1)-0.* could not be brought back to last good: .*need attention \(once .*, run `regatta recover web\.big`/,
+      /dev-(us-central1|asia-east1)-0.* could not be brought back to last good: .*need attention \(once .*, run `regatta recover web\.big --env dev`/,
     );
     assert.match(result.stdout, /rollback-failed/);
   });

@@ -3,23 +3,11 @@ import { describe, it } from 'node:test';
 import { executePlan, type ExecuteOptions } from '../../../src/deploy/execute.js';
 import { deployExitCode } from '../../../src/model/outcome.js';
 import { VERDICT_LABEL } from '../../../src/model/helm-release.js';
-import { silentProgress } from '../../../src/report/progress.js';
-import { entry, good, recordingActions, revision } from './support.js';
+import { entry, executeOptions, good, recordingActions, revision } from './support.js';
 
 const DEPLOY = '20261125T100000Z-aaaa';
 
-function options(extra: Partial<ExecuteOptions> = {}): ExecuteOptions {
-  return {
-    helm: { path: 'helm', major: 4, env: {} },
-    deployId: DEPLOY,
-    timeoutSeconds: 30,
-    rollbackTimeoutSeconds: 30,
-    concurrency: 10,
-    rollback: true,
-    progress: silentProgress,
-    ...extra,
-  };
-}
+const options = (extra: Partial<ExecuteOptions> = {}) => executeOptions(DEPLOY, extra);
 
 const clusters = ['eu', 'us', 'asia'];
 

@@ -1,4 +1,6 @@
 import type { TargetActions } from '../../../src/deploy/actions.js';
+import type { ExecuteOptions } from '../../../src/deploy/execute.js';
+import { silentProgress } from '../../../src/report/progress.js';
 import {
   DEPLOY_ID_LABEL,
   VERDICT_LABEL,
@@ -128,4 +130,18 @@ export function recordingActions(
     },
   };
   return { actions, calls };
+}
+
+/** Execution options for tests: a deploy id, short timeouts, no output. */
+export function executeOptions(deployId: string, extra: Partial<ExecuteOptions> = {}): ExecuteOptions {
+  return {
+    helm: { path: 'helm', major: 4, env: {} },
+    deployId,
+    timeoutSeconds: 30,
+    rollbackTimeoutSeconds: 30,
+    concurrency: 10,
+    rollback: true,
+    progress: silentProgress,
+    ...extra,
+  };
 }

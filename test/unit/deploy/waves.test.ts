@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DeployExecution, type ExecuteOptions } from '../../../src/deploy/execute.js';
+import { DeployExecution } from '../../../src/deploy/execute.js';
 import { GateError, type GateActions } from '../../../src/deploy/gates.js';
 import { runWaves } from '../../../src/deploy/waves.js';
 import { placeClusters } from '../../../src/config/rollout.js';
@@ -11,7 +11,7 @@ import type { Release } from '../../../src/model/release.js';
 import type { RolloutStrategy } from '../../../src/model/rollout.js';
 import { planWaves } from '../../../src/plan/waves.js';
 import { silentProgress } from '../../../src/report/progress.js';
-import { entry, good, recordingActions } from './support.js';
+import { entry, executeOptions, good, recordingActions } from './support.js';
 
 const position = { file: 'regatta.yaml', line: 1, col: 1 };
 const cluster = (name: string, labels: Record<string, string> = {}): Cluster => ({
@@ -128,15 +128,7 @@ describe('planning waves', () => {
 });
 
 const DEPLOY = '20261125T100000Z-bbbb';
-const options: ExecuteOptions = {
-  helm: { path: 'helm', major: 4, env: {} },
-  deployId: DEPLOY,
-  timeoutSeconds: 30,
-  rollbackTimeoutSeconds: 30,
-  concurrency: 10,
-  rollback: true,
-  progress: silentProgress,
-};
+const options = executeOptions(DEPLOY);
 
 function recordingGates(fail: { soak?: string; check?: string } = {}): GateActions & { calls: string[] } {
   const calls: string[] = [];
