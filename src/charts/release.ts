@@ -159,7 +159,7 @@ export function renderForCluster(
     namespace: 'default',
     cluster,
     chart: { kind: 'path', path: dir },
-    valuesJson: JSON.stringify(clusterGlobals(cluster)),
+    values: clusterGlobals(cluster),
   });
 }
 
@@ -172,6 +172,12 @@ export async function runChartRelease(
   if (options.dryRun || plan.bumps.length === 0) return { ...planned, pushed: [] };
   const environment = options.fleet.environments[planned.environment]!;
   const repository = environment.chartRepository;
+  if (!repository) {
+    throw new UserError(`environment ${environment.name} has no chartRepository to release charts to`, {
+      position: { file: options.fleet.file },
+      hint: `add environments.${environment.name}.chartRepository to the fleet file`,
+    });
+  }
   const existing = await Promise.all(
     plan.bumps.map(async (bump) => ({
       bump,
@@ -204,7 +210,7 @@ export async function runChartRelease(
       const chart = charts.find((c) => c.name === bump.chart)!;
       if (chart.dependencies.length > 0) await updateDependencies(options.helm, chart.dir);
       for (const cluster of clusters) {
-        await lintChart(options.helm, chart.dir, JSON.stringify(clusterGlobals(cluster)));
+        await lintChart(options.helm, chart.dir, clusterGlobals(cluster));
         const rendered = await renderForCluster(options.helm, chart.dir, chart.name, cluster);
         if (options.serverDryRun) {
           for (const refusal of await dryRunManifest(cluster, rendered))

@@ -138,7 +138,7 @@ export async function executePlan(prepared: PreparedDeploy, options: ExecuteOpti
           await upgradeInstall(options.helm, {
             ...releaseTarget(entry, cluster),
             chart: await prepared.charts.local(entry.target.chart),
-            valuesJson: JSON.stringify(prepared.values.get(targetKey(entry.target)) as Values),
+            values: prepared.values.get(targetKey(entry.target)) as Values,
             replicas: entry.target.replicas,
             labels: { [DEPLOY_ID_LABEL]: options.deployId, [CHART_DIGEST_LABEL]: entry.target.chartDigest },
             timeoutSeconds: options.timeoutSeconds,

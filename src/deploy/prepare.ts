@@ -23,6 +23,7 @@ import {
 import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
 import { layerValues, type Values } from '../values/layer.js';
+import type { Secret } from '../values/secret.js';
 import { parseYamlFile } from '../config/yaml-source.js';
 import { ChartFetcher } from './charts.js';
 import { kubeTarget, withTimeout } from './clusters.js';
@@ -36,7 +37,7 @@ export interface PrepareOptions {
   /** Render every target even when that cannot change the plan (`diff` shows the manifests). */
   renderAll?: boolean;
   /** secret_id → value per target key; absent when planning (placeholders are used). */
-  secrets?: (release: Release, cluster: Cluster) => Record<string, string>;
+  secrets?: (release: Release, cluster: Cluster) => Record<string, Secret>;
 }
 
 /** A plan plus what executing it needs and must never print: the complete values per target. */
@@ -70,23 +71,24 @@ async function resolveChartVersion(release: Release, fleet: Fleet): Promise<stri
   }
   if (release.chart.version) return release.chart.version;
   const environment = fleet.environments[release.environment];
-  if (!environment) throw new Error(`environment ${release.environment} vanished`);
+  const repository = environment?.chartRepository;
+  if (!repository) throw new Error(`environment ${release.environment} has no chart repository`);
   let versions: string[];
   try {
-    versions = await listChartVersions(environment.chartRepository, release.chart.name);
+    versions = await listChartVersions(repository, release.chart.name);
   } catch (error) {
     throw new UserError(
-      `cannot list versions of chart ${release.chart.name} in ${environment.chartRepository.url}: ${(error as Error).message}`,
+      `cannot list versions of chart ${release.chart.name} in ${repository.url}: ${(error as Error).message}`,
       {
         position: release.position,
       },
     );
   }
-  const branch = environment.name === 'dev' ? release.branch : undefined;
+  const branch = release.environment === 'dev' ? release.branch : undefined;
   const version = pickChartVersion(versions, branch);
   if (!version) {
     throw new UserError(
-      `chart ${release.chart.name} has no ${branch ? `version built from branch ${branch}` : 'released version'} in ${environment.chartRepository.url}`,
+      `chart ${release.chart.name} has no ${branch ? `version built from branch ${branch}` : 'released version'} in ${repository.url}`,
       { position: release.position, hint: 'publish it, or set spec.chart_version' },
     );
   }
@@ -180,7 +182,7 @@ async function render(
       namespace: release.namespace,
       cluster,
       chart: await charts.local(target.chart),
-      valuesJson: JSON.stringify(values),
+      values,
       kubeVersion,
     });
   } catch (error) {
@@ -208,11 +210,11 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
   );
   const kubeVersions = await checkReachable([...clusters.values()]);
   const charts = new ChartFetcher(options.helm, (url) => {
-    const environment = Object.values(options.fleet.environments).find(
-      (candidate) => candidate.chartRepository.url === url,
-    );
-    if (!environment) throw new Error(`no environment has the chart repository ${url}`);
-    return environment.chartRepository;
+    const repository = Object.values(options.fleet.environments).find(
+      (candidate) => candidate.chartRepository?.url === url,
+    )?.chartRepository;
+    if (!repository) throw new Error(`no environment has the chart repository ${url}`);
+    return repository;
   });
   const limit = pLimit(8);
   const values = new Map<string, Values>();

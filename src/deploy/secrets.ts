@@ -12,6 +12,7 @@ import type { Cluster, Fleet } from '../model/fleet.js';
 import type { Release, SecretSource } from '../model/release.js';
 import { normalizeVaultPath, requireSecretSource } from '../plan/secrets.js';
 import { registerSecretValue } from '../report/redact.js';
+import { Secret } from '../values/secret.js';
 
 function readSecretFile(file: string, what: string): string {
   try {
@@ -97,7 +98,7 @@ export function secretRequests(
   );
 }
 
-export type SecretOutcome = { ok: true; value: string } | { ok: false; reason: string };
+export type SecretOutcome = { ok: true; value: Secret } | { ok: false; reason: string };
 
 /**
  * Reads every requested secret, each distinct Vault path once, before anything is deployed.
@@ -133,7 +134,7 @@ export async function readSecrets(
         if (value === undefined) return outcomes.set(request, { ok: false, reason: 'no such key' });
         const text = typeof value === 'string' ? value : JSON.stringify(value);
         registerSecretValue(text);
-        outcomes.set(request, { ok: true, value: text });
+        outcomes.set(request, { ok: true, value: new Secret(text) });
       } catch (error) {
         outcomes.set(request, { ok: false, reason: describeVaultError(error) });
       }
@@ -147,7 +148,7 @@ export async function resolveSecrets(
   fleet: Fleet,
   targets: readonly { release: Release; clusters: readonly Cluster[] }[],
   env: NodeJS.ProcessEnv,
-): Promise<(release: Release, cluster: Cluster) => Record<string, string>> {
+): Promise<(release: Release, cluster: Cluster) => Record<string, Secret>> {
   const requests = secretRequests(targets);
   if (requests.length === 0) return () => ({});
   const connection = await connectVault(fleet, env);
@@ -164,6 +165,6 @@ export async function resolveSecrets(
     Object.fromEntries(
       requests
         .filter((r) => r.release === release && r.cluster === cluster.name)
-        .map((r) => [r.secretId, (outcomes.get(r) as { ok: true; value: string }).value]),
+        .map((r) => [r.secretId, (outcomes.get(r) as { ok: true; value: Secret }).value]),
     );
 }

@@ -3,11 +3,13 @@ import { UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { ChartReference, PlanEntry, PlannedTarget } from '../model/plan.js';
 import type { Release } from '../model/release.js';
+import { sameValues } from '../values/secret.js';
 import { applyReplicaCounts } from './scaling.js';
 
 export function chartReference(release: Release, environment: Environment, version: string): ChartReference {
   if (release.chart.path) return { kind: 'path', path: release.chart.path };
   const repository = environment.chartRepository;
+  if (!repository) throw new Error(`environment ${environment.name} has no chart repository`);
   if (repository.type === 'oci') {
     const base = repository.url.replace(/^oci:\/\//, '');
     return {
@@ -71,7 +73,7 @@ export function knownUnchanged(
     live.chartVersion === target.chartVersion &&
     !!target.chartDigest &&
     live.chartDigest === target.chartDigest &&
-    sameJson(values, live.config)
+    sameValues(values, live.config)
   );
 }
 
@@ -139,7 +141,7 @@ export function needsRender(
 ): boolean {
   if (target.replicas.length > 0) return true;
   if (!live || live.status === 'uninstalled') return false;
-  return sameJson(values, live.config);
+  return sameValues(values, live.config);
 }
 
 /**
@@ -165,7 +167,7 @@ export function decide({ target, rendered, values, live }: Decision): PlanEntry 
     const current = manifestObjects(live.manifest, target.namespace);
     if (!sameJson(wanted, current)) reasons.push('manifests differ');
   }
-  if (!sameJson(values, live.config)) reasons.push('values differ');
+  if (!sameValues(values, live.config)) reasons.push('values differ');
   if (live.status !== 'deployed') reasons.push(`live revision is ${live.status}`);
   return {
     target,
