@@ -32,7 +32,7 @@ describe('fleet file', () => {
       type: 'oci',
       plainHttp: true,
     });
-    assert.equal(fleet.environments.prod?.chartRepository.plainHttp, false, 'a remote registry uses TLS');
+    assert.equal(fleet.environments.prod?.chartRepository?.plainHttp, false, 'a remote registry uses TLS');
   });
 
   it('reads clusters: the context defaults to the name, labels and globals kept', () => {
@@ -56,7 +56,8 @@ describe('fleet file', () => {
     const error = fleetError(
       FLEET.replace('    region: us-central1\n    cloud: true', '    region: us-central1\n    clould: true'),
     );
-    assert.equal(error.message, 'unknown field clusters[0].clould in the fleet file');
+    assert.equal(error.message, 'unknown field clusters[0].clould in the fleet file; did you mean cloud?');
+    assert.equal(error.hint, 'rename it to cloud');
     assert.deepEqual([error.position?.line, error.position?.col], [11, 5]);
   });
 
