@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, type SourcePosition } from '../errors.js';
+import { redactUrlCredentials, registerSecretValue } from '../report/redact.js';
 import type {
   ChartRepository,
   Cluster,
@@ -18,7 +19,7 @@ interface RawFleet {
     string,
     {
       branches: string[];
-      chartRepository: {
+      chartRepository?: {
         url: string;
         type?: 'chartmuseum' | 'oci';
         plainHttp?: boolean;
@@ -75,8 +76,21 @@ export function findFleetFile(explicit: string | undefined, cwd: string): string
   return candidate;
 }
 
-function chartRepository(raw: RawFleet['environments'][string]['chartRepository']): ChartRepository {
-  const url = new URL(raw.url);
+function chartRepository(
+  raw: NonNullable<RawFleet['environments'][string]['chartRepository']>,
+  position: SourcePosition,
+): ChartRepository {
+  let url: URL;
+  try {
+    url = new URL(raw.url);
+  } catch {
+    throw new UserError(`chartRepository.url is not a valid URL: ${redactUrlCredentials(raw.url)}`, {
+      position,
+      hint: 'write it like https://charts.example.com or oci://registry.example.com/charts',
+    });
+  }
+  // A password in the URL works, but is never printed (redact also masks any user:password@).
+  if (url.password) registerSecretValue(decodeURIComponent(url.password));
   const type = raw.type ?? (url.protocol === 'oci:' ? 'oci' : 'chartmuseum');
   const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
   const basicAuth = raw.username
@@ -103,7 +117,14 @@ export function loadFleet(file: string): Fleet {
     environments[name] = {
       name,
       branches: env.branches,
-      chartRepository: chartRepository(env.chartRepository),
+      ...(env.chartRepository
+        ? {
+            chartRepository: chartRepository(
+              env.chartRepository,
+              source.positionOf(['environments', name, 'chartRepository', 'url']),
+            ),
+          }
+        : {}),
     };
   }
   const seen = new Map<string, number>();

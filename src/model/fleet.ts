@@ -12,7 +12,8 @@ export interface ChartRepository {
 export interface Environment {
   name: string;
   branches: string[];
-  chartRepository: ChartRepository;
+  /** Only needed when a release of the environment names a repository chart (and for `chart release`). */
+  chartRepository?: ChartRepository;
 }
 
 export interface Cluster {

@@ -55,7 +55,13 @@ describe('release files', () => {
         '  chart_name: "app1"',
         '  chart_name: "app1"\n  chart_path: charts/app1\n  values_files: [values/common.yaml]\n  values: { a: 1 }',
       );
-    const [release] = load({ 'app1.yaml': text });
+    const dir = writeFiles({
+      'regatta.yaml': FLEET,
+      'app1.yaml': text,
+      'charts/app1/Chart.yaml': 'apiVersion: v2\nname: app1\nversion: 1.0.0\n',
+      'values/common.yaml': 'b: 2\n',
+    });
+    const [release] = loadReleases([join(dir, 'app1.yaml')], loadFleet(join(dir, 'regatta.yaml')));
     assert.match(release?.chart.path ?? '', /\/charts\/app1$/);
     assert.match(release?.valuesFiles[0] ?? '', /^\/.*\/values\/common\.yaml$/);
     assert.deepEqual(release?.values, { a: 1 });
@@ -122,7 +128,7 @@ describe('release files', () => {
 
   it('refuses a negative replica count with the field path', () => {
     const error = releaseError({ 'a.yaml': SEED_RELEASE.replace('count: 2', 'count: -1') });
-    assert.match(error.message, /^spec\.scaling\[0\]\.replicas\[0\]\.count must be >= 0/);
+    assert.match(error.message, /^spec\.scaling\[0\]\.replicas\[0\]\.count must be at least 0/);
     assert.equal(error.position?.line, 14);
   });
 });
