@@ -30,6 +30,21 @@ export async function mergeBase(cwd: string, ref: string): Promise<string | unde
   }
 }
 
+/** Whether the checkout is shallow (CI's default): history, and so merge bases, may be missing. */
+export async function isShallow(cwd: string): Promise<boolean> {
+  return (await git(cwd, ['rev-parse', '--is-shallow-repository'])) === 'true';
+}
+
+/** Whether a ref (or REF~1) names a commit present in this checkout. */
+export async function hasCommit(cwd: string, ref: string): Promise<boolean> {
+  try {
+    await git(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Files changed since a ref (committed or not), relative to the repository root. */
 export async function changedFiles(cwd: string, base: string): Promise<string[]> {
   const output = await git(cwd, ['diff', '--name-only', base]);

@@ -10,6 +10,8 @@ import {
   commitFiles,
   currentBranch,
   currentCommit,
+  hasCommit,
+  isShallow,
   mergeBase,
   repositoryRoot,
 } from '../adapters/git.js';
@@ -80,11 +82,29 @@ export function environmentOfBranch(fleet: Fleet, branch: string): Environment {
 
 async function defaultBase(cwd: string, environment: Environment, branch: string): Promise<string> {
   const envBranch = environment.branches.find((pattern) => !pattern.includes('*')) ?? branch;
-  const base = await mergeBase(cwd, envBranch);
+  const base = (await mergeBase(cwd, envBranch)) ?? (await mergeBase(cwd, `origin/${envBranch}`));
   const head = await mergeBase(cwd, 'HEAD');
-  // On the environment's own branch, what changed is what its last commit brought.
-  if (!base || base === head) return 'HEAD~1';
-  return base;
+  if (base && base !== head) return base;
+  // On the environment's own branch, what changed is what its last commit brought. A shallow
+  // clone may lack both the merge base and HEAD~1: guessing would release the wrong charts.
+  if (await isShallow(cwd)) {
+    if (!base) {
+      throw new UserError(
+        `shallow clone: the merge base of ${branch} and ${envBranch} is not in this checkout, so what changed is unknown`,
+        {
+          position: { file: cwd },
+          hint: `fetch the history (git fetch --unshallow origin ${envBranch}, or fetch-depth: 0 in CI), or pass --base REF`,
+        },
+      );
+    }
+    if (!(await hasCommit(cwd, 'HEAD~1'))) {
+      throw new UserError('shallow clone: HEAD~1 is not in this checkout, so what changed is unknown', {
+        position: { file: cwd },
+        hint: 'fetch one more commit (git fetch --deepen=1, or fetch-depth: 2 in CI), or pass --base REF',
+      });
+    }
+  }
+  return 'HEAD~1';
 }
 
 /** What `chart release` would do: environment, changed charts, bumps. No changes made. */
@@ -163,6 +183,30 @@ export function renderForCluster(
   });
 }
 
+/** A push that failed part-way: exactly what the repository holds now, and what it does not. */
+function pushFailure(
+  failed: { chart: string; version: string },
+  rest: readonly { chart: string; version: string }[],
+  pushed: readonly string[],
+  url: string,
+  error: unknown,
+): DeployError {
+  const why =
+    error instanceof HelmError
+      ? HelmError.summary(error.stderr)
+      : ((error as Error).message.split('\n')[0] ?? 'failed');
+  const notPushed = [failed, ...rest].map((p) => `${p.chart} ${p.version}`);
+  return new DeployError(
+    `pushing ${failed.chart} ${failed.version} to ${url} failed: ${why}; pushed: ${pushed.join(', ') || 'nothing'}; not pushed: ${notPushed.join(', ')}; Chart.yaml files restored`,
+    {
+      hint:
+        pushed.length > 0
+          ? 'the repository holds the pushed versions, git does not: once the repository is fixed, rerun with --force'
+          : 'fix the repository, then rerun',
+    },
+  );
+}
+
 /** The whole pipeline: bump, lint, render per cluster, package, refuse existing versions, push, (commit). */
 export async function runChartRelease(
   options: ChartReleaseOptions,
@@ -236,10 +280,17 @@ export async function runChartRelease(
         details: violations.map((v) => `  ${v}`).join('\n'),
       });
     }
-    for (const item of packages) {
-      if (repository.type === 'oci')
-        await pushChart(options.helm, item.tgz, repository.url, repository.plainHttp);
-      else await uploadToChartMuseum(repository, readFileSync(item.tgz), options.force);
+    // Everything is bumped, rendered, validated and packaged: only now does the repository change.
+    const pushed: string[] = [];
+    for (const [index, item] of packages.entries()) {
+      try {
+        if (repository.type === 'oci')
+          await pushChart(options.helm, item.tgz, repository.url, repository.plainHttp);
+        else await uploadToChartMuseum(repository, readFileSync(item.tgz), options.force);
+      } catch (error) {
+        throw pushFailure(item, packages.slice(index + 1), pushed, repository.url, error);
+      }
+      pushed.push(`${item.chart} ${item.version}`);
       options.progress.line(`${item.chart} ${item.version}: pushed to ${repository.url}`);
     }
     if (options.commit) {

@@ -3,14 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import { parse } from 'yaml';
-import { listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
+import { listBranchBuilds, listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
 import { latestHelmRevision, serverVersion } from '../adapters/kube.js';
 import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import type { Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
-import { pickChartVersion } from '../plan/chart-version.js';
+import { pickChartVersion, type ChartBuild } from '../plan/chart-version.js';
 import { applyReplicaCounts } from '../plan/scaling.js';
 import {
   chartReference,
@@ -73,9 +73,12 @@ async function resolveChartVersion(release: Release, fleet: Fleet): Promise<stri
   const environment = fleet.environments[release.environment];
   const repository = environment?.chartRepository;
   if (!repository) throw new Error(`environment ${release.environment} has no chart repository`);
-  let versions: string[];
+  const branch = release.environment === 'dev' ? release.branch : undefined;
+  let versions: (string | ChartBuild)[];
   try {
-    versions = await listChartVersions(repository, release.chart.name);
+    versions = branch
+      ? await listBranchBuilds(repository, release.chart.name, branch)
+      : await listChartVersions(repository, release.chart.name);
   } catch (error) {
     throw new UserError(
       `cannot list versions of chart ${release.chart.name} in ${repository.url}: ${(error as Error).message}`,
@@ -84,7 +87,6 @@ async function resolveChartVersion(release: Release, fleet: Fleet): Promise<stri
       },
     );
   }
-  const branch = release.environment === 'dev' ? release.branch : undefined;
   const version = pickChartVersion(versions, branch);
   if (!version) {
     throw new UserError(
