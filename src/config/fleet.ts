@@ -107,8 +107,18 @@ function chartRepository(
 /** Reads and checks a fleet file: schema first, then the rules a schema cannot say. */
 export function loadFleet(file: string): Fleet {
   const [source, extra] = parseYamlFile(file);
-  if (!source) throw new UserError('the fleet file is empty', { position: { file, line: 1, col: 1 } });
-  if (extra) throw new UserError('a fleet file holds one YAML document', { position: extra.positionOf([]) });
+  if (!source) {
+    throw new UserError('the fleet file is empty', {
+      position: { file, line: 1, col: 1 },
+      hint: 'write apiVersion: regatta/v1, kind: Fleet, environments: and clusters: (see regatta schema fleet)',
+    });
+  }
+  if (extra) {
+    throw new UserError('a fleet file holds one YAML document', {
+      position: extra.positionOf([]),
+      hint: 'remove this document, or merge it into the first',
+    });
+  }
   validateAgainst(fleetSchema, source, 'the fleet file');
   const raw = source.value as RawFleet;
 
@@ -139,6 +149,7 @@ export function loadFleet(file: string): Fleet {
     if (seen.has(cluster.name)) {
       throw new UserError(`cluster ${cluster.name} is listed twice`, {
         position: source.positionOf(['clusters', index, 'name']),
+        hint: `remove one of the two, or rename it (the other is at line ${source.positionOf(['clusters', seen.get(cluster.name)!, 'name']).line})`,
       });
     }
     seen.set(cluster.name, index);

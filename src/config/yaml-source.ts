@@ -102,11 +102,31 @@ function errorOffset(document: Document, error: YAMLError): number {
     });
     if (opening !== undefined) return opening;
   }
+  if (/^Flow (sequence|mapping)/.test(error.message)) {
+    // Not closed: the innermost [ or { that opened before the error.
+    let opening: number | undefined;
+    visit(document, {
+      Collection(_, node) {
+        if (
+          node.flow &&
+          node.range &&
+          node.range[0] <= error.pos[0] &&
+          (opening === undefined || node.range[0] > opening)
+        )
+          opening = node.range[0];
+      },
+    });
+    if (opening !== undefined) return opening;
+  }
   return error.pos[0];
 }
 
 function parseHint(error: YAMLError): string {
   if (error.code === 'MISSING_CHAR' && /quote/.test(error.message)) return 'close the quote on this line';
+  if (/^Flow sequence/.test(error.message))
+    return 'close this [ with ] on its line, or indent what follows it';
+  if (/^Flow mapping/.test(error.message))
+    return 'close this { with } on its line, or indent what follows it';
   if (error.code === 'DUPLICATE_KEY') return 'remove one of the two entries';
   if (error.code === 'TAB_AS_INDENT') return 'indent with spaces, not tabs';
   if (error.code === 'BAD_INDENT' || error.code === 'MISSING_CHAR')

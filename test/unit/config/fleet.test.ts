@@ -61,10 +61,10 @@ describe('fleet file', () => {
     assert.deepEqual([error.position?.line, error.position?.col], [11, 5]);
   });
 
-  it('reports malformed YAML at its line', () => {
+  it('reports malformed YAML at its line: an unclosed [ where it opens', () => {
     const error = fleetError('apiVersion: regatta/v1\nkind: Fleet\nenvironments: [dev\n');
     assert.match(error.message, /^malformed YAML/);
-    assert.equal(error.position?.line, 4);
+    assert.deepEqual([error.position?.line, error.position?.col], [3, 15]);
   });
 
   it('refuses a cluster listed twice', () => {
