@@ -19,6 +19,9 @@ function authHeaders(repository: ChartRepository): Record<string, string> {
   if (password === undefined) {
     throw new UserError(
       `${repository.url} needs a password in ${repository.basicAuth.passwordEnv}, which is not set`,
+      {
+        hint: `export ${repository.basicAuth.passwordEnv}, or fix chartRepository.passwordEnv in the fleet file`,
+      },
     );
   }
   registerSecretValue(password);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { detectHelm, type HelmBinary } from '../adapters/helm.js';
 import { findFleetFile, loadFleet } from '../config/fleet.js';
@@ -49,7 +49,12 @@ export function loadReleaseFiles(fleet: Fleet, paths: readonly string[]): Releas
     inputs = [folder];
   }
   const files = expandReleasePaths(inputs, process.cwd());
-  if (files.length === 0) throw new UserError(`no release files in ${inputs.join(', ')}`);
+  if (files.length === 0) {
+    throw new UserError(`no release files in ${inputs.join(', ')}`, {
+      position: { file: resolve(process.cwd(), inputs[0] ?? '.') },
+      hint: 'add *.yaml release files there, or pass them as arguments',
+    });
+  }
   return loadReleases(files, fleet);
 }
 
@@ -58,7 +63,7 @@ export function helmBinary(): Promise<HelmBinary> {
 }
 
 export function requireEnv(selection: Selection, command: string): string {
-  if (!selection.env) throw new UserError(`${command} needs --env`);
+  if (!selection.env) throw new UserError(`${command} needs --env`, { hint: `pass --env ENVIRONMENT` });
   return selection.env;
 }
 

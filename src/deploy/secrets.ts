@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   approleLogin,
   mountOf,
@@ -7,6 +6,7 @@ import {
   type MountOfPath,
   type VaultConnection,
 } from '../adapters/vault.js';
+import { readInputText } from '../config/read-input.js';
 import { UserError } from '../errors.js';
 import type { Cluster, Fleet } from '../model/fleet.js';
 import type { Release, SecretSource } from '../model/release.js';
@@ -14,11 +14,15 @@ import { normalizeVaultPath, requireSecretSource } from '../plan/secrets.js';
 import { registerSecretValue } from '../report/redact.js';
 import { Secret } from '../values/secret.js';
 
-function readSecretFile(file: string, what: string): string {
+function readSecretFile(file: string, what: string, key: string, fleet: Fleet): string {
   try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    throw new UserError(`cannot read the ${what} file ${file}`);
+    return readInputText(file).trim();
+  } catch (error) {
+    // Never the file's content: only why it could not be read, at the fleet file's key.
+    throw new UserError(`${key}: the ${what} file ${file}: ${(error as Error).message}`, {
+      position: { file: fleet.file },
+      hint: `fix vault.${key} in the fleet file, or the file's permissions`,
+    });
   }
 }
 
@@ -31,12 +35,12 @@ export async function connectVault(fleet: Fleet, env: NodeJS.ProcessEnv): Promis
   const base = {
     address,
     namespace: settings.namespace ?? env.VAULT_NAMESPACE,
-    ca: settings.caFile ? readSecretFile(settings.caFile, 'Vault CA') : undefined,
+    ca: settings.caFile ? readSecretFile(settings.caFile, 'Vault CA', 'caFile', fleet) : undefined,
   };
   const auth = settings.auth;
   if (auth.kind === 'approle') {
     const secretId = auth.secretIdFile
-      ? readSecretFile(auth.secretIdFile, 'AppRole secret id')
+      ? readSecretFile(auth.secretIdFile, 'AppRole secret id', 'auth.approle.secretIdFile', fleet)
       : auth.secretIdEnv
         ? env[auth.secretIdEnv]
         : undefined;
@@ -53,10 +57,13 @@ export async function connectVault(fleet: Fleet, env: NodeJS.ProcessEnv): Promis
     } catch (error) {
       throw new UserError(
         `Vault AppRole login at ${address} (auth/${auth.mount}) failed: ${describeVaultError(error)}`,
+        { hint: 'check vault.auth.approle (roleId, mount) in the fleet file and the secret id it reads' },
       );
     }
   }
-  const token = auth.file ? readSecretFile(auth.file, 'Vault token') : env[auth.env ?? 'VAULT_TOKEN'];
+  const token = auth.file
+    ? readSecretFile(auth.file, 'Vault token', 'auth.token.file', fleet)
+    : env[auth.env ?? 'VAULT_TOKEN'];
   if (!token)
     throw new UserError('no Vault token', {
       hint: `set ${auth.env ?? 'VAULT_TOKEN'}, or vault.auth in the fleet file`,
@@ -158,7 +165,13 @@ export async function resolveSecrets(
     const outcome = outcomes.get(failed) as { ok: false; reason: string };
     throw new UserError(
       `secret ${failed.secretId} for cluster ${failed.cluster}: ${failed.source.vaultPath} key ${failed.source.vaultKey}: ${outcome.reason}; nothing was deployed`,
-      { position: failed.source.position },
+      {
+        position: failed.source.position,
+        hint:
+          outcome.reason === 'no such key' || outcome.reason === 'no such path'
+            ? 'write the secret to Vault, or fix vaultPath/vaultKey here (regatta secrets check lists them all)'
+            : 'check the Vault token and its policy (regatta secrets policy writes one)',
+      },
     );
   }
   return (release, cluster) =>
