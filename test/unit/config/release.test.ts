@@ -67,6 +67,27 @@ describe('release files', () => {
     assert.deepEqual(release?.values, { a: 1 });
   });
 
+  it('needs no chartRepository in an environment whose releases all use chart_path', () => {
+    const fleetText = FLEET.replace(
+      /,\s+chartRepository: \{ url: http:\/\/127\.0\.0\.1:8080, type: chartmuseum \}/,
+      '',
+    );
+    assert.notEqual(fleetText, FLEET);
+    const text = SEED_RELEASE.replace(
+      '  chart_name: "app1"',
+      '  chart_name: "app1"\n  chart_path: charts/app1',
+    );
+    const dir = writeFiles({
+      'regatta.yaml': fleetText,
+      'app1.yaml': text,
+      'charts/app1/Chart.yaml': 'apiVersion: v2\nname: app1\nversion: 1.0.0\n',
+    });
+    const fleet = loadFleet(join(dir, 'regatta.yaml'));
+    assert.equal(fleet.environments.dev?.chartRepository, undefined);
+    const [release] = loadReleases([join(dir, 'app1.yaml')], fleet);
+    assert.match(release?.chart.path ?? '', /\/charts\/app1$/);
+  });
+
   it('puts a release without a namespace in default', () => {
     const [release] = load({ 'a.yaml': SEED_RELEASE.replace('"app1.ns1"', 'app1') });
     assert.equal(release?.namespace, 'default');
