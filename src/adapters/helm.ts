@@ -71,21 +71,25 @@ function applyArgs(helm: HelmBinary): string[] {
   return helm.major === 4 ? ['--wait=watcher', '--force-conflicts'] : ['--wait'];
 }
 
-export async function detectHelm(path: string, env: NodeJS.ProcessEnv): Promise<HelmBinary> {
-  const result = await run(path, ['version', '--short'], { env: helmEnvironment(env) }).catch(
-    (error: unknown) => {
-      if (error instanceof UserError) {
-        throw new UserError(`${path}: helm not found`, {
-          hint: 'install Helm 3.17+ or 4.x, or set REGATTA_HELM',
-        });
-      }
-      throw error;
-    },
-  );
+/** `credentials`: more variables helm must not inherit (those the fleet file names). */
+export async function detectHelm(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  credentials: readonly string[] = [],
+): Promise<HelmBinary> {
+  const helmEnv = helmEnvironment(env, credentials);
+  const result = await run(path, ['version', '--short'], { env: helmEnv }).catch((error: unknown) => {
+    if (error instanceof UserError) {
+      throw new UserError(`${path}: helm not found`, {
+        hint: 'install Helm 3.17+ or 4.x, or set REGATTA_HELM',
+      });
+    }
+    throw error;
+  });
   const major = /^v(\d+)\./.exec(result.stdout.trim())?.[1];
   if (major !== '3' && major !== '4')
     throw new UserError(`unsupported helm version ${result.stdout.trim()}`, { hint: 'use Helm 3 or 4' });
-  return { path, major: Number(major) as 3 | 4, env: helmEnvironment(env) };
+  return { path, major: Number(major) as 3 | 4, env: helmEnv };
 }
 
 /** Credentials helm (and the post-renderer it runs) must not inherit: Vault's and OpenBao's. */

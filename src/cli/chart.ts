@@ -126,7 +126,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
         const result = await runChartRelease({
           cwd: process.cwd(),
           fleet,
-          helm: await helmBinary(),
+          helm: await helmBinary(fleet),
           base: options.base,
           branch: options.branch,
           level: options.bump,
@@ -170,7 +170,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
       // rendered, and parsed before any cluster is asked.
       const isChart = input !== '-' && existsSync(join(input, 'Chart.yaml'));
       const given = isChart ? '' : await readManifests(input);
-      const helm = isChart ? await helmBinary() : undefined;
+      const helm = isChart ? await helmBinary(fleet) : undefined;
       const rows: string[][] = [];
       for (const cluster of fleet.clusters.filter((c) => c.env === options.env)) {
         const schemas = await loadClusterSchemas(cluster, process.env, !!options.offline);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { detectHelm, type HelmBinary } from '../adapters/helm.js';
-import { findFleetFile, loadFleet } from '../config/fleet.js';
+import { credentialVariables, findFleetFile, loadFleet } from '../config/fleet.js';
 import { expandReleasePaths, loadReleases } from '../config/release.js';
 import { UserError } from '../errors.js';
 import type { Fleet } from '../model/fleet.js';
@@ -58,8 +58,9 @@ export function loadReleaseFiles(fleet: Fleet, paths: readonly string[]): Releas
   return loadReleases(files, fleet);
 }
 
-export function helmBinary(): Promise<HelmBinary> {
-  return detectHelm(process.env.REGATTA_HELM || 'helm', process.env);
+/** The helm binary to run, without the credentials the fleet file names (when given) in its environment. */
+export function helmBinary(fleet?: Fleet): Promise<HelmBinary> {
+  return detectHelm(process.env.REGATTA_HELM || 'helm', process.env, fleet ? credentialVariables(fleet) : []);
 }
 
 export function requireEnv(selection: Selection, command: string): string {

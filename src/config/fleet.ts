@@ -67,6 +67,19 @@ function vaultSettings(raw: RawFleet['vault'], file: string): VaultSettings {
 
 export const DEFAULT_FLEET_FILE = 'regatta.yaml';
 
+/** The environment variables the fleet file names as holding credentials: no child process needs them. */
+export function credentialVariables(fleet: Fleet): string[] {
+  const auth = fleet.vault.auth;
+  return [
+    ...(auth.kind === 'token' && auth.env ? [auth.env] : []),
+    ...(auth.kind === 'approle' && auth.secretIdEnv ? [auth.secretIdEnv] : []),
+    ...Object.values(fleet.environments).flatMap((env) =>
+      env.chartRepository?.basicAuth ? [env.chartRepository.basicAuth.passwordEnv] : [],
+    ),
+    ...(fleet.slackWebhookUrlEnv ? [fleet.slackWebhookUrlEnv] : []),
+  ];
+}
+
 export function findFleetFile(explicit: string | undefined, cwd: string): string {
   if (explicit) return resolve(cwd, explicit);
   const candidate = resolve(cwd, DEFAULT_FLEET_FILE);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadFleet } from '../../../src/config/fleet.js';
+import { credentialVariables, loadFleet } from '../../../src/config/fleet.js';
 import { UserError } from '../../../src/errors.js';
 import { FLEET, writeFiles } from './support.js';
 
@@ -19,6 +19,16 @@ function fleetError(text: string): UserError {
 describe('fleet file', () => {
   const dir = writeFiles({ 'regatta.yaml': FLEET });
   const fleet = loadFleet(join(dir, 'regatta.yaml'));
+
+  it('names the variables holding credentials, which no child process inherits', () => {
+    const withAuth = `${FLEET.replace('type: chartmuseum }', 'type: chartmuseum, username: ci, passwordEnv: CM_PASSWORD }')}vault:\n  auth:\n    approle: { roleId: r, secretIdEnv: APPROLE_SECRET }\n`;
+    const loaded = loadFleet(join(writeFiles({ 'regatta.yaml': withAuth }), 'regatta.yaml'));
+    assert.deepEqual(credentialVariables(loaded).sort(), [
+      'APPROLE_SECRET',
+      'CM_PASSWORD',
+      'SLACK_WEBHOOK_URL',
+    ]);
+  });
 
   it('reads environments with their branches and chart repositories', () => {
     assert.deepEqual(fleet.environments.staging?.branches, ['master', 'main']);
