@@ -55,6 +55,12 @@ function toPlainData(source: YamlSource): unknown {
   try {
     return source.document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
+    if (error instanceof RangeError) {
+      throw new UserError('the document is nested too deeply', {
+        position: source.positionOf([]),
+        hint: 'nest the values less deeply',
+      });
+    }
     if (!(error instanceof ReferenceError)) throw error;
     const aliases: { source: string; offset: number }[] = [];
     visit(source.document, {
@@ -87,6 +93,8 @@ export function readText(file: string): string {
 
 /** Where a parse error is best shown: an unclosed quote at its opening, not at the end of the file. */
 function errorOffset(document: Document, error: YAMLError): number {
+  // Too deep for the parser: where it gave up depends on the stack size; the document is the mistake.
+  if (/call stack/.test(error.message)) return document.range?.[0] ?? 0;
   if (error.code === 'MISSING_CHAR' && /quote/.test(error.message)) {
     let opening: number | undefined;
     visit(document, {
@@ -122,6 +130,7 @@ function errorOffset(document: Document, error: YAMLError): number {
 }
 
 function parseHint(error: YAMLError): string {
+  if (/call stack/.test(error.message)) return 'nest the values less deeply';
   if (error.code === 'MISSING_CHAR' && /quote/.test(error.message)) return 'close the quote on this line';
   if (/^Flow sequence/.test(error.message))
     return 'close this [ with ] on its line, or indent what follows it';

@@ -240,6 +240,12 @@ const cases: Case[] = [
     at: ['regatta.yaml', '*prod'],
   },
   {
+    name: 'fleet: nested 2000 deep',
+    files: { 'regatta.yaml': `a: ${'{k: '.repeat(2000)}1${'}'.repeat(2000)}\n` },
+    message: /malformed YAML: Maximum call stack size exceeded/,
+    at: ['regatta.yaml', 1, 1],
+  },
+  {
     name: 'fleet: billion laughs',
     files: { 'regatta.yaml': billionLaughs },
     message: /aliases expand to too many values/,
