@@ -344,6 +344,49 @@ describe('regatta chart release', () => {
     assert.match(result.stderr, /^error: branch hotfix feeds no environment/);
   });
 
+  it('a shallow clone without --base: exit 2 saying so, instead of guessing HEAD~1', async () => {
+    const clone = mkdtempSync(join(tmpdir(), 'regatta-shallow-'));
+    await git('checkout', '-q', '-f', '-b', 'feature-shallow', 'main');
+    appendFileSync(join(repo, 'charts', 'rother', 'values.yaml'), 'shallow: true\n');
+    await git('commit', '-qam', 'change rother');
+    // What CI checks out: the branch alone, one commit deep.
+    await run(
+      'git',
+      ['clone', '-q', '--depth', '1', '--branch', 'feature-shallow', `file://${repo}`, clone],
+      {
+        env,
+      },
+    );
+    await git('checkout', '-q', '-f', 'main');
+    const result = await regatta(
+      ['chart', 'release', '--fleet', join(repo, 'regatta.yaml'), '--dry-run'],
+      env,
+      clone,
+    );
+    assert.equal(result.exitCode, 2, result.stdout + result.stderr);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /shallow clone: the merge base of feature-shallow and dev is not in this checkout.*\(fetch the history .* or pass --base REF\)/,
+    );
+    const withBase = await regatta(
+      [
+        'chart',
+        'release',
+        '--fleet',
+        join(repo, 'regatta.yaml'),
+        '--dry-run',
+        '--base',
+        'HEAD',
+        '--output',
+        'json',
+      ],
+      env,
+      clone,
+    );
+    assert.equal(withBase.exitCode, 0, withBase.stderr);
+  });
+
   it('chart graph prints the local dependencies', async () => {
     const result = await regatta(['chart', 'graph'], env, repo);
     assert.match(result.stdout, /rumbrella\s+2\.0\.1\s+charts\/rumbrella\s+rapp/);
