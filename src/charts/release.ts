@@ -10,6 +10,7 @@ import {
   commitFiles,
   currentBranch,
   currentCommit,
+  EMPTY_TREE,
   hasCommit,
   isShallow,
   mergeBase,
@@ -104,7 +105,8 @@ async function defaultBase(cwd: string, environment: Environment, branch: string
       });
     }
   }
-  return 'HEAD~1';
+  // The repository's first commit brought everything.
+  return (await hasCommit(cwd, 'HEAD~1')) ? 'HEAD~1' : EMPTY_TREE;
 }
 
 /** What `chart release` would do: environment, changed charts, bumps. No changes made. */
@@ -114,6 +116,12 @@ export async function planChartRelease(
   const root = await repositoryRoot(options.cwd);
   const branch = options.branch ?? (await currentBranch(root));
   const environment = environmentOfBranch(options.fleet, branch);
+  if (options.base !== undefined && !(await hasCommit(root, options.base))) {
+    throw new UserError(`--base ${options.base}: no such commit in this checkout`, {
+      position: { file: root },
+      hint: 'pass a branch, tag or commit that exists here; in a shallow clone, fetch it first',
+    });
+  }
   const base = options.base ?? (await defaultBase(root, environment, branch));
   const charts = discoverCharts(root);
   const graph = buildChartGraph(charts);
