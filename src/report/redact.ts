@@ -43,9 +43,15 @@ export function redact(text: string): string {
   for (const value of [...secretValues].sort((a, b) => b.length - a.length))
     result = result.split(value).join(REDACTED);
   for (const value of shortValues) {
-    // Standing alone as a value: after `:`/`=` or in quotes, up to the end of that value.
+    // Standing alone as a value: a quoted string, a YAML `key: value` line, or `key=value`. Not a
+    // JSON number (`"revision": 1` stays: --output json must still parse), not inside a word.
+    const v = escapeRegExp(value);
     const pattern = new RegExp(
-      `(?<=(?:[:=]\\s*|["'])["']?)${escapeRegExp(value)}(?=["']|\\s*$|\\s*[,}\\]]|\\s+#)`,
+      [
+        `(?<=["'])${v}(?=["'])`,
+        `(?<=^[+-]?[ \\t]*(?:- )?[^\\s"':#]+:[ \\t]+)${v}(?=[ \\t]*(?:#.*)?$)`,
+        `(?<=[\\w.-]=)${v}(?=[\\s,]|$)`,
+      ].join('|'),
       'gm',
     );
     result = result.replace(pattern, REDACTED);

@@ -79,6 +79,14 @@ describe('the output scan (second net)', () => {
     assert.equal(redact('pw="zk", other=x9y'), 'pw="<redacted>", other=<redacted>');
     assert.equal(redact('{"a":"x9y"}'), '{"a":"<redacted>"}');
     assert.equal(redact('quick zkx x9yz'), 'quick zkx x9yz');
+    assert.equal(
+      redact('data:\n  a: q\n  - k: zk # note\n'),
+      'data:\n  a: <redacted>\n  - k: <redacted> # note\n',
+    );
+    assert.equal(redact('+  two: zk\n-  two: q'), '+  two: <redacted>\n-  two: <redacted>', 'in a diff too');
+    registerSecretValue('1');
+    assert.equal(redact('{\n  "revision": 1\n}'), '{\n  "revision": 1\n}', 'JSON output still parses');
+    assert.equal(redact('deployed revision 1 (0.4s)'), 'deployed revision 1 (0.4s)');
   });
 
   it('redacts each line of a multi-line value, and its JSON-escaped form', () => {
