@@ -64,6 +64,24 @@ const validateChart = (chart: string) =>
 const chartRelease = (...args: string[]) =>
   regatta(['chart', 'release', '--fleet', join(repo, 'regatta.yaml'), ...args], env, repo);
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits (bounded) until a ChartMuseum answers its health check. */
+async function waitForHealth(url: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if ((await httpRequest(`${url}/health`).catch(() => undefined))?.status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
 describe('regatta chart release', () => {
   let featureCommit = '';
 
@@ -238,12 +256,7 @@ describe('regatta chart release', () => {
 
   it('ChartMuseum with basic auth: the password comes from the variable the fleet names, and is never printed', async () => {
     const password = `pw-${Date.now()}`;
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-auth-'));
     const museum = spawn(state.binaries.chartmuseum as string, [
       '--listen-host=127.0.0.1',
@@ -255,12 +268,7 @@ describe('regatta chart release', () => {
     ]);
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (
-        let i = 0;
-        i < 50 && (await httpRequest(`${url}/health`).catch(() => undefined))?.status !== 200;
-        i++
-      )
-        await new Promise((r) => setTimeout(r, 100));
+      await waitForHealth(url);
       const fleet = parse(readFileSync(join(repo, 'regatta.yaml'), 'utf8'));
       fleet.environments.dev.chartRepository = { url, username: 'ci', passwordEnv: 'TEST_CM_PASSWORD' };
       const fleetFile = join(repo, 'regatta-auth.yaml');
@@ -332,6 +340,70 @@ describe('regatta chart release', () => {
       } finally {
         delete process.env.TEST_CM_PASSWORD;
       }
+      await git('checkout', '-q', '-f', 'main');
+    } finally {
+      museum.kill();
+    }
+  });
+
+  it('a push that fails part-way: exit 1 naming exactly what was pushed and what was not', async () => {
+    const port = await freePort();
+    const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-partial-'));
+    // A repository that refuses to replace a version, even with ?force=true.
+    const museum = spawn(state.binaries.chartmuseum as string, [
+      '--listen-host=127.0.0.1',
+      `--port=${port}`,
+      '--storage=local',
+      `--storage-local-rootdir=${storage}`,
+      '--disable-force-overwrite',
+    ]);
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHealth(url);
+      const fleet = parse(readFileSync(join(repo, 'regatta.yaml'), 'utf8'));
+      fleet.environments.dev.chartRepository = { url };
+      const fleetFile = join(repo, 'regatta-partial.yaml');
+      writeFileSync(fleetFile, stringify(fleet));
+      await git('checkout', '-q', '-f', '-b', 'feature-partial', 'main');
+      const before = { rlib: version('rlib'), rapp: version('rapp'), rumbrella: version('rumbrella') };
+      appendFileSync(join(repo, 'charts', 'rlib', 'values.yaml'), 'partial: true\n');
+      await git('commit', '-qam', 'change rlib');
+      const commit = (await git('rev-parse', '--short=8', 'HEAD')).stdout.trim();
+      const next = (v: string) =>
+        `${v.replace(/\d+$/, (patch) => String(Number(patch) + 1))}-feature-partial.${commit}`;
+      // The umbrella's new version is already there: its push (the last, by name) is refused.
+      const taken = mkdtempSync(join(tmpdir(), 'regatta-taken-'));
+      writeFileSync(
+        join(taken, 'Chart.yaml'),
+        stringify({ apiVersion: 'v2', name: 'rumbrella', version: next(before.rumbrella) }),
+      );
+      const packaged = await run('helm', ['package', taken, '-d', taken], { env });
+      const tgz = /saved it to: (.+\.tgz)/.exec(packaged.stdout)?.[1] ?? '';
+      assert.equal(
+        (await httpRequest(`${url}/api/charts`, { method: 'POST', body: readFileSync(tgz) })).status,
+        201,
+      );
+
+      const result = await regatta(['chart', 'release', '--fleet', fleetFile, '--force'], env, repo);
+      assert.equal(result.exitCode, 1, result.stdout + result.stderr);
+      const line = result.stderr.trim().split('\n').at(-1) ?? '';
+      assert.ok(line.startsWith('error: '), result.stderr);
+      assert.ok(
+        line.includes(`pushing rumbrella ${next(before.rumbrella)} to ${url} failed: `) &&
+          line.includes(
+            `; pushed: rapp ${next(before.rapp)}, rlib ${next(before.rlib)}; not pushed: rumbrella ${next(before.rumbrella)}; Chart.yaml files restored`,
+          ),
+        line,
+      );
+      assert.match(line, /\(the repository holds the pushed versions, git does not: .*--force\)$/);
+      assert.deepEqual(
+        { rlib: version('rlib'), rapp: version('rapp'), rumbrella: version('rumbrella') },
+        before,
+        'Chart.yaml files restored',
+      );
+      const repository = { url, type: 'chartmuseum' as const, plainHttp: true };
+      assert.deepEqual(await listChartVersions(repository, 'rapp'), [next(before.rapp)]);
+      assert.deepEqual(await listChartVersions(repository, 'rlib'), [next(before.rlib)]);
       await git('checkout', '-q', '-f', 'main');
     } finally {
       museum.kill();
