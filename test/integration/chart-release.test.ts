@@ -73,12 +73,24 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Waits (bounded) until a ChartMuseum answers its health check. */
-async function waitForHealth(url: string): Promise<void> {
+/** A ChartMuseum of the test's own (local storage, these flags), healthy; kill() it when done. */
+async function startChartMuseum(flags: string[]): Promise<{ url: string; kill: () => void }> {
+  const port = await freePort();
+  const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-'));
+  const museum = spawn(state.binaries.chartmuseum as string, [
+    '--listen-host=127.0.0.1',
+    `--port=${port}`,
+    '--storage=local',
+    `--storage-local-rootdir=${storage}`,
+    ...flags,
+  ]);
+  const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 50; i++) {
-    if ((await httpRequest(`${url}/health`).catch(() => undefined))?.status === 200) return;
+    if ((await httpRequest(`${url}/health`).catch(() => undefined))?.status === 200)
+      return { url, kill: () => museum.kill() };
     await new Promise((r) => setTimeout(r, 100));
   }
+  museum.kill();
   throw new Error(`${url} did not become healthy`);
 }
 
@@ -256,19 +268,9 @@ describe('regatta chart release', () => {
 
   it('ChartMuseum with basic auth: the password comes from the variable the fleet names, and is never printed', async () => {
     const password = `pw-${Date.now()}`;
-    const port = await freePort();
-    const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-auth-'));
-    const museum = spawn(state.binaries.chartmuseum as string, [
-      '--listen-host=127.0.0.1',
-      `--port=${port}`,
-      '--storage=local',
-      `--storage-local-rootdir=${storage}`,
-      '--basic-auth-user=ci',
-      `--basic-auth-pass=${password}`,
-    ]);
+    const museum = await startChartMuseum(['--basic-auth-user=ci', `--basic-auth-pass=${password}`]);
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await waitForHealth(url);
+      const url = museum.url;
       const fleet = parse(readFileSync(join(repo, 'regatta.yaml'), 'utf8'));
       fleet.environments.dev.chartRepository = { url, username: 'ci', passwordEnv: 'TEST_CM_PASSWORD' };
       const fleetFile = join(repo, 'regatta-auth.yaml');
@@ -347,19 +349,10 @@ describe('regatta chart release', () => {
   });
 
   it('a push that fails part-way: exit 1 naming exactly what was pushed and what was not', async () => {
-    const port = await freePort();
-    const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-partial-'));
     // A repository that refuses to replace a version, even with ?force=true.
-    const museum = spawn(state.binaries.chartmuseum as string, [
-      '--listen-host=127.0.0.1',
-      `--port=${port}`,
-      '--storage=local',
-      `--storage-local-rootdir=${storage}`,
-      '--disable-force-overwrite',
-    ]);
+    const museum = await startChartMuseum(['--disable-force-overwrite']);
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await waitForHealth(url);
+      const url = museum.url;
       const fleet = parse(readFileSync(join(repo, 'regatta.yaml'), 'utf8'));
       fleet.environments.dev.chartRepository = { url };
       const fleetFile = join(repo, 'regatta-partial.yaml');
