@@ -11,6 +11,8 @@ const work = mkdtempSync(join(tmpdir(), 'regatta-test-'));
 const sandboxDir = join(work, 'sandbox');
 const tap = join(work, 'results.tap');
 const unitOnly = process.argv.includes('--unit');
+// --faults: only the fault suite (its own sandbox); the default runs unit, integration and faults.
+const faultsOnly = process.argv.includes('--faults');
 
 let stopped = false;
 function stopSandbox() {
@@ -26,7 +28,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-const suites = [join(root, 'dist', 'test', 'unit')];
+const suites = faultsOnly ? [] : [join(root, 'dist', 'test', 'unit')];
 const env = { ...process.env };
 if (!unitOnly) {
   console.log(`starting the test sandbox in ${sandboxDir}`);
@@ -35,7 +37,8 @@ if (!unitOnly) {
   });
   if (up.status !== 0) console.log('sandbox up failed: the integration tests will fail');
   env.REGATTA_TEST_SANDBOX_DIR = sandboxDir;
-  suites.push(join(root, 'dist', 'test', 'integration'));
+  if (!faultsOnly) suites.push(join(root, 'dist', 'test', 'integration'));
+  suites.push(join(root, 'dist', 'test', 'faults'));
 }
 
 let status = 1;

@@ -44,3 +44,8 @@ export class DeployError extends RegattaError {
 export class RollbackError extends RegattaError {
   readonly exitCode = 3;
 }
+
+/** Stopped by Ctrl-C / SIGTERM after winding down (what it changed was put back): exit 130. */
+export class InterruptedError extends RegattaError {
+  readonly exitCode = 130;
+}

@@ -131,8 +131,8 @@ function chartArgs(chart: ChartReference): string[] {
   }
 }
 
+/** Always run: it also leaves out replica counts an autoscaler owns (plan/scaling.ts). */
 function postRendererArgs(helm: HelmBinary, replicas: readonly ReplicaCount[]): string[] {
-  if (replicas.length === 0) return [];
   const renderer =
     helm.major === 4 ? POST_RENDERER : join(assetsDir(), 'helm-plugins', POST_RENDERER, 'post-render');
   return ['--post-renderer', renderer, '--post-renderer-args', JSON.stringify(replicas)];
@@ -143,9 +143,15 @@ function helmStdin(values: Record<string, unknown>): string {
   return revealValuesForHelm(values);
 }
 
-async function helmRun(helm: HelmBinary, action: string, args: string[], input?: string): Promise<string> {
+async function helmRun(
+  helm: HelmBinary,
+  action: string,
+  args: string[],
+  input?: string,
+  signal?: AbortSignal,
+): Promise<string> {
   try {
-    return (await run(helm.path, args, { env: helm.env, input })).stdout;
+    return (await run(helm.path, args, { env: helm.env, input, signal, ownProcessGroup: true })).stdout;
   } catch (error) {
     if (error instanceof ProcessError)
       throw new HelmError(action, error.result.stderr || error.result.stdout);
@@ -197,6 +203,11 @@ export interface UpgradeOptions extends RenderOptions {
   timeoutSeconds: number;
   /** No release of this name exists yet: `helm install` (see below) instead of `upgrade --install`. */
   firstInstall: boolean;
+  /**
+   * Aborting sends helm SIGTERM: it cancels its wait, records the revision as failed and exits
+   * (a deploy stopping after another target failed, or on Ctrl-C).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -237,9 +248,15 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
       ...clusterArgs(options.cluster),
     ],
     helmStdin(options.values),
+    options.signal,
   );
 }
 
+/**
+ * `helm rollback` to a revision, without waiting for rollouts: Helm's wait would read the
+ * Deployment condition left by the failed rollout as a failure of this one (see
+ * plan/rollout.ts), so the caller waits itself.
+ */
 export async function rollbackRelease(
   helm: HelmBinary,
   target: ReleaseTarget,
@@ -252,7 +269,7 @@ export async function rollbackRelease(
     String(revision),
     '--namespace',
     target.namespace,
-    ...applyArgs(helm),
+    ...(helm.major === 4 ? ['--force-conflicts'] : []),
     '--timeout',
     `${timeoutSeconds}s`,
     ...clusterArgs(target.cluster),
@@ -315,4 +332,28 @@ export async function pushChart(
   plainHttp: boolean,
 ): Promise<void> {
   await helmRun(helm, 'push', ['push', tgz, ociUrl, ...(plainHttp ? ['--plain-http'] : [])]);
+}
+
+/** `helm test`: runs the release's test hooks; rejects if one fails. */
+export async function testRelease(
+  helm: HelmBinary,
+  target: ReleaseTarget,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  await helmRun(
+    helm,
+    'test',
+    [
+      'test',
+      target.release,
+      '--namespace',
+      target.namespace,
+      '--timeout',
+      `${timeoutSeconds}s`,
+      ...clusterArgs(target.cluster),
+    ],
+    undefined,
+    signal,
+  );
 }

@@ -1,13 +1,19 @@
-import { gunzipSync } from 'node:zlib';
+import { delimiter } from 'node:path';
 import * as https from 'node:https';
 import { httpRequest } from './http.js';
 import * as k8s from '@kubernetes/client-node';
 
-/** A connection to one cluster, by kubeconfig file and context. */
+/** A connection to one cluster, by kubeconfig file(s) and context. */
 export interface KubeTarget {
+  /** One file, or several joined with ':' as in $KUBECONFIG (merged, the first one winning). */
   kubeconfig: string;
   context: string;
+  /** Per request, default REQUEST_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
+
+/** How long one request to an API server may take before it is aborted (not just abandoned). */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Keeps one keep-alive agent per cluster: a deploy asks each API server many times, and a TLS
@@ -15,6 +21,11 @@ export interface KubeTarget {
  */
 class PooledKubeConfig extends k8s.KubeConfig {
   private pooled: https.Agent | undefined;
+  constructor(private readonly timeoutMs: number) {
+    super();
+  }
+  /** Aborted when the process is told to stop at once: every request in flight ends. */
+  static readonly shutdown = new AbortController();
 
   override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
@@ -23,18 +34,44 @@ class PooledKubeConfig extends k8s.KubeConfig {
       this.pooled ??= new https.Agent({ ...agent.options, keepAlive: true });
       context.setAgent(this.pooled);
     }
+    // A black-holed API server never answers: the request itself is aborted, so no socket keeps
+    // the process alive past the error (racing a timer against it would not close anything).
+    context.setSignal(
+      AbortSignal.any([AbortSignal.timeout(this.timeoutMs), PooledKubeConfig.shutdown.signal]),
+    );
+  }
+}
+
+/** Ends every API request in flight (the second Ctrl-C). */
+export function abortKubeRequests(): void {
+  PooledKubeConfig.shutdown.abort(new Error('stopped'));
+}
+
+/** Reads a kubeconfig path list as kubectl does: every file merged, the first one to define a name wins. */
+function loadFiles(config: k8s.KubeConfig, kubeconfig: string): void {
+  const [first, ...rest] = kubeconfig.split(delimiter).filter(Boolean);
+  config.loadFromFile(first ?? kubeconfig);
+  for (const file of rest) {
+    const more = new k8s.KubeConfig();
+    more.loadFromFile(file);
+    const has = (items: readonly { name: string }[], name: string) =>
+      items.some((item) => item.name === name);
+    for (const cluster of more.clusters) if (!has(config.clusters, cluster.name)) config.addCluster(cluster);
+    for (const user of more.users) if (!has(config.users, user.name)) config.addUser(user);
+    for (const context of more.contexts) if (!has(config.contexts, context.name)) config.addContext(context);
   }
 }
 
 const configs = new Map<string, k8s.KubeConfig>();
 
 /** One parsed kubeconfig per file and context for the life of the process (a deploy reads many releases). */
-function loadConfig(target: KubeTarget): k8s.KubeConfig {
-  const key = `${target.kubeconfig}\0${target.context}`;
+export function loadConfig(target: KubeTarget): k8s.KubeConfig {
+  const timeoutMs = target.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const key = `${target.kubeconfig}\0${target.context}\0${timeoutMs}`;
   let config = configs.get(key);
   if (!config) {
-    config = new PooledKubeConfig();
-    config.loadFromFile(target.kubeconfig);
+    config = new PooledKubeConfig(timeoutMs);
+    loadFiles(config, target.kubeconfig);
     config.setCurrentContext(target.context);
     configs.set(key, config);
   }
@@ -46,7 +83,7 @@ export function contextProblem(target: KubeTarget): string | undefined {
   let config: k8s.KubeConfig;
   try {
     config = new k8s.KubeConfig();
-    config.loadFromFile(target.kubeconfig);
+    loadFiles(config, target.kubeconfig);
   } catch (error) {
     return `cannot read kubeconfig ${target.kubeconfig}: ${(error as Error).message.split('\n')[0]}`;
   }
@@ -110,7 +147,7 @@ export async function createFakeNode(target: KubeTarget, name: string, annotatio
 }
 
 /** The API server's own message (its Status body), not the client's multi-line dump. */
-function apiMessage(error: k8s.ApiException<unknown>): string {
+export function apiMessage(error: k8s.ApiException<unknown>): string {
   const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
   try {
     return (JSON.parse(body) as { message?: string }).message ?? `HTTP ${error.code}`;
@@ -152,75 +189,6 @@ export async function serviceAccountExists(
   }
 }
 
-/** One revision of a Helm release, read from Helm's own storage (Secrets of type helm.sh/release.v1). */
-export interface HelmRevision {
-  name: string;
-  namespace: string;
-  revision: number;
-  status: string;
-  chartName: string;
-  chartVersion: string;
-  appVersion?: string;
-  description: string;
-  updated?: string;
-  labels: Record<string, string>;
-  manifest: string;
-  /** The user-supplied values of that revision. May hold secrets: never print. */
-  config: Record<string, unknown>;
-}
-
-interface StoredRelease {
-  name: string;
-  namespace: string;
-  version: number;
-  info?: { status?: string; description?: string; last_deployed?: string };
-  chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
-  manifest?: string;
-  config?: Record<string, unknown>;
-}
-
-function decodeRelease(data: string): StoredRelease {
-  // Kubernetes base64 around Helm's base64 around gzip (or plain JSON in old releases).
-  const inner = Buffer.from(Buffer.from(data, 'base64').toString('utf8'), 'base64');
-  const json = inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner) : inner;
-  return JSON.parse(json.toString('utf8')) as StoredRelease;
-}
-
-/** Every stored revision of matching Helm releases, oldest first. */
-export async function listHelmRevisions(
-  target: KubeTarget,
-  options: { namespace?: string; release?: string },
-): Promise<HelmRevision[]> {
-  const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
-  const labelSelector = ['owner=helm', ...(options.release ? [`name=${options.release}`] : [])].join(',');
-  const list = options.namespace
-    ? await api.listNamespacedSecret({ namespace: options.namespace, labelSelector })
-    : await api.listSecretForAllNamespaces({ labelSelector });
-  return list.items
-    .filter((secret) => secret.type === 'helm.sh/release.v1' && secret.data?.release)
-    .map((secret) => {
-      const stored = decodeRelease(secret.data?.release as string);
-      return {
-        name: stored.name,
-        namespace: stored.namespace,
-        revision: stored.version,
-        status: stored.info?.status ?? 'unknown',
-        chartName: stored.chart?.metadata?.name ?? '',
-        chartVersion: stored.chart?.metadata?.version ?? '',
-        appVersion: stored.chart?.metadata?.appVersion,
-        description: stored.info?.description ?? '',
-        updated: stored.info?.last_deployed,
-        labels: secret.metadata?.labels ?? {},
-        manifest: stored.manifest ?? '',
-        config: stored.config ?? {},
-      };
-    })
-    .sort(
-      (a, b) =>
-        a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.revision - b.revision,
-    );
-}
-
 /** GET of a raw API path (e.g. /openapi/v3) with the cluster's credentials; returns the body. */
 export async function getRaw(target: KubeTarget, path: string): Promise<string> {
   const config = loadConfig(target);
@@ -256,13 +224,4 @@ export async function serverDryRun(
     if (error instanceof k8s.ApiException) return apiMessage(error);
     throw error;
   }
-}
-
-/** The newest stored revision of one Helm release, if it has any. */
-export async function latestHelmRevision(
-  target: KubeTarget,
-  namespace: string,
-  release: string,
-): Promise<HelmRevision | undefined> {
-  return (await listHelmRevisions(target, { namespace, release })).at(-1);
 }

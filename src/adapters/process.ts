@@ -23,6 +23,11 @@ export interface RunOptions {
   /** Called with each chunk of stderr as it arrives (progress). */
   onStderr?: (chunk: string) => void;
   onStdout?: (chunk: string) => void;
+  /**
+   * In a process group of its own: a Ctrl-C on the terminal reaches Regatta only, which decides
+   * what each program gets (a rollback in flight must not die with the deploy it undoes).
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** A program exited non-zero. `args` are not kept: they may carry values. */
@@ -65,7 +70,13 @@ export function settleDaemons(): void {
  * daemon of a start that did not complete (so an interrupted `sandbox up` leaves nothing behind).
  */
 export function terminateChildren(): void {
-  for (const child of runningChildren) child.kill('SIGTERM');
+  for (const child of runningChildren) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM'); // not a group leader
+    }
+  }
   for (const pid of unsettledDaemons) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -89,6 +100,7 @@ export function run(
       signal: options.signal,
       timeout: options.timeoutMs,
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: options.ownProcessGroup ?? false,
     });
     runningChildren.add(child);
     let stdout = '';
@@ -102,6 +114,8 @@ export function run(
       options.onStderr?.(chunk);
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
+      // An abort (options.signal) kills the program; its exit code and output still follow.
+      if (error.name === 'AbortError') return;
       runningChildren.delete(child);
       reject(error.code === 'ENOENT' ? commandNotFound(command) : error);
     });

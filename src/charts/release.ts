@@ -33,7 +33,7 @@ import { clusterGlobals } from '../values/layer.js';
 import { planBumps, type BumpLevel } from './bump.js';
 import { changedCharts, discoverCharts } from './discover.js';
 import { buildChartGraph } from './graph.js';
-import { splitManifest } from './schema-validation.js';
+import { splitManifest } from '../plan/manifests.js';
 import { loadClusterSchemas } from './cluster-schemas.js';
 import type { BumpPlan, LocalChart } from './model.js';
 

@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { load } from 'js-yaml';
+import { splitManifest } from '../plan/manifests.js';
 
 /** One group-version OpenAPI v3 document as an API server serves it. */
 export interface OpenApiDocument {
@@ -17,23 +17,7 @@ export interface Violation {
   message: string;
 }
 
-/**
- * The documents of a rendered manifest with the template each came from (`# Source:`).
- * js-yaml, not the yaml package: validation reads thousands of objects and needs no positions,
- * and js-yaml parses them about ten times faster.
- */
-export function splitManifest(manifest: string): { template: string; object: Record<string, unknown> }[] {
-  return manifest
-    .split(/^---[ \t]*$/m)
-    .map((chunk) => ({
-      template: /^# Source: (\S+)/m.exec(chunk)?.[1] ?? '',
-      object: load(chunk) as Record<string, unknown> | null,
-    }))
-    .filter(
-      (part): part is { template: string; object: Record<string, unknown> } =>
-        !!part.object && typeof part.object === 'object',
-    );
-}
+export { splitManifest };
 
 /** Strict like `kubectl --validate=strict`: objects with declared properties accept no others. */
 function strictify(schema: unknown): unknown {

@@ -68,8 +68,34 @@ export function requireEnv(selection: Selection, command: string): string {
   return selection.env;
 }
 
-export function parseSeconds(value: string): number {
-  const match = /^(\d+)(s|m)?$/.exec(value);
-  if (!match) throw new UserError(`--timeout ${value}: expected seconds, like 300 or 5m`);
-  return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** A duration flag (`300`, `90s`, `5m`, `1m30s`, `1h`) in seconds; anything else is the user's to fix. */
+export function parseDuration(flag: string, value: string, options: { allowZero?: boolean } = {}): number {
+  const parts = /^\d+$/.test(value) ? [[value, value, 's']] : [...value.matchAll(/(\d+)([smh])/g)];
+  const whole = parts.map((p) => p[0]).join('');
+  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_SECONDS[p[2]!]!, 0);
+  if (
+    parts.length === 0 ||
+    (whole !== value && !/^\d+$/.test(value)) ||
+    (!options.allowZero && seconds === 0)
+  )
+    throw new UserError(`${flag} ${value}: not a duration`, {
+      hint: `give seconds or units, like ${flag} 300, 90s, 5m or 1m30s${options.allowZero ? '' : ' (more than 0)'}`,
+    });
+  return seconds;
+}
+
+/** A count flag: a whole number from 1 up. */
+export function parsePositiveInteger(flag: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new UserError(`${flag} ${value}: not a whole number of at least 1`, {
+      hint: `for example ${flag} 10`,
+    });
+  return Number(value);
+}
+
+/** @deprecated use parseDuration with the flag's name */
+export function parseSeconds(value: string, flag = '--timeout'): number {
+  return parseDuration(flag, value);
 }

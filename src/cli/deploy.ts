@@ -1,24 +1,30 @@
 import { Command } from 'commander';
-import { currentCommit } from '../adapters/git.js';
-import { postSlackMessage } from '../adapters/slack.js';
+import { DEFAULT_CONCURRENCY } from '../concurrency.js';
 import { DeployError, RollbackError, UserError } from '../errors.js';
+import type { Interrupts } from '../interrupts.js';
 import type { Fleet } from '../model/fleet.js';
+import type { DeployReport, Outcome } from '../model/outcome.js';
 import type { Release } from '../model/release.js';
 import { newDeployId } from '../deploy/deploy-id.js';
-import { executePlan, type DeployReport } from '../deploy/execute.js';
+import { announce } from '../deploy/notify.js';
 import { prepareDeploy, targetKey, type PrepareOptions } from '../deploy/prepare.js';
 import { resolveSecrets } from '../deploy/secrets.js';
 import { manifestDiff } from '../plan/diff.js';
 import { assertKubeContexts } from '../deploy/clusters.js';
-import { rollbackToDeploy } from '../deploy/rollback.js';
+import { recoverRelease, rollbackToDeploy } from '../deploy/rollback.js';
+import { abortDeploy } from '../deploy/abort.js';
+import { deployFailure, runDeploy } from '../deploy/run.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
-import { selectEnvironmentClusters, selectTargets } from '../plan/select.js';
+import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
 import {
   deployReportJson,
   planJson,
   renderDeployReport,
   renderHistory,
+  renderOutcomeStates,
   renderPlan,
+  renderAbort,
+  renderRecovery,
   renderRollback,
   renderStatus,
 } from '../report/deploy.js';
@@ -30,34 +36,28 @@ import {
   helmBinary,
   loadReleaseFiles,
   loadSelection,
-  parseSeconds,
+  parseDuration,
+  parsePositiveInteger,
   requireEnv,
   type FleetOptions,
 } from './common.js';
 
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
-/** One Slack message per release that names a channel; a failed notification is reported, never fatal. */
-async function notify(
-  fleet: Fleet,
-  releases: readonly Release[],
-  text: (release: Release) => string,
-  progress: Progress,
-) {
-  const variable = fleet.slackWebhookUrlEnv;
-  if (!variable) return;
-  const url = process.env[variable];
-  for (const release of releases.filter((r) => r.slackChannel)) {
-    if (!url) {
-      progress.line(`warning: ${variable} is not set: no Slack message for ${release.name}`);
-      continue;
-    }
-    try {
-      await postSlackMessage(url, release.slackChannel, text(release));
-    } catch (error) {
-      progress.line(`warning: Slack notification for ${release.name} failed: ${(error as Error).message}`);
-    }
-  }
+/** Clusters that did not answer: the table is printed, and the command exits 1 (as deploy and rollback do). */
+function unreachableError(unreachable: Record<string, string>): DeployError | undefined {
+  const down = Object.entries(unreachable).map(([cluster, why]) => `${cluster} (${why})`);
+  if (down.length === 0) return undefined;
+  return new DeployError(`unreachable: ${down.join(', ')}`, {
+    hint: 'what they run is not known; check them, or leave them out with --cluster / -l',
+  });
+}
+
+/** Before helm, Vault or any cluster is asked anything: a wrong context is the fleet file's. */
+function assertSelectedContexts(fleet: Fleet, releases: readonly Release[], selection: Selection): void {
+  assertKubeContexts([
+    ...new Set(selectTargets(fleet, releases, selection).flatMap((target) => target.clusters)),
+  ]);
 }
 
 /** The slack_channel of a release, from the release files beside the fleet file (if there are any). */
@@ -69,14 +69,6 @@ function slackChannelOf(fleet: Fleet, release: string, namespace?: string): stri
   } catch {
     return undefined; // no releases folder: nothing to announce to
   }
-}
-
-function summary(report: DeployReport, release: Release): string {
-  const mine = report.outcomes.filter(
-    (o) => o.entry.target.release === release.name && o.entry.target.namespace === release.namespace,
-  );
-  const parts = mine.map((o) => `${o.entry.target.cluster}: ${o.status}`);
-  return `regatta deploy ${report.deployId} of ${release.name}.${release.namespace} (${release.environment}): ${parts.join(', ')}`;
 }
 
 /** Reads every secret of every target from Vault first (any failure: exit 2, nothing touched), then plans. */
@@ -94,10 +86,7 @@ async function prepareFromFiles(
 ) {
   const { fleet, selection } = loadSelection(options);
   const releases = loadReleaseFiles(fleet, paths);
-  // Before helm, Vault or any cluster is asked anything: a wrong context is the fleet file's.
-  assertKubeContexts([
-    ...new Set(selectTargets(fleet, releases, selection).flatMap((target) => target.clusters)),
-  ]);
+  assertSelectedContexts(fleet, releases, selection);
   const helm = extra.helm ?? (await helmBinary());
   const progress = extra.progress ?? streamProgress();
   const prepared = await prepareWithSecrets({
@@ -111,7 +100,7 @@ async function prepareFromFiles(
   return { fleet, releases, helm, prepared };
 }
 
-export function deployCommands(done: (result: CommandResult) => void): Command[] {
+export function deployCommands(done: (result: CommandResult) => void, interrupts: Interrupts): Command[] {
   const plan = addFleetOptions(new Command('plan'))
     .description('what would be deployed where, and what is unchanged')
     .argument('[releases...]', 'release files or folders')
@@ -150,72 +139,86 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
   const deploy = addFleetOptions(new Command('deploy'))
     .description('deploy to every selected cluster in parallel; roll all back together if one fails')
     .argument('[releases...]', 'release files or folders')
-    .option('--concurrency <n>', 'releases × clusters at once (default: all)', (v) => Number(v))
+    .option('--concurrency <n>', `releases × clusters at once`, String(DEFAULT_CONCURRENCY))
     .option('--timeout <duration>', 'per cluster, for helm and its rollouts (300, 5m)', '300')
     .option('--rollback-timeout <duration>', 'per cluster, for rolling back after a failure', '300')
+    .option(
+      '--wait-for-lock <duration>',
+      'if another deploy of a release runs, wait this long for it (default: refuse)',
+      '0',
+    )
     .option('--no-rollback', 'leave a failed deploy as it is')
+    .option('--wave <name>', 'emergency: only the clusters of this wave (recorded in history)')
+    .option('--skip-gates', 'emergency: no soak, checks, helm test or approval (recorded in history)')
+    .option(
+      '--resume <deploy-id>',
+      'go on with a deploy paused at a manual approval (the same release files)',
+    )
     .action(
       async (
         paths: string[],
         options: FleetOptions & {
-          concurrency?: number;
+          concurrency: string;
           timeout: string;
           rollbackTimeout: string;
+          waitForLock: string;
           rollback: boolean;
+          wave?: string;
+          skipGates?: boolean;
+          resume?: string;
         },
       ) => {
-        const timeoutSeconds = parseSeconds(options.timeout);
+        // Every flag is checked before any file, Vault or cluster is read.
+        const concurrency = parsePositiveInteger('--concurrency', options.concurrency);
+        const timeoutSeconds = parseDuration('--timeout', options.timeout);
+        const rollbackTimeoutSeconds = parseDuration('--rollback-timeout', options.rollbackTimeout);
+        const waitForLockMs =
+          parseDuration('--wait-for-lock', options.waitForLock, { allowZero: true }) * 1000;
         const progress = streamProgress();
-        const { fleet, releases, helm, prepared } = await prepareFromFiles(paths, options, { progress });
-        const deployId = newDeployId(await currentCommit(process.cwd()));
-        progress.line(`deploy ${deployId}: ${prepared.plan.entries.length} release × cluster targets`);
-        const report = await executePlan(prepared, {
-          helm,
-          deployId,
-          timeoutSeconds,
-          rollbackTimeoutSeconds: parseSeconds(options.rollbackTimeout),
-          concurrency: options.concurrency,
-          rollback: options.rollback,
-          progress,
-        });
-        const changed = releases.filter((release) =>
-          report.outcomes.some(
-            (o) =>
-              o.entry.target.release === release.name &&
-              o.entry.target.namespace === release.namespace &&
-              o.status !== 'unchanged',
-          ),
-        );
-        await notify(fleet, changed, (release) => summary(report, release), progress);
+        const { fleet, selection } = loadSelection(options);
+        const releases = loadReleaseFiles(fleet, paths);
+        assertSelectedContexts(fleet, releases, selection);
+        const helm = await helmBinary();
+        let live: readonly Outcome[] = [];
+        const unguard = interrupts.guard(() => renderOutcomeStates(live));
+        let report: DeployReport;
+        try {
+          report = await runDeploy({
+            fleet,
+            releases,
+            selection,
+            helm,
+            progress,
+            timeoutSeconds,
+            rollbackTimeoutSeconds,
+            concurrency,
+            rollback: options.rollback,
+            waitForLockMs,
+            interrupts,
+            onlyWave: options.wave,
+            skipGates: !!options.skipGates,
+            resume: options.resume,
+            onOutcomes: (outcomes) => (live = outcomes),
+          });
+        } finally {
+          unguard();
+        }
         const stdout =
           options.output === 'json' ? json(deployReportJson(report)) : renderDeployReport(report);
-        if (report.outcomes.some((o) => o.status === 'rollback-failed')) {
-          const clusters = report.outcomes
-            .filter((o) => o.status === 'rollback-failed')
-            .map((o) => o.entry.target.cluster);
-          done({ stdout });
-          throw new RollbackError(
-            `deploy ${deployId} failed and rolling back failed in ${[...new Set(clusters)].join(', ')}: these clusters need attention`,
-          );
-        }
-        if (report.outcomes.some((o) => o.status === 'failed' || o.error)) {
-          done({ stdout });
-          throw new DeployError(
-            report.rolledBack
-              ? `deploy ${deployId} failed; every cluster it changed was rolled back`
-              : `deploy ${deployId} failed (not rolled back: --no-rollback)`,
-          );
-        }
         done({ stdout });
+        const failure = deployFailure(report, releases, selection.env);
+        if (failure) throw failure;
       },
     );
 
   const rollback = addFleetOptions(new Command('rollback'))
-    .description('every cluster back to the revision of a deploy id, in parallel')
+    .description('every cluster back to the revision of a successful deploy, in parallel')
     .argument('<release>', 'RELEASE or RELEASE.NAMESPACE')
     .option('--to <deploy-id>', 'the deploy to go back to')
-    .option('--previous', 'the deploy before the live one')
+    .option('--previous', 'the last successful deploy before the live one')
+    .option('--force', 'roll back to a deploy that failed or never finished')
     .option('--timeout <duration>', 'per cluster', '300')
+    .option('--wait-for-lock <duration>', 'if a deploy of the release runs, wait this long for it', '0')
     .option(
       '--slack-channel <channel>',
       "announce it here (default: the release file's slack_channel, if found)",
@@ -223,10 +226,20 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
     .action(
       async (
         name: string,
-        options: FleetOptions & { to?: string; previous?: boolean; timeout: string; slackChannel?: string },
+        options: FleetOptions & {
+          to?: string;
+          previous?: boolean;
+          force?: boolean;
+          timeout: string;
+          waitForLock: string;
+          slackChannel?: string;
+        },
       ) => {
         if (!options.to === !options.previous)
           throw new UserError('give exactly one of --to DEPLOY_ID and --previous');
+        const timeoutSeconds = parseDuration('--timeout', options.timeout);
+        const waitForLockMs =
+          parseDuration('--wait-for-lock', options.waitForLock, { allowZero: true }) * 1000;
         const { fleet, selection } = loadSelection(options);
         const env = requireEnv(selection, 'rollback');
         const [release, namespace] = name.split('.') as [string, string?];
@@ -237,29 +250,90 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
           namespace,
           to: options.to,
           previous: !!options.previous,
+          force: !!options.force,
           helm: await helmBinary(),
-          timeoutSeconds: parseSeconds(options.timeout),
+          timeoutSeconds,
           progress,
+          runId: newDeployId(),
+          waitForLockMs,
         });
         const stdout =
           options.output === 'json' ? json(result) : renderRollback(result.deployId, result.outcomes);
         const channel = options.slackChannel ?? slackChannelOf(fleet, release, namespace);
         if (channel && result.outcomes.some((o) => o.status !== 'already-there')) {
           const parts = result.outcomes.map((o) => `${o.cluster}: ${o.status}`).join(', ');
-          const announced = { name: release, slackChannel: channel } as Release;
-          await notify(
+          await announce(
             fleet,
-            [announced],
-            () => `regatta rollback of ${name} (${env}) to ${result.deployId}: ${parts}`,
+            [
+              {
+                channel,
+                about: release,
+                text: `regatta rollback of ${name} (${env}) to ${result.deployId}: ${parts}`,
+              },
+            ],
             progress,
           );
         }
         done({ stdout });
         const failed = result.outcomes.filter((o) => o.status === 'failed').map((o) => o.cluster);
         if (failed.length > 0)
-          throw new RollbackError(`rollback failed in ${failed.join(', ')}: these clusters need attention`);
+          throw new RollbackError(`rollback failed in ${failed.join(', ')}: these clusters need attention`, {
+            hint: `once they answer, run \`regatta recover ${name} --env ${env}\``,
+          });
       },
     );
+
+  const recover = addFleetOptions(new Command('recover'))
+    .description(
+      'bring a release back to last good wherever a killed or cut-off run left it pending or unfinished',
+    )
+    .argument('<release>', 'RELEASE or RELEASE.NAMESPACE')
+    .option('--timeout <duration>', 'per cluster', '300')
+    .option('--wait-for-lock <duration>', 'if a deploy of the release runs, wait this long for it', '0')
+    .action(async (name: string, options: FleetOptions & { timeout: string; waitForLock: string }) => {
+      const timeoutSeconds = parseDuration('--timeout', options.timeout);
+      const waitForLockMs = parseDuration('--wait-for-lock', options.waitForLock, { allowZero: true }) * 1000;
+      const { fleet, selection } = loadSelection(options);
+      const env = requireEnv(selection, 'recover');
+      const [release, namespace] = name.split('.') as [string, string?];
+      const outcomes = await recoverRelease({
+        clusters: selectEnvironmentClusters(fleet, env, selection),
+        release,
+        namespace,
+        helm: await helmBinary(),
+        timeoutSeconds,
+        progress: streamProgress(),
+        runId: newDeployId(),
+        waitForLockMs,
+      });
+      done({ stdout: options.output === 'json' ? json(outcomes) : renderRecovery(outcomes) });
+      const failed = outcomes.filter((o) => o.status === 'failed').map((o) => `${o.cluster} (${o.error})`);
+      if (failed.length > 0)
+        throw new RollbackError(`recovery failed in ${failed.join(', ')}: these clusters need attention`);
+    });
+
+  const abort = addFleetOptions(new Command('abort'))
+    .description("a paused deploy's waves back to last good, from any machine, and its locks let go")
+    .argument('<deploy-id>', 'the paused deploy')
+    .option('--timeout <duration>', 'per cluster', '300')
+    .action(async (deployId: string, options: FleetOptions & { timeout: string }) => {
+      const timeoutSeconds = parseDuration('--timeout', options.timeout);
+      const { fleet, selection } = loadSelection(options);
+      const env = requireEnv(selection, 'abort');
+      const outcomes = await abortDeploy({
+        deployId,
+        clusters: selectEnvironmentClusters(fleet, env, selection),
+        helm: await helmBinary(),
+        timeoutSeconds,
+        progress: streamProgress(),
+      });
+      done({ stdout: options.output === 'json' ? json(outcomes) : renderAbort(deployId, outcomes) });
+      const failed = outcomes
+        .filter((o) => o.status === 'failed')
+        .map((o) => `${o.cluster} ${o.release} (${o.error})`);
+      if (failed.length > 0)
+        throw new RollbackError(`abort failed in ${failed.join(', ')}: these clusters need attention`);
+    });
 
   const status = addFleetOptions(new Command('status'))
     .description('releases × clusters: chart version, revision, state, deploy id')
@@ -272,6 +346,8 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
         : Object.keys(fleet.environments).flatMap((env) => selectEnvironmentClusters(fleet, env, selection));
       const matrix = await statusMatrix(clusters, names);
       done({ stdout: options.output === 'json' ? json(matrix) : renderStatus(matrix) });
+      const unreachable = unreachableError(matrix.unreachable);
+      if (unreachable) throw unreachable;
     });
 
   const history = addFleetOptions(new Command('history'))
@@ -289,9 +365,12 @@ export function deployCommands(done: (result: CommandResult) => void): Command[]
             : renderHistory(
                 result.entries,
                 clusters.map((c) => c.name),
+                result.unreachable,
               ),
       });
+      const unreachable = unreachableError(result.unreachable);
+      if (unreachable) throw unreachable;
     });
 
-  return [plan, diff, deploy, rollback, status, history];
+  return [plan, diff, deploy, rollback, recover, abort, status, history];
 }

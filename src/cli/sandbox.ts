@@ -1,8 +1,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { streamProgress } from '../report/progress.js';
-import { renderClusters, renderComponentStatus, renderExports } from '../report/sandbox.js';
+import {
+  renderClusters,
+  renderComponentStatus,
+  renderExports,
+  renderLink,
+  renderLinks,
+} from '../report/sandbox.js';
 import { renderTable } from '../report/table.js';
+import { resolveLatencyProfile } from '../sandbox/latency.js';
 import { DEFAULT_CLUSTERS, defaultSandboxDir } from '../sandbox/layout.js';
+import { applyFault, linkStatuses } from '../sandbox/network.js';
 import {
   describeClusters,
   prepareBinaries,
@@ -14,6 +22,7 @@ import {
   stopCluster,
   validateClusterCount,
 } from '../sandbox/sandbox.js';
+import { parseFault } from '../sandbox/toxics.js';
 import type { CommandResult } from './result.js';
 
 function parseCount(value: string): number {
@@ -45,12 +54,26 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
         .argParser(parseCount)
         .default(DEFAULT_CLUSTERS),
     )
+    .addOption(
+      new Option(
+        '--latency <profile>',
+        "round trips between you and each API server: none (default), seed (the seed's fleet from Paris), zero, or a YAML file",
+      ),
+    )
     .addOption(dirOption())
-    .action(async (options: { clusters: number; dir?: string }) => {
+    .action(async (options: { clusters: number; latency?: string; dir?: string }) => {
       validateClusterCount(options.clusters);
+      const latency = options.latency === undefined ? undefined : resolveLatencyProfile(options.latency);
       const dir = dirOf(options);
       const progress = streamProgress();
-      const result = await sandboxUp({ dir, clusters: options.clusters, env: process.env, progress });
+      const result = await sandboxUp({
+        dir,
+        clusters: options.clusters,
+        latency,
+        latencyGiven: options.latency !== undefined,
+        env: process.env,
+        progress,
+      });
       if (result.alreadyRunning) progress.line(`a sandbox is already running in ${dir}`);
       else progress.line(`sandbox up in ${result.seconds.toFixed(1)}s (${dir})`);
       const clusters = await describeClusters(dir);
@@ -87,12 +110,20 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
     .addOption(dirOption())
     .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action(async (options: { dir?: string; output: string }) => {
-      const { components } = await sandboxStatus(dirOf(options));
+      const { state, components } = await sandboxStatus(dirOf(options));
       const allUp = components.every((component) => component.up);
+      const links = linkStatuses(state);
       const stdout =
         options.output === 'json'
-          ? JSON.stringify({ up: allUp, components }, null, 2)
-          : renderComponentStatus(components);
+          ? JSON.stringify(
+              { up: allUp, components, ...(state.network ? { latency: state.network.profile, links } : {}) },
+              null,
+              2,
+            )
+          : [
+              renderComponentStatus(components),
+              ...(state.network ? [renderLinks(state.network.profile, links)] : []),
+            ].join('\n\n');
       done({ stdout, exitCode: allUp ? 0 : 1 });
     });
 
@@ -123,6 +154,29 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
       await startCluster(dirOf(options), name, streamProgress());
       done({ stdout: `${name}: API server up` });
     });
+
+  sandbox
+    .command('fault')
+    .description(
+      "change one cluster's network through its proxy (needs up --latency): latency <ms> [--jitter ms], timeout, reset, bandwidth <KB/s>, or clear",
+    )
+    .argument('<cluster>', 'cluster (context) name')
+    .argument('<fault>', 'latency | timeout | reset | bandwidth | clear')
+    .argument('[value]', 'latency: round trip in ms; bandwidth: KB/s')
+    .addOption(new Option('--jitter <ms>', 'with latency: the round trip varies by this much either way'))
+    .addOption(dirOption())
+    .action(
+      async (
+        cluster: string,
+        kind: string,
+        value: string | undefined,
+        options: { jitter?: string; dir?: string },
+      ) => {
+        const fault = parseFault(kind, value, options.jitter);
+        const link = await applyFault(dirOf(options), cluster, fault);
+        done({ stdout: renderLink(link) });
+      },
+    );
 
   return sandbox;
 }

@@ -11,6 +11,7 @@ import type {
   VaultSettings,
 } from '../model/fleet.js';
 import { fleetSchema } from './schemas.js';
+import { placeClusters, readRollout, type RawRollout } from './rollout.js';
 import { validateAgainst } from './validate.js';
 import { parseYamlFile } from './yaml-source.js';
 
@@ -26,6 +27,7 @@ interface RawFleet {
         username?: string;
         passwordEnv?: string;
       };
+      rollout?: RawRollout;
     }
   >;
   clusters: {
@@ -148,6 +150,9 @@ export function loadFleet(file: string): Fleet {
             ),
           }
         : {}),
+      ...(env.rollout
+        ? { rollout: readRollout(env.rollout, source, ['environments', name, 'rollout']) }
+        : {}),
     };
   }
   const seen = new Map<string, number>();
@@ -178,6 +183,13 @@ export function loadFleet(file: string): Fleet {
       position,
     };
   });
+  for (const environment of Object.values(environments))
+    if (environment.rollout)
+      placeClusters(
+        environment.rollout,
+        clusters.filter((c) => c.env === environment.name),
+        environment.name,
+      );
   return {
     file,
     environments,

@@ -6,6 +6,7 @@ import type { Fleet } from '../model/fleet.js';
 import { releaseKey, type Release, type SecretMapping } from '../model/release.js';
 import { releaseSchema, secretsFileSchema } from './schemas.js';
 import { validateAgainst, type PositionedSource } from './validate.js';
+import { placeClusters, readRollout, type RawRollout } from './rollout.js';
 import { parseYamlFile, type YamlSource } from './yaml-source.js';
 
 interface RawRelease {
@@ -20,6 +21,7 @@ interface RawRelease {
     scaling?: { context: string; replicas: { name: string; count: number }[] }[];
     secrets?: { secret_id: string; contexts: { name: string; vaultPath: string; vaultKey: string }[] }[];
     secrets_file?: string;
+    rollout?: RawRollout;
   };
 }
 
@@ -228,6 +230,13 @@ function toRelease(source: PositionedSource, fleet: Fleet): Release {
     }
   }
   const folder = dirname(source.file);
+  const rollout = raw.spec.rollout ? readRollout(raw.spec.rollout, source, ['spec', 'rollout']) : undefined;
+  if (rollout)
+    placeClusters(
+      rollout,
+      fleet.clusters.filter((c) => c.env === environment.name),
+      environment.name,
+    );
   return {
     file: source.file,
     position: source.positionOf([]),
@@ -245,6 +254,7 @@ function toRelease(source: PositionedSource, fleet: Fleet): Release {
     valuesFiles: (raw.spec.values_files ?? []).map((file) => resolve(folder, file)),
     scaling,
     secrets,
+    ...(rollout ? { rollout } : {}),
   };
 }
 

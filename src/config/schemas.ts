@@ -2,6 +2,64 @@
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
+const duration = {
+  type: ['string', 'integer'],
+  pattern: '^([0-9]+[smh])+$|^[0-9]+$',
+  minimum: 0,
+  description: 'seconds, or units: 90s, 2m, 1m30s',
+} as const;
+
+/** A progressive rollout: waves in order, gates between them. */
+const rolloutSchema = {
+  type: 'object',
+  required: ['waves'],
+  additionalProperties: false,
+  properties: {
+    waves: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'clusters'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+          clusters: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            maxProperties: 1,
+            properties: {
+              names: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              selector: {
+                ...stringMap,
+                description: 'cluster labels; {} = every cluster no earlier wave took',
+              },
+            },
+          },
+          soak: duration,
+          checks: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['run'],
+              additionalProperties: false,
+              properties: { run: { type: 'string', minLength: 1 }, timeout: duration },
+            },
+          },
+          helmTest: { type: 'boolean' },
+          maxParallel: { type: 'integer', minimum: 1 },
+        },
+      },
+    },
+    approval: {
+      type: 'string',
+      pattern: '^before-wave [a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      description: 'before-wave NAME: pause before that wave until `regatta deploy --resume ID`',
+    },
+  },
+} as const;
+
 export const fleetSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://regatta.dev/schemas/fleet.schema.json',
@@ -44,6 +102,7 @@ export const fleetSchema = {
               passwordEnv: { type: 'string', description: 'the environment variable holding its password' },
             },
           },
+          rollout: rolloutSchema,
         },
       },
     },
@@ -226,6 +285,7 @@ export const releaseSchema = {
           },
         },
         secrets: secretsList,
+        rollout: { ...rolloutSchema, description: "this release's own waves (instead of its environment's)" },
         secrets_file: {
           type: 'string',
           minLength: 1,

@@ -5,14 +5,12 @@ import type { Cluster } from '../model/fleet.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** The kubeconfig a cluster uses: its own, else $KUBECONFIG (first file), else ~/.kube/config. */
+/** The kubeconfig a cluster uses: its own, else $KUBECONFIG (every file of it, as kubectl reads it), else ~/.kube/config. */
 export function kubeconfigOf(
   cluster: Pick<Cluster, 'kubeconfig'>,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  return (
-    cluster.kubeconfig ?? env.KUBECONFIG?.split(':')[0] ?? join(env.HOME ?? homedir(), '.kube', 'config')
-  );
+  return cluster.kubeconfig || env.KUBECONFIG || join(env.HOME ?? homedir(), '.kube', 'config');
 }
 
 export function kubeTarget(cluster: Pick<Cluster, 'kubeconfig' | 'context'>): KubeTarget {
@@ -21,14 +19,6 @@ export function kubeTarget(cluster: Pick<Cluster, 'kubeconfig' | 'context'>): Ku
 
 export function helmCluster(cluster: Pick<Cluster, 'kubeconfig' | 'context'>): HelmCluster {
   return { context: cluster.context, kubeconfig: cluster.kubeconfig };
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A cluster whose kubeconfig or context does not exist is the fleet file's mistake (exit 2). */

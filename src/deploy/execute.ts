@@ -1,170 +1,361 @@
-import pLimit from 'p-limit';
-import {
-  rollbackRelease,
-  uninstallRelease,
-  upgradeInstall,
-  type HelmBinary,
-  type ReleaseTarget,
-} from '../adapters/helm.js';
-import { ensureNamespace, latestHelmRevision } from '../adapters/kube.js';
-import type { Cluster } from '../model/fleet.js';
+import type { HelmBinary } from '../adapters/helm.js';
+import { limiter, mapBounded } from '../concurrency.js';
+import { DEPLOY_ID_LABEL, type Verdict } from '../model/helm-release.js';
+import type { DeployReport, Outcome, RollbackCause } from '../model/outcome.js';
 import type { PlanEntry } from '../model/plan.js';
+import { decideRemedy, rollbackCause, touched } from '../plan/remediation.js';
 import type { Progress } from '../report/progress.js';
-import type { Values } from '../values/layer.js';
-import { helmCluster, kubeTarget } from './clusters.js';
-import { CHART_DIGEST_LABEL, targetKey, type PreparedDeploy } from './prepare.js';
+import type { TargetState } from '../model/events.js';
+import { helmActions, type TargetActions } from './actions.js';
+import type { PreparedDeploy } from './prepare.js';
 
-export const DEPLOY_ID_LABEL = 'regatta.io/deploy-id';
-
-export type OutcomeStatus =
-  'unchanged' | 'deployed' | 'failed' | 'rolled-back' | 'rollback-failed' | 'untouched';
-
-export interface Outcome {
-  entry: PlanEntry;
-  status: OutcomeStatus;
-  /** The revision live before this deploy (none: a first install). */
-  previousRevision?: number;
-  revision?: number;
-  error?: string;
-  rollbackError?: string;
-  seconds: number;
-}
-
-export interface DeployReport {
-  deployId: string;
-  outcomes: Outcome[];
-  rolledBack: boolean;
-}
+export { DEPLOY_ID_LABEL };
+export type { DeployReport, Outcome };
 
 export interface ExecuteOptions {
   helm: HelmBinary;
   deployId: string;
   timeoutSeconds: number;
   rollbackTimeoutSeconds: number;
-  /** How many releases × clusters at once; default: all. */
-  concurrency?: number;
+  /** How many releases × clusters at once. */
+  concurrency: number;
   rollback: boolean;
   progress: Progress;
-}
-
-function releaseTarget(entry: PlanEntry, cluster: Cluster): ReleaseTarget {
-  return { release: entry.target.release, namespace: entry.target.namespace, cluster: helmCluster(cluster) };
-}
-
-function latestRevision(cluster: Cluster, entry: PlanEntry) {
-  return latestHelmRevision(kubeTarget(cluster), entry.target.namespace, entry.target.release);
+  /** Aborted on the first Ctrl-C / SIGTERM: no new target starts, and what was done is undone. */
+  interrupt?: AbortSignal;
+  /** Aborted when the fleet lock was taken by someone else: stop as on a failure. */
+  lockLost?: AbortSignal;
+  /** Receives the live outcomes, for a second signal to print where each target is. */
+  onOutcomes?: (outcomes: readonly Outcome[]) => void;
+  /** The wave these targets belong to (events carry it). */
+  wave?: string;
+  /** More labels for every revision it makes (emergency options, recorded in history). */
+  labels?: Record<string, string>;
 }
 
 const label = (entry: PlanEntry) =>
   `${entry.target.cluster} ${entry.target.release}.${entry.target.namespace}`;
 const firstLine = (error: unknown) =>
   (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+const seconds = (since: number) => (Date.now() - since) / 1000;
 
-/** Creates each missing namespace of a cluster once, however many releases install into it. */
-function namespaceCreator() {
-  const created = new Map<string, Promise<void>>();
-  return {
-    ensure(cluster: Cluster, namespace: string): Promise<void> {
-      const key = `${cluster.name}\0${namespace}`;
-      let done = created.get(key);
-      if (!done) {
-        done = ensureNamespace(kubeTarget(cluster), namespace);
-        created.set(key, done);
-      }
-      return done;
-    },
-  };
+/** Why the run stopped early: a failed target, a signal, or a lost lock. */
+class Stopped extends Error {
+  constructor(readonly why: string) {
+    super(why);
+  }
 }
 
-/** Puts one touched target back where it was before the deploy. */
-async function revert(outcome: Outcome, cluster: Cluster, options: ExecuteOptions): Promise<void> {
+interface Run {
+  options: ExecuteOptions;
+  actions: TargetActions;
+  stop: AbortController;
+}
+
+/** Says what state a target is in now (one event per change). */
+function say(run: Run, entry: PlanEntry, state: TargetState, detail?: string, revision?: number): void {
+  run.options.progress.event({
+    type: 'target',
+    at: new Date().toISOString(),
+    release: `${entry.target.release}.${entry.target.namespace}`,
+    cluster: entry.target.cluster,
+    wave: run.options.wave ?? 'all',
+    state,
+    ...(detail ? { detail } : {}),
+    ...(revision === undefined ? {} : { revision }),
+  });
+}
+
+/** Observe → act for one target: unlock what a killed helm left, then install or upgrade and wait. */
+async function applyTarget(run: Run, outcome: Outcome): Promise<void> {
   const { entry } = outcome;
+  const { options, actions, stop } = run;
   const started = Date.now();
+  outcome.status = 'interrupted'; // until helm says otherwise: it has been started
+  say(
+    run,
+    entry,
+    'deploying',
+    `${entry.action === 'install' ? 'installing' : 'upgrading'} ${entry.target.chartName} ${entry.target.chartVersion}`,
+  );
   try {
-    const latest = await latestRevision(cluster, entry);
-    if (!latest || (latest.revision === outcome.previousRevision && latest.status === 'deployed')) {
-      outcome.status = outcome.status === 'failed' ? 'failed' : 'untouched';
-      return; // nothing of this deploy reached the cluster
+    if (entry.unlock) {
+      const { revision, status } = entry.unlock;
+      await actions.unlock(
+        entry,
+        revision,
+        `${status} left by a stopped helm; recovered by deploy ${options.deployId}`,
+      );
+      outcome.recovered = `revision ${revision} was ${status} (a helm was stopped): marked failed`;
+      options.progress.line(`${label(entry)}: recovered: ${outcome.recovered}`);
+      say(run, entry, 'deploying', `recovered: ${outcome.recovered}`);
     }
-    if (outcome.previousRevision === undefined) {
-      options.progress.line(`${label(entry)}: uninstalling (it was a first install)`);
-      await uninstallRelease(options.helm, releaseTarget(entry, cluster), options.rollbackTimeoutSeconds);
+    outcome.revision = await actions.upgrade(entry, stop.signal);
+    outcome.status = 'deployed';
+  } catch (error) {
+    if (stop.signal.aborted) {
+      outcome.status = 'interrupted';
+      outcome.error = `stopped: ${(stop.signal.reason as Stopped).why}`;
     } else {
-      options.progress.line(`${label(entry)}: rolling back to revision ${outcome.previousRevision}`);
-      await rollbackRelease(
-        options.helm,
-        releaseTarget(entry, cluster),
-        outcome.previousRevision,
-        options.rollbackTimeoutSeconds,
+      outcome.status = 'failed';
+      outcome.error = firstLine(error);
+      stop.abort(new Stopped(`${entry.target.cluster} failed`));
+    }
+  }
+  outcome.seconds = seconds(started);
+  outcome.timings = { upgrade: outcome.seconds };
+  if (outcome.status === 'deployed')
+    say(
+      run,
+      entry,
+      'healthy',
+      `deployed revision ${outcome.revision} in ${outcome.seconds.toFixed(1)}s`,
+      outcome.revision,
+    );
+  else
+    say(
+      run,
+      entry,
+      outcome.status === 'failed' ? 'failed' : 'stopped',
+      `${outcome.error} (${outcome.seconds.toFixed(1)}s)`,
+    );
+}
+
+/** Records a verdict on revisions (best effort: a revision left undecided is never a rollback target). */
+async function recordVerdict(run: Run, entry: PlanEntry, revisions: readonly number[], verdict: Verdict) {
+  for (const revision of revisions) {
+    try {
+      await run.actions.label(entry, revision, verdict);
+    } catch (error) {
+      run.options.progress.line(
+        `${label(entry)}: could not record revision ${revision} as ${verdict}: ${firstLine(error)}`,
       );
     }
+  }
+}
+
+/** Observe → decide → act, to bring one touched target back to its last good revision. */
+async function remediate(run: Run, outcome: Outcome): Promise<void> {
+  const { entry } = outcome;
+  const { options, actions } = run;
+  const started = Date.now();
+  try {
+    const history = await actions.history(entry);
+    const remedy = decideRemedy({
+      deployId: options.deployId,
+      history,
+      previousRevision: outcome.previousRevision,
+      wasAbsent: entry.action === 'install',
+    });
+    if (remedy.kind === 'none') {
+      if (outcome.status !== 'failed') outcome.status = 'untouched';
+      say(run, entry, outcome.status === 'failed' ? 'failed' : 'untouched', remedy.why);
+      return;
+    }
+    if (remedy.kind === 'leave') {
+      outcome.status = 'left-alone';
+      outcome.rollbackError = remedy.why;
+      say(run, entry, 'left-alone', `NOT rolled back: ${remedy.why}`);
+      return;
+    }
+    if (remedy.unlock !== undefined)
+      await actions.unlock(
+        entry,
+        remedy.unlock,
+        `stopped by deploy ${options.deployId}; unlocked to roll back`,
+      );
+    if (remedy.kind === 'stuck') throw new Error(remedy.why);
+    if (remedy.kind === 'uninstall') {
+      say(run, entry, 'rolling-back', 'uninstalling (before this deploy it was not installed)');
+      await actions.uninstall(entry);
+      outcome.rolledBackTo = 0;
+    } else {
+      say(run, entry, 'rolling-back', `rolling back to revision ${remedy.to}`);
+      await actions.rollback(entry, remedy.to);
+      outcome.rolledBackTo = remedy.to;
+    }
     outcome.status = 'rolled-back';
-    options.progress.line(`${label(entry)}: rolled back (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    const ours = history
+      .filter((r) => r.labels[DEPLOY_ID_LABEL] === options.deployId && !r.description.startsWith('Rollback'))
+      .map((r) => r.revision);
+    if (remedy.kind === 'rollback') await recordVerdict(run, entry, ours, 'failed');
+    say(
+      run,
+      entry,
+      'rolled-back',
+      `${remedy.kind === 'uninstall' ? 'uninstalled' : `back on revision ${remedy.to}`} in ${seconds(started).toFixed(1)}s`,
+    );
   } catch (error) {
     outcome.status = 'rollback-failed';
     outcome.rollbackError = firstLine(error);
-    options.progress.line(`${label(entry)}: ROLLBACK FAILED: ${outcome.rollbackError}`);
+    say(run, entry, 'rollback-failed', `ROLLBACK FAILED: ${outcome.rollbackError}`);
+  } finally {
+    outcome.timings = { ...outcome.timings, rollback: seconds(started) };
   }
 }
 
 /**
- * Runs a plan: every changed release × cluster in parallel, each waiting for its rollouts.
- * If any fails, every target this deploy touched goes back to its previous revision together.
+ * One deploy's execution over one or more waves: it applies targets, stops at the first failure,
+ * and at the end makes the one decision over all outcomes — every target it changed back to last
+ * good together, or the success recorded on every revision it made.
  */
-export async function executePlan(prepared: PreparedDeploy, options: ExecuteOptions): Promise<DeployReport> {
-  const namespaces = namespaceCreator();
-  const limit = pLimit(options.concurrency ?? Math.max(1, prepared.plan.entries.length));
-  const outcomes = await Promise.all(
-    prepared.plan.entries.map((entry) =>
-      limit(async (): Promise<Outcome> => {
-        const outcome: Outcome = {
-          entry,
-          status: 'unchanged',
-          previousRevision: entry.currentRevision,
-          seconds: 0,
-        };
-        if (entry.action === 'unchanged') {
-          options.progress.line(`${label(entry)}: unchanged (revision ${entry.currentRevision})`);
-          outcome.revision = entry.currentRevision;
-          return outcome;
-        }
-        const cluster = prepared.clusters.get(entry.target.cluster)!;
-        const started = Date.now();
-        options.progress.line(
-          `${label(entry)}: ${entry.action === 'install' ? 'installing' : 'upgrading'} ${entry.target.chartName} ${entry.target.chartVersion}`,
-        );
-        try {
-          if (entry.action === 'install') await namespaces.ensure(cluster, entry.target.namespace);
-          await upgradeInstall(options.helm, {
-            ...releaseTarget(entry, cluster),
-            chart: await prepared.charts.local(entry.target.chart),
-            values: prepared.values.get(targetKey(entry.target)) as Values,
-            replicas: entry.target.replicas,
-            labels: { [DEPLOY_ID_LABEL]: options.deployId, [CHART_DIGEST_LABEL]: entry.target.chartDigest },
-            timeoutSeconds: options.timeoutSeconds,
-            firstInstall: entry.action === 'install' && !entry.overHistory,
-          });
-          outcome.status = 'deployed';
-          outcome.revision = (await latestRevision(cluster, entry))?.revision;
-        } catch (error) {
-          outcome.status = 'failed';
-          outcome.error = firstLine(error);
-        }
-        outcome.seconds = (Date.now() - started) / 1000;
-        options.progress.line(
-          `${label(entry)}: ${outcome.status === 'deployed' ? `deployed revision ${outcome.revision}` : `FAILED: ${outcome.error}`} (${outcome.seconds.toFixed(1)}s)`,
-        );
-        return outcome;
-      }),
-    ),
-  );
-  const failed = outcomes.some((outcome) => outcome.status === 'failed');
-  if (!failed || !options.rollback) return { deployId: options.deployId, outcomes, rolledBack: false };
-  options.progress.line('a target failed: rolling back every cluster this deploy changed');
-  await Promise.all(
-    outcomes
-      .filter((outcome) => outcome.status === 'deployed' || outcome.status === 'failed')
-      .map((outcome) => revert(outcome, prepared.clusters.get(outcome.entry.target.cluster)!, options)),
-  );
-  return { deployId: options.deployId, outcomes, rolledBack: true };
+export class DeployExecution {
+  readonly outcomes: Outcome[];
+  private readonly run: Run;
+  private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  private gateFailure: { wave: string; reason: string } | undefined;
+  private readonly onInterrupt: () => void;
+
+  constructor(
+    entries: readonly PlanEntry[],
+    private readonly options: ExecuteOptions,
+    actions: TargetActions,
+    /** Targets an earlier run of this same deploy (paused, now resumed) already changed. */
+    resumed: ReadonlyMap<PlanEntry, number> = new Map(),
+  ) {
+    this.outcomes = entries.map((entry) => {
+      const revision = resumed.get(entry);
+      if (revision !== undefined)
+        return { entry, status: 'deployed', previousRevision: undefined, revision, seconds: 0 };
+      return {
+        entry,
+        status: entry.action === 'unchanged' ? 'unchanged' : 'untouched',
+        previousRevision: entry.currentRevision,
+        revision: entry.action === 'unchanged' ? entry.currentRevision : undefined,
+        seconds: 0,
+      };
+    });
+    options.onOutcomes?.(this.outcomes);
+    this.run = { options, actions, stop: new AbortController() };
+    this.limit = limiter(options.concurrency);
+    this.onInterrupt = () =>
+      this.run.stop.abort(new Stopped(options.lockLost?.aborted ? 'the lock was lost' : 'interrupted'));
+    options.interrupt?.addEventListener('abort', this.onInterrupt, { once: true });
+    options.lockLost?.addEventListener('abort', this.onInterrupt, { once: true });
+    if (this.interrupted) this.onInterrupt();
+  }
+
+  get interrupted(): boolean {
+    return this.options.interrupt?.aborted === true || this.options.lockLost?.aborted === true;
+  }
+
+  /** Aborted once the deploy must stop: a failure, a failed gate, a signal, a lost lock. */
+  get stopSignal(): AbortSignal {
+    return this.run.stop.signal;
+  }
+
+  /** A gate of a wave failed: the deploy stops, and rolls back like on any failure. */
+  failGate(wave: string, reason: string): void {
+    this.gateFailure ??= { wave, reason };
+    this.run.stop.abort(new Stopped(`wave ${wave}: ${reason}`));
+  }
+
+  /** Announces where each target of a wave starts: unchanged, or waiting its turn. */
+  announce(entries: readonly PlanEntry[], wave: string): void {
+    const run = { ...this.run, options: { ...this.options, wave } };
+    for (const outcome of this.outcomes.filter((o) => entries.includes(o.entry))) {
+      outcome.wave = wave;
+      if (outcome.status === 'unchanged')
+        say(run, outcome.entry, 'unchanged', `revision ${outcome.entry.currentRevision}`);
+      else if (outcome.status === 'deployed')
+        say(run, outcome.entry, 'healthy', `revision ${outcome.revision}`);
+      else say(run, outcome.entry, 'waiting');
+    }
+  }
+
+  /**
+   * Installs or upgrades the changed targets among `entries`, at most `concurrency` at once and
+   * at most `maxParallelClusters` clusters at once; nothing new starts once the deploy is stopped.
+   */
+  async apply(entries: readonly PlanEntry[], wave: string, maxParallelClusters?: number): Promise<void> {
+    const run = { ...this.run, options: { ...this.options, wave } };
+    const pending = this.outcomes.filter((o) => entries.includes(o.entry) && o.status === 'untouched');
+    const byCluster = new Map<string, Outcome[]>();
+    for (const outcome of pending)
+      byCluster.set(outcome.entry.target.cluster, [
+        ...(byCluster.get(outcome.entry.target.cluster) ?? []),
+        outcome,
+      ]);
+    await mapBounded([...byCluster.values()], maxParallelClusters ?? Math.max(1, byCluster.size), (group) =>
+      Promise.all(
+        group.map((outcome) =>
+          this.limit(async () => {
+            if (run.stop.signal.aborted) return; // fail fast: nothing new starts
+            await applyTarget(run, outcome);
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** Why the deploy must be undone, if it must. */
+  cause(): RollbackCause | undefined {
+    return rollbackCause(this.outcomes, this.interrupted) ?? (this.gateFailure ? 'failure' : undefined);
+  }
+
+  /** The wave that failed and why (the first failure seen). */
+  failure(): { wave?: string; reason?: string } {
+    if (this.gateFailure) return this.gateFailure;
+    const failed = this.outcomes.find((o) => o.status === 'failed');
+    if (failed) return { wave: failed.wave, reason: `${failed.entry.target.cluster}: ${failed.error}` };
+    const stopped = this.outcomes.find((o) => o.status === 'interrupted');
+    return stopped ? { wave: stopped.wave, reason: stopped.error ?? 'interrupted' } : {};
+  }
+
+  /** Stops listening for signals (a paused deploy ends here; `finish` calls it too). */
+  dispose(): void {
+    this.options.interrupt?.removeEventListener('abort', this.onInterrupt);
+    this.options.lockLost?.removeEventListener('abort', this.onInterrupt);
+  }
+
+  /** The one decision over every outcome: record the success, or bring back everything touched. */
+  async finish(): Promise<DeployReport> {
+    this.dispose();
+    const { options, outcomes, run } = this;
+    const cause = this.cause();
+    if (!cause) {
+      await Promise.all(
+        outcomes
+          .filter((o) => o.status === 'deployed' && o.revision !== undefined)
+          .map((o) => recordVerdict(run, o.entry, [o.revision!], 'good')),
+      );
+      return { deployId: options.deployId, outcomes, rolledBack: false };
+    }
+    const failure = this.failure();
+    if (!options.rollback) {
+      await Promise.all(
+        touched(outcomes)
+          .filter((o) => o.revision !== undefined)
+          .map((o) => recordVerdict(run, o.entry, [o.revision!], 'failed')),
+      );
+      return { deployId: options.deployId, outcomes, rolledBack: false, cause, ...failure };
+    }
+    options.progress.line(
+      cause === 'interrupt'
+        ? 'interrupted: every cluster this deploy changed goes back to its last good revision (interrupt again to stop at once)'
+        : `${failure.wave ? `wave ${failure.wave} failed` : 'a target failed'}: every cluster this deploy changed goes back to its last good revision`,
+    );
+    await mapBounded(touched(outcomes), options.concurrency, (outcome) =>
+      remediate({ ...run, options: { ...options, wave: outcome.wave } }, outcome),
+    );
+    return { deployId: options.deployId, outcomes, rolledBack: true, cause, ...failure };
+  }
+}
+
+/**
+ * Runs a plan as one wave: every changed release × cluster installed or upgraded, each waiting
+ * for its rollouts; after the first failure no new target starts and the ones in flight are
+ * stopped (helm gets SIGTERM: it records its revision as failed, so the rollback need not wait
+ * for their timeouts); then one decision over all outcomes.
+ */
+export async function executePlan(
+  prepared: Pick<PreparedDeploy, 'plan'> & Partial<PreparedDeploy>,
+  options: ExecuteOptions,
+  actions: TargetActions = helmActions(prepared as PreparedDeploy, options),
+): Promise<DeployReport> {
+  const execution = new DeployExecution(prepared.plan.entries, options, actions);
+  const wave = options.wave ?? 'all';
+  execution.announce(prepared.plan.entries, wave);
+  await execution.apply(prepared.plan.entries, wave);
+  return execution.finish();
 }

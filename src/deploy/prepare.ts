@@ -5,10 +5,14 @@ import pLimit from 'p-limit';
 import { parse } from 'yaml';
 import { listBranchBuilds, listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
-import { latestHelmRevision, serverVersion } from '../adapters/kube.js';
+import { serverVersion } from '../adapters/kube.js';
+import { listHelmRevisions } from '../adapters/helm-storage.js';
+import { retryTransient } from '../adapters/transient.js';
+import { CHART_DIGEST_LABEL } from '../model/helm-release.js';
+import { deployIdOf, verdictOf } from '../plan/last-good.js';
 import { DeployError, UserError } from '../errors.js';
-import type { Cluster, Environment, Fleet } from '../model/fleet.js';
-import type { Plan, PlannedTarget } from '../model/plan.js';
+import type { Cluster, Fleet } from '../model/fleet.js';
+import type { ChartReference, Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { pickChartVersion, type ChartBuild } from '../plan/chart-version.js';
 import { applyReplicaCounts } from '../plan/scaling.js';
@@ -26,7 +30,7 @@ import { layerValues, type Values } from '../values/layer.js';
 import type { Secret } from '../values/secret.js';
 import { parseYamlFile } from '../config/yaml-source.js';
 import { ChartFetcher } from './charts.js';
-import { kubeTarget, withTimeout } from './clusters.js';
+import { kubeTarget } from './clusters.js';
 
 export interface PrepareOptions {
   fleet: Fleet;
@@ -36,6 +40,11 @@ export interface PrepareOptions {
   progress: Progress;
   /** Render every target even when that cannot change the plan (`diff` shows the manifests). */
   renderAll?: boolean;
+  /**
+   * Called once every selected cluster answered and before anything is observed: where a deploy
+   * takes its fleet lock, so what it plans from cannot change under it.
+   */
+  beforeObserve?: (clusters: readonly Cluster[]) => Promise<void>;
   /** secret_id → value per target key; absent when planning (placeholders are used). */
   secrets?: (release: Release, cluster: Cluster) => Record<string, Secret>;
 }
@@ -108,8 +117,6 @@ function readValuesFiles(release: Release): Values[] {
   });
 }
 
-export const CHART_DIGEST_LABEL = 'regatta.io/chart-digest';
-
 function filesOf(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
@@ -117,15 +124,24 @@ function filesOf(dir: string): string[] {
     .sort();
 }
 
-/** What identifies a chart's content: its folder's files, or repository, name and version. */
-function chartDigest(release: Release, environment: Environment, version: string): string {
+/**
+ * What identifies a chart's content: its folder's files, or the archive's bytes for a repository
+ * chart (a version pushed again with `chart release --force` is a different chart).
+ */
+async function chartDigest(
+  release: Release,
+  reference: ChartReference,
+  charts: ChartFetcher,
+): Promise<string> {
   const hash = createHash('sha256');
   if (release.chart.path) {
     for (const file of filesOf(release.chart.path)) {
       hash.update(relative(release.chart.path, file)).update('\0').update(readFileSync(file)).update('\0');
     }
   } else {
-    hash.update(JSON.stringify(chartReference(release, environment, version)));
+    const local = await charts.local(reference);
+    if (local.kind !== 'path') throw new Error('a fetched chart is a local archive');
+    hash.update(readFileSync(local.path));
   }
   return hash.digest('hex').slice(0, 16);
 }
@@ -139,7 +155,11 @@ export async function checkReachable(clusters: readonly Cluster[]): Promise<Map<
       try {
         versions.set(
           cluster.name,
-          (await withTimeout(serverVersion(kubeTarget(cluster)), 10_000)).gitVersion,
+          (
+            await retryTransient(() => serverVersion({ ...kubeTarget(cluster), timeoutMs: 10_000 }), {
+              attempts: 2,
+            })
+          ).gitVersion,
         );
       } catch (error) {
         failures.push(`${cluster.name} (${(error as Error).message.split('\n')[0]})`);
@@ -155,11 +175,16 @@ export async function checkReachable(clusters: readonly Cluster[]): Promise<Map<
 }
 
 async function liveRevision(cluster: Cluster, release: Release): Promise<LiveRevision | undefined> {
-  const last = await latestHelmRevision(kubeTarget(cluster), release.namespace, release.name);
+  const history = await retryTransient(() =>
+    listHelmRevisions(kubeTarget(cluster), { namespace: release.namespace, release: release.name }),
+  );
+  const last = history.at(-1);
   return (
     last && {
       revision: last.revision,
       status: last.status,
+      verdict: verdictOf(last, history),
+      deployId: deployIdOf(last, history),
       chartVersion: last.chartVersion,
       manifest: last.manifest,
       config: last.config,
@@ -211,6 +236,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
     selected.flatMap((entry) => entry.clusters).map((cluster) => [cluster.name, cluster]),
   );
   const kubeVersions = await checkReachable([...clusters.values()]);
+  await options.beforeObserve?.([...clusters.values()]);
   const charts = new ChartFetcher(options.helm, (url) => {
     const repository = Object.values(options.fleet.environments).find(
       (candidate) => candidate.chartRepository?.url === url,
@@ -226,7 +252,16 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
       const version = await resolveChartVersion(release, options.fleet);
       const files = readValuesFiles(release);
       const environment = options.fleet.environments[release.environment]!;
-      const digest = chartDigest(release, environment, version);
+      let digest: string;
+      try {
+        digest = await chartDigest(release, chartReference(release, environment, version), charts);
+      } catch (error) {
+        if (error instanceof HelmError || error instanceof ChartRepositoryError)
+          throw new UserError(`release ${releaseKey(release)}: ${error.message}`, {
+            position: release.position,
+          });
+        throw error;
+      }
       return Promise.all(
         releaseClusters.map((cluster, index) =>
           limit(async () => {

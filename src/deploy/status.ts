@@ -1,13 +1,22 @@
-import { listHelmRevisions, type HelmRevision } from '../adapters/kube.js';
+import { listHelmRevisions } from '../adapters/helm-storage.js';
+import { retryTransient } from '../adapters/transient.js';
+import { mapBounded } from '../concurrency.js';
 import type { Cluster } from '../model/fleet.js';
+import type { HelmRevision, HelmStatus } from '../model/helm-release.js';
+import { deployIdOf, verdictOf } from '../plan/last-good.js';
+import { historyOf, type HistoryEntry } from '../plan/history.js';
+
+export { historyOf, type HistoryEntry };
 import { assertKubeContexts, kubeTarget } from './clusters.js';
-import { DEPLOY_ID_LABEL } from './execute.js';
+
+export { deployIdOf };
 
 export interface ReleaseCell {
   chartVersion: string;
   revision: number;
   deployId?: string;
-  status: string;
+  status: HelmStatus;
+  verdict: ReturnType<typeof verdictOf>;
 }
 
 /** releases × clusters; a missing cell: not installed there. */
@@ -17,35 +26,37 @@ export interface StatusMatrix {
   unreachable: Record<string, string>;
 }
 
-/** The deploy id a revision carries; a rollback revision inherits the id of the revision it restored. */
-export function deployIdOf(revision: HelmRevision, history: readonly HelmRevision[]): string | undefined {
-  const restored = /^Rollback to (\d+)$/.exec(revision.description)?.[1];
-  if (restored) {
-    const source = history.find((candidate) => candidate.revision === Number(restored));
-    if (source && source !== revision) return deployIdOf(source, history);
-  }
-  return revision.labels[DEPLOY_ID_LABEL];
-}
+/** `name` or `name.namespace` → the release name helm stores. */
+const releaseName = (name: string) => name.split('.')[0] ?? name;
 
+/**
+ * The Helm records of the named releases (all when none is named) in each cluster; a cluster that
+ * does not answer (after a few tries) is reported, never dropped.
+ */
 export async function releaseRevisions(clusters: readonly Cluster[], names: readonly string[]) {
   assertKubeContexts(clusters);
   const byCluster = new Map<string, HelmRevision[]>();
   const unreachable: Record<string, string> = {};
-  await Promise.all(
-    clusters.map(async (cluster) => {
-      try {
-        const revisions = await listHelmRevisions(kubeTarget(cluster), {});
-        byCluster.set(
-          cluster.name,
-          revisions.filter(
-            (r) => names.length === 0 || names.includes(r.name) || names.includes(`${r.name}.${r.namespace}`),
+  await mapBounded(clusters, 8, async (cluster) => {
+    try {
+      const revisions = await retryTransient(
+        () =>
+          listHelmRevisions(
+            kubeTarget(cluster),
+            names.length === 0 ? {} : { names: [...new Set(names.map(releaseName))] },
           ),
-        );
-      } catch (error) {
-        unreachable[cluster.name] = (error as Error).message.split('\n')[0] ?? 'unreachable';
-      }
-    }),
-  );
+        { attempts: 3 },
+      );
+      byCluster.set(
+        cluster.name,
+        revisions.filter(
+          (r) => names.length === 0 || names.includes(r.name) || names.includes(`${r.name}.${r.namespace}`),
+        ),
+      );
+    } catch (error) {
+      unreachable[cluster.name] = (error as Error).message.split('\n')[0] ?? 'unreachable';
+    }
+  });
   return { byCluster, unreachable };
 }
 
@@ -66,6 +77,7 @@ export async function statusMatrix(
         revision: revision.revision,
         deployId: deployIdOf(revision, history),
         status: revision.status,
+        verdict: verdictOf(revision, history),
       };
       rows.set(key, row);
     }
@@ -77,31 +89,6 @@ export async function statusMatrix(
     ),
     unreachable,
   };
-}
-
-export interface HistoryEntry {
-  deployId: string;
-  clusters: Record<string, { revision: number; status: string; chartVersion: string; updated?: string }>;
-}
-
-/** Pure: deploy ids of one release over time (oldest first), with the clusters each reached. */
-export function historyOf(byCluster: ReadonlyMap<string, readonly HelmRevision[]>): HistoryEntry[] {
-  const entries = new Map<string, HistoryEntry>();
-  for (const [cluster, revisions] of byCluster) {
-    for (const revision of revisions) {
-      if (revision.description.startsWith('Rollback')) continue; // restores an earlier deploy
-      const deployId = revision.labels[DEPLOY_ID_LABEL] ?? '(not deployed by regatta)';
-      const entry = entries.get(deployId) ?? { deployId, clusters: {} };
-      entry.clusters[cluster] = {
-        revision: revision.revision,
-        status: revision.status,
-        chartVersion: revision.chartVersion,
-        updated: revision.updated,
-      };
-      entries.set(deployId, entry);
-    }
-  }
-  return [...entries.values()].sort((a, b) => a.deployId.localeCompare(b.deployId));
 }
 
 export async function releaseHistory(

@@ -1,3 +1,4 @@
+import type { RolloutStrategy } from './rollout.js';
 import type { SourcePosition } from '../errors.js';
 
 export interface ChartRepository {
@@ -14,6 +15,8 @@ export interface Environment {
   branches: string[];
   /** Only needed when a release of the environment names a repository chart (and for `chart release`). */
   chartRepository?: ChartRepository;
+  /** Waves and gates; absent: every cluster at once. */
+  rollout?: RolloutStrategy;
 }
 
 export interface Cluster {

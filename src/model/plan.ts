@@ -33,10 +33,14 @@ export interface PlanEntry {
   action: PlanAction;
   currentRevision?: number;
   currentChartVersion?: string;
+  /** The deploy that made the live revision, if Regatta did. */
+  currentDeployId?: string;
   /** Why an upgrade: chart version, manifests and/or values differ. */
   reasons: string[];
   /** An install over a release uninstalled with its history kept (helm must replace it). */
   overHistory?: boolean;
+  /** The live revision was left pending by a killed helm: unlock it (mark it failed) first. */
+  unlock?: { revision: number; status: string };
 }
 
 export interface Plan {

@@ -1,4 +1,5 @@
 import type { SourcePosition } from '../errors.js';
+import type { RolloutStrategy } from './rollout.js';
 
 export interface ReplicaCount {
   /** Deployment or StatefulSet name, as rendered. */
@@ -50,6 +51,8 @@ export interface Release {
   valuesFiles: string[];
   scaling: ClusterScaling[];
   secrets: SecretMapping[];
+  /** Its own waves, instead of its environment's. */
+  rollout?: RolloutStrategy;
 }
 
 export const releaseKey = (release: Pick<Release, 'name' | 'namespace'>) =>

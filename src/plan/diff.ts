@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { manifestObjects, type ManifestObject } from './plan.js';
+import { manifestObjects, type ManifestObject } from './manifests.js';
 
 export const REDACTED = '<redacted>';
 const REDACTED_CHANGED = '<redacted, changed>';

@@ -1,10 +1,11 @@
-import { parseAllDocuments } from 'yaml';
 import { UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { ChartReference, PlanEntry, PlannedTarget } from '../model/plan.js';
 import type { Release } from '../model/release.js';
 import { sameValues } from '../values/secret.js';
+import { isPending, type HelmStatus, type Verdict } from '../model/helm-release.js';
 import { applyReplicaCounts } from './scaling.js';
+import { manifestObjects } from './manifests.js';
 
 export function chartReference(release: Release, environment: Environment, version: string): ChartReference {
   if (release.chart.path) return { kind: 'path', path: release.chart.path };
@@ -50,7 +51,11 @@ export function plannedTarget(
 /** What is live for a release in a cluster: its newest revision. */
 export interface LiveRevision {
   revision: number;
-  status: string;
+  status: HelmStatus;
+  /** What the deploy that made it concluded (see plan/last-good.ts). */
+  verdict: Verdict | 'undecided';
+  /** The deploy id that made it, if Regatta did. */
+  deployId?: string;
   chartVersion: string;
   manifest: string;
   config: Record<string, unknown>;
@@ -70,6 +75,7 @@ export function knownUnchanged(
   return (
     !!live &&
     live.status === 'deployed' &&
+    live.verdict === 'good' &&
     live.chartVersion === target.chartVersion &&
     !!target.chartDigest &&
     live.chartDigest === target.chartDigest &&
@@ -92,35 +98,6 @@ function canonical(value: unknown): unknown {
 export const sameJson = (a: unknown, b: unknown) =>
   JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
-export interface ManifestObject {
-  key: string;
-  kind: string;
-  name: string;
-  object: Record<string, unknown>;
-}
-
-/** The objects of a rendered manifest, hooks left out (Helm stores them apart from the manifest). */
-export function manifestObjects(manifest: string, defaultNamespace: string): ManifestObject[] {
-  const documents = parseAllDocuments(manifest);
-  return (Array.isArray(documents) ? documents : [])
-    .map((document) => document.toJS() as Record<string, unknown> | null)
-    .filter(
-      (object): object is Record<string, unknown> =>
-        !!object && typeof object === 'object' && 'kind' in object,
-    )
-    .filter(
-      (object) =>
-        !(object.metadata as { annotations?: Record<string, string> })?.annotations?.['helm.sh/hook'],
-    )
-    .map((object) => {
-      const metadata = (object.metadata ?? {}) as { name?: string; namespace?: string };
-      const kind = String(object.kind);
-      const name = metadata.name ?? '';
-      return { key: `${kind}/${metadata.namespace ?? defaultNamespace}/${name}`, kind, name, object };
-    })
-    .sort((a, b) => a.key.localeCompare(b.key));
-}
-
 export interface Decision {
   target: PlannedTarget;
   /** `helm template` output for the target's values, before scaling; absent when rendering cannot change the decision. */
@@ -141,6 +118,7 @@ export function needsRender(
 ): boolean {
   if (target.replicas.length > 0) return true;
   if (!live || live.status === 'uninstalled') return false;
+  if (live.status !== 'deployed' || live.verdict !== 'good') return false;
   return sameValues(values, live.config);
 }
 
@@ -160,6 +138,13 @@ export function decide({ target, rendered, values, live }: Decision): PlanEntry 
   if (live.status === 'uninstalled')
     return { target, action: 'install', reasons: ['uninstalled'], overHistory: true };
   const reasons: string[] = [];
+  const unlock = isPending(live.status) ? { revision: live.revision, status: live.status } : undefined;
+  if (unlock) reasons.push(`revision ${live.revision} left ${live.status} by a helm that was stopped`);
+  else if (live.status !== 'deployed') reasons.push(`live revision is ${live.status}`);
+  else if (live.verdict === 'failed')
+    reasons.push(`live revision ${live.revision} belongs to a failed deploy`);
+  else if (live.verdict === 'undecided')
+    reasons.push(`live revision ${live.revision} is from deploy ${live.deployId}, which never finished`);
   if (live.chartVersion !== target.chartVersion)
     reasons.push(`chart ${live.chartVersion} → ${target.chartVersion}`);
   if (scaled) {
@@ -168,12 +153,13 @@ export function decide({ target, rendered, values, live }: Decision): PlanEntry 
     if (!sameJson(wanted, current)) reasons.push('manifests differ');
   }
   if (!sameValues(values, live.config)) reasons.push('values differ');
-  if (live.status !== 'deployed') reasons.push(`live revision is ${live.status}`);
   return {
     target,
     action: reasons.length > 0 ? 'upgrade' : 'unchanged',
     currentRevision: live.revision,
     currentChartVersion: live.chartVersion,
+    ...(live.deployId ? { currentDeployId: live.deployId } : {}),
     reasons,
+    ...(unlock ? { unlock } : {}),
   };
 }

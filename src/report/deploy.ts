@@ -1,5 +1,5 @@
 import type { Plan } from '../model/plan.js';
-import type { DeployReport } from '../deploy/execute.js';
+import type { DeployReport, Outcome } from '../model/outcome.js';
 import type { RollbackOutcome } from '../deploy/rollback.js';
 import type { HistoryEntry, StatusMatrix } from '../deploy/status.js';
 import { renderTable } from './table.js';
@@ -40,24 +40,120 @@ export function planJson(plan: Plan): unknown {
   };
 }
 
+const detail = (o: Outcome) =>
+  [
+    o.recovered && `recovered: ${o.recovered}`,
+    o.error,
+    o.rolledBackTo !== undefined &&
+      (o.rolledBackTo === 0 ? 'uninstalled' : `back on revision ${o.rolledBackTo}`),
+    o.rollbackError && `rollback: ${o.rollbackError}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+
 export function renderDeployReport(report: DeployReport): string {
+  const waved = (report.waves?.length ?? 0) > 1;
   const rows = report.outcomes.map((o) => [
+    ...(waved ? [o.wave ?? '-'] : []),
     o.entry.target.cluster,
     `${o.entry.target.release}.${o.entry.target.namespace}`,
     o.entry.action,
     o.status,
     o.revision === undefined ? '-' : String(o.revision),
     o.previousRevision === undefined ? '-' : String(o.previousRevision),
-    [o.error, o.rollbackError && `rollback: ${o.rollbackError}`].filter(Boolean).join('; '),
+    detail(o),
   ]);
-  return `deploy ${report.deployId}\n${renderTable(['CLUSTER', 'RELEASE', 'ACTION', 'RESULT', 'REVISION', 'BEFORE', 'DETAIL'], rows)}`;
+  const why =
+    report.cause === 'interrupt'
+      ? ' (interrupted: rolled back)'
+      : report.cause === 'failure'
+        ? report.rolledBack
+          ? ' (failed: rolled back)'
+          : ' (failed)'
+        : '';
+  const header = [
+    ...(waved ? ['WAVE'] : []),
+    'CLUSTER',
+    'RELEASE',
+    'ACTION',
+    'RESULT',
+    'REVISION',
+    'BEFORE',
+    'DETAIL',
+  ];
+  const notes = [
+    ...(report.emergency ?? []).map(
+      (e) =>
+        `EMERGENCY: ran with ${e === 'skip-gates' ? '--skip-gates' : `--wave ${e.replace(/^wave\./, '')}`}`,
+    ),
+    ...(report.wave
+      ? [`wave ${report.wave} failed: ${report.reason ?? ''}; later waves were not touched`]
+      : []),
+    ...(report.pausedBefore
+      ? [
+          `paused before wave ${report.pausedBefore} (its lock is kept): approve with \`regatta deploy --resume ${report.deployId}\` and the same release files, or undo with \`regatta abort ${report.deployId}\``,
+        ]
+      : []),
+  ];
+  return `deploy ${report.deployId}${report.pausedBefore ? ' (paused)' : why}\n${renderTable(header, rows)}${notes.map((n) => `\n${n}`).join('')}`;
+}
+
+/** Where each target stands, for a run stopped at once by a second signal. */
+export function renderOutcomeStates(outcomes: readonly Outcome[]): string {
+  if (outcomes.length === 0) return 'no cluster was changed yet';
+  return renderTable(
+    ['CLUSTER', 'RELEASE', 'STATE', 'REVISION'],
+    outcomes.map((o) => [
+      o.entry.target.cluster,
+      `${o.entry.target.release}.${o.entry.target.namespace}`,
+      o.status === 'interrupted' ? 'in flight (helm stopped)' : o.status,
+      String(o.revision ?? o.previousRevision ?? '-'),
+    ]),
+  );
+}
+
+export function renderAbort(
+  deployId: string,
+  outcomes: readonly (RollbackOutcome & { release: string })[],
+): string {
+  return `abort of ${deployId}\n${renderTable(
+    ['CLUSTER', 'RELEASE', 'RESULT', 'FROM', 'TO', 'DETAIL'],
+    outcomes.map((o) => [
+      o.cluster,
+      o.release,
+      o.status === 'already-there' ? 'nothing to undo' : o.status,
+      String(o.fromRevision ?? '-'),
+      o.status === 'uninstalled' ? '-' : String(o.toRevision),
+      o.error ?? '',
+    ]),
+  )}`;
+}
+
+export function renderRecovery(outcomes: readonly RollbackOutcome[]): string {
+  return renderTable(
+    ['CLUSTER', 'RESULT', 'FROM', 'TO', 'DETAIL'],
+    outcomes.map((o) => [
+      o.cluster,
+      o.status === 'already-there' ? 'nothing to do' : o.status,
+      String(o.fromRevision ?? '-'),
+      o.status === 'uninstalled' ? '-' : String(o.toRevision),
+      [o.recovered, o.error].filter(Boolean).join('; '),
+    ]),
+  );
 }
 
 export function deployReportJson(report: DeployReport): unknown {
   return {
     deployId: report.deployId,
     rolledBack: report.rolledBack,
+    cause: report.cause,
+    wave: report.wave,
+    reason: report.reason,
+    waves: report.waves,
+    pausedBefore: report.pausedBefore,
+    emergency: report.emergency,
     outcomes: report.outcomes.map((o) => ({
+      wave: o.wave,
       cluster: o.entry.target.cluster,
       release: o.entry.target.release,
       namespace: o.entry.target.namespace,
@@ -67,7 +163,10 @@ export function deployReportJson(report: DeployReport): unknown {
       previousRevision: o.previousRevision,
       error: o.error,
       rollbackError: o.rollbackError,
+      rolledBackTo: o.rolledBackTo,
+      recovered: o.recovered,
       seconds: o.seconds,
+      timings: o.timings,
     })),
   };
 }
@@ -84,17 +183,25 @@ export function renderStatus(matrix: StatusMatrix): string {
   return renderTable(['RELEASE', ...matrix.clusters], rows);
 }
 
-export function renderHistory(entries: readonly HistoryEntry[], clusters: readonly string[]): string {
-  return renderTable(
-    ['DEPLOY', ...clusters],
+export function renderHistory(
+  entries: readonly HistoryEntry[],
+  clusters: readonly string[],
+  unreachable: Record<string, string> = {},
+): string {
+  const down = Object.keys(unreachable);
+  const note = down.length > 0 ? `\n(not known: ${down.join(', ')} did not answer)` : '';
+  return `${renderTable(
+    ['DEPLOY', 'RESULT', ...clusters],
     entries.map((entry) => [
       entry.deployId,
+      `${entry.verdict === 'good' ? 'succeeded' : entry.verdict === 'failed' ? 'FAILED, rolled back' : 'unfinished'}${entry.liveIn.length > 0 ? ' (live)' : ''}`,
       ...clusters.map((cluster) => {
         const cell = entry.clusters[cluster];
+        if (unreachable[cluster]) return 'unreachable';
         return cell ? `${cell.chartVersion} r${cell.revision} ${cell.status}` : '-';
       }),
     ]),
-  );
+  )}${note}`;
 }
 
 export function renderRollback(deployId: string, outcomes: readonly RollbackOutcome[]): string {

@@ -1,16 +1,33 @@
+import type { LinkStatus } from '../sandbox/network.js';
 import type { ClusterSummary, ComponentStatus } from '../sandbox/sandbox.js';
+import { describeLink } from '../sandbox/toxics.js';
 import { renderTable } from './table.js';
 
 export function renderClusters(clusters: readonly ClusterSummary[]): string {
+  const proxied = clusters.some((cluster) => cluster.latency !== undefined);
   return renderTable(
-    ['CONTEXT', 'SERVER', 'VERSION', 'NODES'],
+    ['CONTEXT', 'SERVER', ...(proxied ? ['ROUND TRIP'] : []), 'VERSION', 'NODES'],
     clusters.map((cluster) => [
       cluster.name,
       cluster.server,
+      ...(proxied ? [cluster.latency ?? '-'] : []),
       cluster.version,
       cluster.nodes.map((node) => `${node.name}${node.ready ? '' : ' (NotReady)'}`).join(', '),
     ]),
   );
+}
+
+/** The proxies of `up --latency`: where clients connect, where it forwards, what it does to traffic. */
+export function renderLinks(profile: string, links: readonly LinkStatus[]): string {
+  const table = renderTable(
+    ['CLUSTER', 'PROXY', 'API SERVER', 'NETWORK'],
+    links.map((link) => [link.cluster, link.listen, link.upstream, describeLink(link.link, link.faults)]),
+  );
+  return `${table}\ntoxiproxy: latency profile ${profile}`;
+}
+
+export function renderLink(link: LinkStatus): string {
+  return `${link.cluster} (${link.listen} → ${link.upstream}): ${describeLink(link.link, link.faults)}`;
 }
 
 function mebibytes(bytes: number): string {

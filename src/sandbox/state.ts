@@ -1,11 +1,27 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ProcessIdentity } from '../adapters/process.js';
+import { UserError } from '../errors.js';
 import type { ComponentDefinition, SandboxPorts } from './components.js';
+import type { LinkLatency } from './latency.js';
+import { sandboxPaths } from './layout.js';
+import type { ActiveFaults } from './toxics.js';
 
 export interface ComponentRecord {
   definition: ComponentDefinition;
   /** The process started for it, when one was started. */
   process?: ProcessIdentity;
+}
+
+/** One cluster's link through toxiproxy: the profile's latency and the faults in force. */
+export interface LinkRecord {
+  link: LinkLatency;
+  faults: ActiveFaults;
+}
+
+/** `up --latency`: the profile it was started with and each cluster's link. */
+export interface SandboxNetwork {
+  profile: string;
+  links: Record<string, LinkRecord>;
 }
 
 /** What `up` started, so `down`, `status` and `start-cluster` act on exactly that. */
@@ -17,6 +33,8 @@ export interface SandboxState {
   ports: SandboxPorts;
   binaries: Record<string, string>;
   components: ComponentRecord[];
+  /** Absent without --latency (or with --latency none): clients talk to the API servers directly. */
+  network?: SandboxNetwork;
 }
 
 export function readState(file: string): SandboxState | undefined {
@@ -28,4 +46,14 @@ export function writeState(file: string, state: SandboxState): void {
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(tmp, file);
+}
+
+export function requireState(dir: string): SandboxState {
+  const state = readState(sandboxPaths(dir).state);
+  if (!state) {
+    throw new UserError(`no sandbox in ${dir}`, {
+      hint: 'start one with `regatta sandbox up` (or pass --dir)',
+    });
+  }
+  return state;
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/adapters/process.js';
-import { listHelmRevisions } from '../../src/adapters/kube.js';
+import { listHelmRevisions } from '../../src/adapters/helm-storage.js';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
 import { packageRoot } from '../../src/paths.js';
 import { regatta, testSandbox } from './support/sandbox.js';
@@ -167,7 +167,7 @@ for (const helm of ['helm', 'helm3'] as const) {
     it('when one cluster fails its rollout, rolls every cluster back together and exits 1', async () => {
       const { result, report } = await deploy('registry.example/web:3', [], broken.file);
       assert.equal(result.exitCode, 1, result.stderr);
-      assert.match(result.stderr, /failed; every cluster it changed was rolled back/);
+      assert.match(result.stderr, /failed; every cluster it changed is back on its last good revision/);
       assert.equal(report.rolledBack, true);
       const failing = report.outcomes.find((o) => o.cluster === 'dev-europe-west1-0');
       assert.ok(failing?.error, 'the failing cluster says why');
@@ -387,7 +387,7 @@ describe('deploy safety', () => {
     assert.equal(result.exitCode, 3, result.stderr);
     assert.match(
       result.stderr,
-      /rolling back failed in .*dev-(us-central1|asia-east1)-0.*: these clusters need attention/,
+      /dev-(us-central1|asia-east1)-0.* could not be brought back to last good: .*need attention \(once .*, run `regatta recover web\.big`/,
     );
     assert.match(result.stdout, /rollback-failed/);
   });

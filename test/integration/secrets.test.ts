@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { listHelmRevisions } from '../../src/adapters/kube.js';
+import { listHelmRevisions } from '../../src/adapters/helm-storage.js';
 import { run } from '../../src/adapters/process.js';
 import { vaultRequest, VaultHttpError, approleLogin } from '../../src/adapters/vault.js';
 import { packageRoot } from '../../src/paths.js';

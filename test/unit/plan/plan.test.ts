@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { UserError } from '../../../src/errors.js';
 import type { PlannedTarget } from '../../../src/model/plan.js';
 import { pickChartVersion } from '../../../src/plan/chart-version.js';
-import { decide, knownUnchanged, needsRender } from '../../../src/plan/plan.js';
+import { decide, knownUnchanged, needsRender, type LiveRevision } from '../../../src/plan/plan.js';
 import { applyReplicaCounts } from '../../../src/plan/scaling.js';
 import { formatDeployId, DEPLOY_ID_PATTERN } from '../../../src/deploy/deploy-id.js';
 import { parseLabelSelectors } from '../../../src/plan/select.js';
@@ -39,9 +39,10 @@ const liveManifest = applyReplicaCounts(
   rendered.split('---\n# Source: app1/templates/hook.yaml')[0] as string,
   target.replicas,
 ).manifest;
-const live = {
+const live: LiveRevision = {
   revision: 4,
   status: 'deployed',
+  verdict: 'good',
   chartVersion: '1.2.0',
   manifest: liveManifest,
   config: values,

@@ -62,4 +62,22 @@ describe('replica counts', () => {
   it('leaves the manifest untouched when there is nothing to scale', () => {
     assert.equal(applyReplicaCounts(rendered, []).manifest, rendered);
   });
+
+  it('leaves out the count of a workload an autoscaler of the release scales, unless the release file sets it', () => {
+    const withHpa = `${rendered}---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: cart
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: cart }
+  minReplicas: 2
+  maxReplicas: 9
+`;
+    const owned = replicasOf(applyReplicaCounts(withHpa, []).manifest);
+    assert.equal(owned['Deployment/cart'], undefined);
+    assert.equal(owned['Deployment/shop-web'], 1);
+    const forced = replicasOf(applyReplicaCounts(withHpa, [{ name: 'cart', count: 4 }]).manifest);
+    assert.equal(forced['Deployment/cart'], 4);
+  });
 });

@@ -59,6 +59,18 @@ describe('binary lookup order', () => {
     ]);
   });
 
+  it('finds toxiproxy as toxiproxy-server, overridden by REGATTA_TOXIPROXY_BIN', () => {
+    assert.equal(overrideVariable('toxiproxy'), 'REGATTA_TOXIPROXY_BIN');
+    assert.deepEqual(origins('toxiproxy', { REGATTA_TOXIPROXY_BIN: '/opt/toxiproxy-server' }), [
+      'override:/opt/toxiproxy-server',
+    ]);
+    assert.deepEqual(origins('toxiproxy', { KUBEBUILDER_ASSETS: '/kb', PATH: '/usr/bin' }), [
+      'cache:/cache/kube-apiserver-v1.34.4-abc/toxiproxy-server',
+      'path:/usr/bin/toxiproxy-server',
+      'build:/cache/kube-apiserver-v1.34.4-abc/toxiproxy-server',
+    ]);
+  });
+
   it('finds the Debian registry on PATH under either name, and never builds it', () => {
     assert.deepEqual(origins('registry', { PATH: '/usr/bin' }), [
       'path:/usr/bin/docker-registry',

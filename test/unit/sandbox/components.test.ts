@@ -83,4 +83,17 @@ describe('cluster count', () => {
   it('refuses 0, 7 and fractions with a user error', () => {
     for (const n of [0, 7, 2.5]) assert.throws(() => validateClusterCount(n), UserError);
   });
+
+  it('runs toxiproxy, first, only when the sandbox has a latency profile', () => {
+    assert.equal(
+      components.find((c) => c.name === 'toxiproxy'),
+      undefined,
+    );
+    const proxied = sandboxComponents(paths, { ...ports, toxiproxy: 8474 }, '/assets/stages.yaml');
+    const toxiproxy = proxied.find((c) => c.name === 'toxiproxy');
+    assert.deepEqual(toxiproxy?.args, ['-host=127.0.0.1', '-port=8474']);
+    assert.equal(toxiproxy?.phase, 0);
+    assert.equal(toxiproxy?.health.url, 'http://127.0.0.1:8474/version');
+    assert.equal(proxied.length, components.length + 1);
+  });
 });

@@ -1,0 +1,143 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import * as k8s from '@kubernetes/client-node';
+import { parseHelmStatus, type HelmRevision, type HelmStatus } from '../model/helm-release.js';
+import { loadConfig, type KubeTarget } from './kube.js';
+
+export type { HelmRevision };
+
+/**
+ * Helm's release storage (Secrets of type helm.sh/release.v1), read and — for the two things Helm
+ * itself offers no command for — written: marking a release left pending by a killed helm as
+ * failed (what Flux's helm-controller calls unlocking), and recording a deploy's verdict.
+ */
+interface StoredRelease {
+  name: string;
+  namespace: string;
+  version: number;
+  info?: { status?: string; description?: string; last_deployed?: string };
+  chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
+  manifest?: string;
+  config?: Record<string, unknown>;
+}
+
+function decodeRelease(data: string): StoredRelease {
+  // Kubernetes base64 around Helm's base64 around gzip (or plain JSON in old releases).
+  const inner = Buffer.from(Buffer.from(data, 'base64').toString('utf8'), 'base64');
+  const json = inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner) : inner;
+  return JSON.parse(json.toString('utf8')) as StoredRelease;
+}
+
+function encodeRelease(stored: StoredRelease): string {
+  const helmEncoded = gzipSync(Buffer.from(JSON.stringify(stored))).toString('base64');
+  return Buffer.from(helmEncoded).toString('base64');
+}
+
+function toRevision(secret: k8s.V1Secret): HelmRevision {
+  const stored = decodeRelease(secret.data?.release as string);
+  return {
+    name: stored.name,
+    namespace: stored.namespace,
+    revision: stored.version,
+    status: parseHelmStatus(stored.info?.status),
+    chartName: stored.chart?.metadata?.name ?? '',
+    chartVersion: stored.chart?.metadata?.version ?? '',
+    appVersion: stored.chart?.metadata?.appVersion,
+    description: stored.info?.description ?? '',
+    updated: stored.info?.last_deployed,
+    labels: secret.metadata?.labels ?? {},
+    manifest: stored.manifest ?? '',
+    config: stored.config ?? {},
+  };
+}
+
+const NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * Every stored revision of the named Helm releases (all of them when `names` is absent), oldest
+ * first. Only the records asked for are listed: a label selector on the release name.
+ */
+export async function listHelmRevisions(
+  target: KubeTarget,
+  options: { namespace?: string; release?: string; names?: readonly string[] },
+): Promise<HelmRevision[]> {
+  const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
+  const names = options.release ? [options.release] : options.names;
+  const valid = names?.filter((name) => NAME_PATTERN.test(name));
+  if (valid && valid.length === 0) return [];
+  const selector = ['owner=helm', ...(valid ? [`name in (${valid.join(',')})`] : [])].join(',');
+  const list = options.namespace
+    ? await api.listNamespacedSecret({ namespace: options.namespace, labelSelector: selector })
+    : await api.listSecretForAllNamespaces({ labelSelector: selector });
+  return list.items
+    .filter((secret) => secret.type === 'helm.sh/release.v1' && secret.data?.release)
+    .map(toRevision)
+    .sort(
+      (a, b) =>
+        a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.revision - b.revision,
+    );
+}
+
+/** The newest stored revision of one Helm release, if it has any. */
+export async function latestHelmRevision(
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+): Promise<HelmRevision | undefined> {
+  return (await listHelmRevisions(target, { namespace, release })).at(-1);
+}
+
+const secretName = (release: string, revision: number) => `sh.helm.release.v1.${release}.v${revision}`;
+
+/** Reads, changes and writes back one release record; optimistic (a concurrent write fails it). */
+async function updateRecord(
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+  revision: number,
+  change: (stored: StoredRelease, labels: Record<string, string>) => void,
+): Promise<void> {
+  const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
+  const name = secretName(release, revision);
+  const secret = await api.readNamespacedSecret({ namespace, name });
+  const stored = decodeRelease(secret.data?.release as string);
+  const labels = { ...(secret.metadata?.labels ?? {}) };
+  change(stored, labels);
+  await api.replaceNamespacedSecret({
+    namespace,
+    name,
+    body: {
+      ...secret,
+      metadata: { ...secret.metadata, labels },
+      data: { ...secret.data, release: encodeRelease(stored) },
+    },
+  });
+}
+
+/**
+ * A revision left `pending-*` by a helm that was killed: marked failed, so helm accepts the next
+ * operation ("another operation is in progress" otherwise, for ever).
+ */
+export function markRevisionFailed(
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+  revision: number,
+  description: string,
+): Promise<void> {
+  return updateRecord(target, namespace, release, revision, (stored, labels) => {
+    const status: HelmStatus = 'failed';
+    stored.info = { ...stored.info, status, description };
+    labels.status = status;
+  });
+}
+
+/** Adds labels to a revision's record (Helm reads them back as the release's labels). */
+export function labelRevision(
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+  revision: number,
+  added: Record<string, string>,
+): Promise<void> {
+  return updateRecord(target, namespace, release, revision, (_, labels) => Object.assign(labels, added));
+}

@@ -1,0 +1,133 @@
+import * as k8s from '@kubernetes/client-node';
+import { loadConfig, type KubeTarget } from './kube.js';
+
+/** A coordination.k8s.io Lease as Regatta uses it: a lock with a holder and a few facts about it. */
+export interface LeaseRecord {
+  name: string;
+  namespace: string;
+  holder?: string;
+  /** When the holder last said it was alive, and for how long that holds. */
+  renewTime?: Date;
+  durationSeconds?: number;
+  annotations: Record<string, string>;
+  resourceVersion?: string;
+}
+
+function toRecord(lease: k8s.V1Lease): LeaseRecord {
+  const renew = lease.spec?.renewTime as Date | string | undefined;
+  return {
+    name: lease.metadata?.name ?? '',
+    namespace: lease.metadata?.namespace ?? '',
+    holder: lease.spec?.holderIdentity ?? undefined,
+    renewTime: renew === undefined ? undefined : new Date(renew),
+    durationSeconds: lease.spec?.leaseDurationSeconds ?? undefined,
+    annotations: lease.metadata?.annotations ?? {},
+    resourceVersion: lease.metadata?.resourceVersion,
+  };
+}
+
+const api = (target: KubeTarget) => loadConfig(target).makeApiClient(k8s.CoordinationV1Api);
+
+export const isConflict = (error: unknown) =>
+  error instanceof k8s.ApiException && (error.code === 409 || error.code === 412);
+const isNotFound = (error: unknown) => error instanceof k8s.ApiException && error.code === 404;
+
+export interface LeaseClaim {
+  name: string;
+  namespace: string;
+  holder: string;
+  durationSeconds: number;
+  annotations: Record<string, string>;
+}
+
+/** Labels every Regatta lease carries: `status` and `abort` find them by holder. */
+export const LEASE_LABEL = 'regatta.io/lock';
+export const LEASE_HOLDER_LABEL = 'regatta.io/lock-holder';
+
+function body(claim: LeaseClaim, now: Date, resourceVersion?: string): k8s.V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: claim.name,
+      namespace: claim.namespace,
+      annotations: claim.annotations,
+      resourceVersion,
+    },
+    spec: {
+      holderIdentity: claim.holder,
+      leaseDurationSeconds: claim.durationSeconds,
+      acquireTime: new k8s.V1MicroTime(now.getTime()),
+      renewTime: new k8s.V1MicroTime(now.getTime()),
+    },
+  };
+}
+
+/** Creates the lease; undefined if it exists (read it to see who holds it). */
+export async function createLease(target: KubeTarget, claim: LeaseClaim): Promise<LeaseRecord | undefined> {
+  try {
+    return toRecord(
+      await api(target).createNamespacedLease({ namespace: claim.namespace, body: body(claim, new Date()) }),
+    );
+  } catch (error) {
+    if (isConflict(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function readLease(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+): Promise<LeaseRecord | undefined> {
+  try {
+    return toRecord(await api(target).readNamespacedLease({ namespace, name }));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Writes the lease over the version read (`resourceVersion`): a takeover of an expired lease, or
+ * a renewal. Undefined when someone else wrote it in between (optimistic concurrency).
+ */
+export async function replaceLease(
+  target: KubeTarget,
+  claim: LeaseClaim,
+  resourceVersion: string,
+): Promise<LeaseRecord | undefined> {
+  try {
+    return toRecord(
+      await api(target).replaceNamespacedLease({
+        namespace: claim.namespace,
+        name: claim.name,
+        body: body(claim, new Date(), resourceVersion),
+      }),
+    );
+  } catch (error) {
+    if (isConflict(error) || isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Every Regatta lease of a cluster (optionally of one holder), in every namespace. */
+export async function listLeases(target: KubeTarget, holder?: string): Promise<LeaseRecord[]> {
+  const selector = holder ? `${LEASE_LABEL}=true,${LEASE_HOLDER_LABEL}=${holder}` : `${LEASE_LABEL}=true`;
+  const list = await api(target).listLeaseForAllNamespaces({ labelSelector: selector });
+  return list.items.map(toRecord);
+}
+
+/** Deletes the lease if it is still the version we wrote. */
+export async function deleteLease(target: KubeTarget, lease: LeaseRecord): Promise<void> {
+  try {
+    await api(target).deleteNamespacedLease({
+      namespace: lease.namespace,
+      name: lease.name,
+      body: { preconditions: { resourceVersion: lease.resourceVersion } },
+    });
+  } catch (error) {
+    if (isConflict(error) || isNotFound(error)) return;
+    throw error;
+  }
+}

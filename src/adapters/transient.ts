@@ -1,0 +1,62 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
+
+/** Network and server errors that a second try may not meet: never errors a user caused. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
+const TRANSIENT_TEXT =
+  /connection refused|connection reset|broken pipe|i\/o timeout|TLS handshake timeout|unexpected EOF|http2: client connection lost|the server is currently unable to handle the request|Too Many Requests|etcdserver: (request timed out|leader changed)|socket hang up|no answer within|The operation was aborted/i;
+
+export function isTransient(error: unknown): boolean {
+  if (error instanceof k8s.ApiException)
+    return error.code === 429 || (error.code >= 500 && error.code <= 504);
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const { code, message, stderr } = current as { code?: unknown; message?: unknown; stderr?: unknown };
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+    if (typeof message === 'string' && TRANSIENT_TEXT.test(message)) return true;
+    if (typeof stderr === 'string' && TRANSIENT_TEXT.test(stderr)) return true;
+    if ((current as Error).name === 'AbortError' || (current as Error).name === 'TimeoutError') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export interface RetryOptions {
+  /** Tries in all (the first included). */
+  attempts?: number;
+  /** Wait before the second try; doubled each time. */
+  firstDelayMs?: number;
+  /** Called before each new try (progress). */
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `fn` again after a transient error (connection reset, 5xx, 429…), with exponential
+ * backoff, a bounded number of times; any other error is thrown at once.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 4;
+  let delay = options.firstDelayMs ?? 500;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts || !isTransient(error) || options.signal?.aborted) throw error;
+      options.onRetry?.(error, attempt, delay);
+      await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
+      delay *= 2;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { upgradeInstall, type HelmBinary } from '../adapters/helm.js';
+import { labelRevision, latestHelmRevision, listHelmRevisions } from '../adapters/helm-storage.js';
+import { ensureNamespace } from '../adapters/kube.js';
+import { retryTransient } from '../adapters/transient.js';
+import {
+  CHART_DIGEST_LABEL,
+  DEPLOY_ID_LABEL,
+  VERDICT_LABEL,
+  type HelmRevision,
+  type Verdict,
+} from '../model/helm-release.js';
+import type { PlanEntry } from '../model/plan.js';
+import type { Progress } from '../report/progress.js';
+import { helmCluster, kubeTarget } from './clusters.js';
+import { targetKey, type PreparedDeploy } from './prepare.js';
+import { restoreRevision, retrying, uninstall, unlock, type RestoreTarget } from './restore.js';
+
+/**
+ * The verbs the executor has, one per Helm or Kubernetes action on one target (Flux's
+ * helm-controller has one small type per action the same way). The executor decides nothing
+ * about how they run; tests give it a recording set over in-memory histories.
+ */
+export interface TargetActions {
+  /** Installs or upgrades the target and waits for it; resolves with the revision it made. */
+  upgrade(entry: PlanEntry, signal: AbortSignal): Promise<number | undefined>;
+  /** Marks a revision left pending by a stopped helm as failed. */
+  unlock(entry: PlanEntry, revision: number, why: string): Promise<void>;
+  /** Every stored revision of the target's release, oldest first. */
+  history(entry: PlanEntry): Promise<HelmRevision[]>;
+  /** Back to a revision, waiting for its workloads. */
+  rollback(entry: PlanEntry, to: number): Promise<void>;
+  uninstall(entry: PlanEntry): Promise<void>;
+  /** Records a deploy's verdict on a revision. */
+  label(entry: PlanEntry, revision: number, verdict: Verdict): Promise<void>;
+}
+
+export interface HelmActionOptions {
+  helm: HelmBinary;
+  deployId: string;
+  timeoutSeconds: number;
+  rollbackTimeoutSeconds: number;
+  progress: Progress;
+  /** More labels for every revision it makes (an emergency option, recorded in history). */
+  labels?: Record<string, string>;
+}
+
+/** The real actions: helm for releases, the API server for Helm's records and namespaces. */
+export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions): TargetActions {
+  const clusterOf = (entry: PlanEntry) => prepared.clusters.get(entry.target.cluster)!;
+  const restoreTarget = (entry: PlanEntry): RestoreTarget => ({
+    helm: options.helm,
+    cluster: clusterOf(entry),
+    release: entry.target.release,
+    namespace: entry.target.namespace,
+    timeoutSeconds: options.rollbackTimeoutSeconds,
+    progress: options.progress,
+    actor: `deploy ${options.deployId}`,
+  });
+  const namespaces = new Map<string, Promise<void>>();
+  const ensureNamespaceOnce = (entry: PlanEntry) => {
+    const key = `${entry.target.cluster}\0${entry.target.namespace}`;
+    let done = namespaces.get(key);
+    if (!done) {
+      done = retryTransient(() => ensureNamespace(kubeTarget(clusterOf(entry)), entry.target.namespace));
+      namespaces.set(key, done);
+    }
+    return done;
+  };
+  return {
+    async upgrade(entry, signal) {
+      const cluster = clusterOf(entry);
+      // Regatta creates missing namespaces itself (see adapters/helm.ts: why not --create-namespace).
+      if (entry.action === 'install') await ensureNamespaceOnce(entry);
+      await upgradeInstall(options.helm, {
+        release: entry.target.release,
+        namespace: entry.target.namespace,
+        cluster: helmCluster(cluster),
+        chart: await prepared.charts.local(entry.target.chart),
+        values: prepared.values.get(targetKey(entry.target)) ?? {},
+        replicas: entry.target.replicas,
+        labels: {
+          ...options.labels,
+          [DEPLOY_ID_LABEL]: options.deployId,
+          [CHART_DIGEST_LABEL]: entry.target.chartDigest,
+        },
+        timeoutSeconds: options.timeoutSeconds,
+        firstInstall: entry.action === 'install' && !entry.overHistory,
+        signal,
+      });
+      const latest = await retryTransient(() =>
+        latestHelmRevision(kubeTarget(cluster), entry.target.namespace, entry.target.release),
+      );
+      return latest?.revision;
+    },
+    unlock: (entry, revision, why) => unlock(restoreTarget(entry), revision, why),
+    history: (entry) =>
+      retrying(restoreTarget(entry), () =>
+        listHelmRevisions(kubeTarget(clusterOf(entry)), {
+          namespace: entry.target.namespace,
+          release: entry.target.release,
+        }),
+      ),
+    rollback: (entry, to) => restoreRevision(restoreTarget(entry), to),
+    uninstall: (entry) => uninstall(restoreTarget(entry)),
+    label: (entry, revision, verdict) =>
+      retryTransient(() =>
+        labelRevision(kubeTarget(clusterOf(entry)), entry.target.namespace, entry.target.release, revision, {
+          [VERDICT_LABEL]: verdict,
+        }),
+      ),
+  };
+}

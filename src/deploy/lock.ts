@@ -1,0 +1,249 @@
+import { hostname, userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  createLease,
+  deleteLease,
+  readLease,
+  replaceLease,
+  type LeaseClaim,
+  type LeaseRecord,
+} from '../adapters/kube-lease.js';
+import { ensureNamespace } from '../adapters/kube.js';
+import { isRunning, readStartTicks } from '../adapters/process.js';
+import { retryTransient } from '../adapters/transient.js';
+import { RegattaError } from '../errors.js';
+import type { Cluster } from '../model/fleet.js';
+import type { Progress } from '../report/progress.js';
+import {
+  describeHolder,
+  holderAnnotations,
+  holderOf,
+  leaseState,
+  PAUSED_BEFORE,
+  PAUSED_LEASE_SECONDS,
+  type LockHolder,
+} from '../plan/lease.js';
+import { kubeTarget } from './clusters.js';
+
+/** Another deploy or rollback of the release holds its lock: exit 4. */
+export class LockHeldError extends RegattaError {
+  readonly exitCode = 4;
+}
+
+/** One release in one cluster: what a lock is taken on. */
+export interface LockKey {
+  cluster: Cluster;
+  release: string;
+  namespace: string;
+}
+
+export interface LockOptions {
+  /** The deploy id (or rollback id) that will hold the lock. */
+  id: string;
+  command: 'deploy' | 'rollback' | 'recover';
+  /** How long to keep trying while another run holds it (0: refuse at once). */
+  waitMs: number;
+  progress: Progress;
+  /** Lease duration: a holder that dies stops renewing, and the lease is free after this long. */
+  durationSeconds?: number;
+}
+
+const leaseName = (release: string) => `regatta-lock.${release}`;
+const keyText = (key: LockKey) => `${key.release}.${key.namespace}@${key.cluster.name}`;
+
+/**
+ * The fleet-wide lock of a set of releases: a coordination.k8s.io Lease per release in each of
+ * its clusters, held by one deploy or rollback at a time, renewed while it runs. Taken in a fixed
+ * order — the first lease alone, then the rest — so of two runs started together exactly one
+ * gets past the first, and the other is told who holds it.
+ */
+export class FleetLock {
+  private readonly held = new Map<string, { key: LockKey; claim: LeaseClaim; lease: LeaseRecord }>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly lostController = new AbortController();
+  /** Taken back from a pause of this same run id: the wave it paused before. */
+  private resumedBefore: string | undefined;
+
+  private constructor(
+    private readonly holder: LockHolder,
+    private readonly options: LockOptions,
+  ) {}
+
+  /** When this run id had paused (and now resumes): the wave it paused before. */
+  get pausedBefore(): string | undefined {
+    return this.resumedBefore;
+  }
+
+  /** Aborted if a renewal finds the lease taken by someone else: the run must stop. */
+  get lost(): AbortSignal {
+    return this.lostController.signal;
+  }
+
+  static async acquire(keys: readonly LockKey[], options: LockOptions): Promise<FleetLock> {
+    const holder: LockHolder = {
+      id: options.id,
+      command: options.command,
+      user: userInfo().username,
+      host: hostname(),
+      pid: process.pid,
+      pidStart: readStartTicks(process.pid),
+      since: new Date().toISOString(),
+    };
+    const lock = new FleetLock(holder, options);
+    const ordered = [...keys].sort((a, b) => keyText(a).localeCompare(keyText(b)));
+    const deadline = Date.now() + options.waitMs;
+    let announced = false;
+    for (;;) {
+      const refused = await lock.tryAll(ordered);
+      if (!refused) break;
+      await lock.release();
+      if (Date.now() >= deadline) {
+        throw new LockHeldError(`${refused.key} is locked by ${describeHolder(refused.holder)}`, {
+          hint: 'wait for it to finish, or pass --wait-for-lock DURATION',
+        });
+      }
+      if (!announced)
+        options.progress.line(
+          `waiting for the lock: ${refused.key} is held by ${describeHolder(refused.holder)}`,
+        );
+      announced = true;
+      await sleep(500 + Math.random() * 1500);
+    }
+    lock.timer = setInterval(() => void lock.renew(), ((options.durationSeconds ?? 60) * 1000) / 3);
+    lock.timer.unref();
+    return lock;
+  }
+
+  /** Takes every lease, first one alone; returns the first one someone else holds. */
+  private async tryAll(
+    ordered: readonly LockKey[],
+  ): Promise<{ key: string; holder: LockHolder; pausedBefore?: string } | undefined> {
+    const [first, ...rest] = ordered;
+    if (!first) return undefined;
+    const firstRefusal = await this.take(first);
+    if (firstRefusal) return { key: keyText(first), ...firstRefusal };
+    const refusals = await Promise.all(rest.map(async (key) => ({ key, refusal: await this.take(key) })));
+    const refused = refusals.find((r) => r.refusal);
+    return refused && { key: keyText(refused.key), ...refused.refusal! };
+  }
+
+  private claim(key: LockKey): LeaseClaim {
+    return {
+      name: leaseName(key.release),
+      namespace: key.namespace,
+      holder: this.holder.id,
+      durationSeconds: this.options.durationSeconds ?? 60,
+      annotations: holderAnnotations(this.holder),
+    };
+  }
+
+  /** Takes one lease; returns its holder if it is someone else's. */
+  private async take(key: LockKey): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
+    const target = kubeTarget(key.cluster);
+    const claim = this.claim(key);
+    const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, { attempts: 3 });
+    // The lease lives in the release's namespace (where deploying needs rights anyway).
+    await retry(() => ensureNamespace(target, key.namespace));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const created = await retry(() => createLease(target, claim));
+      if (created) {
+        this.held.set(keyText(key), { key, claim, lease: created });
+        return undefined;
+      }
+      const existing = await retry(() => readLease(target, claim.namespace, claim.name));
+      const state = leaseState(existing, {
+        me: this.holder.id,
+        host: this.holder.host,
+        now: new Date(),
+        processAlive: (pid, start) =>
+          start === undefined ? readStartTicks(pid) !== undefined : isRunning({ pid, startTicks: start }),
+      });
+      if (state === 'held')
+        return { holder: holderOf(existing!), pausedBefore: existing!.annotations[PAUSED_BEFORE] };
+      if (state === 'mine') this.resumedBefore ??= existing!.annotations[PAUSED_BEFORE];
+      if (state === 'free' && !existing) continue; // deleted in between: create again
+      if (state === 'expired' || state === 'holder-dead')
+        this.options.progress.line(
+          `${keyText(key)}: taking over the lock of ${describeHolder(holderOf(existing!))} (${state === 'expired' ? 'expired' : 'its process is gone'})`,
+        );
+      const taken = await retry(() => replaceLease(target, claim, existing!.resourceVersion!));
+      if (taken) {
+        this.held.set(keyText(key), { key, claim, lease: taken });
+        return undefined;
+      }
+    }
+    const now = await readLease(target, claim.namespace, claim.name);
+    return { holder: now ? holderOf(now) : { ...this.holder, id: '(changing hands)' } };
+  }
+
+  private async renew(): Promise<void> {
+    await Promise.all(
+      [...this.held.values()].map(async (entry) => {
+        try {
+          const renewed = await replaceLease(
+            kubeTarget(entry.key.cluster),
+            entry.claim,
+            entry.lease.resourceVersion!,
+          );
+          if (renewed) entry.lease = renewed;
+          else {
+            const now = await readLease(
+              kubeTarget(entry.key.cluster),
+              entry.claim.namespace,
+              entry.claim.name,
+            );
+            if (now?.holder === this.holder.id) entry.lease = now;
+            else this.lostController.abort(new Error(`lost the lock of ${keyText(entry.key)}`));
+          }
+        } catch {
+          // A cluster that does not answer cannot give the lease to anyone else either; the next
+          // renewal tries again, and the lease outlives a few missed ones.
+        }
+      }),
+    );
+  }
+
+  /**
+   * Keeps every lease for a paused deploy: renewed no more, marked with the wave it paused before
+   * and a long duration, so the pause survives this machine and nobody else deploys meanwhile.
+   */
+  async pause(beforeWave: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const entries = [...this.held.values()];
+    this.held.clear();
+    await Promise.all(
+      entries.map((entry) =>
+        retryTransient(() =>
+          replaceLease(
+            kubeTarget(entry.key.cluster),
+            {
+              ...entry.claim,
+              durationSeconds: PAUSED_LEASE_SECONDS,
+              annotations: { ...entry.claim.annotations, [PAUSED_BEFORE]: beforeWave },
+            },
+            entry.lease.resourceVersion!,
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Lets every lease go (best effort: one that cannot be deleted expires). */
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const entries = [...this.held.values()];
+    this.held.clear();
+    await Promise.all(
+      entries.map((entry) =>
+        retryTransient(() => deleteLease(kubeTarget(entry.key.cluster), entry.lease), { attempts: 2 }).catch(
+          () =>
+            this.options.progress.line(
+              `${keyText(entry.key)}: could not release the lock; it expires on its own`,
+            ),
+        ),
+      ),
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeTarget } from '../adapters/kube.js';
+import { readWorkload } from '../adapters/kube-workloads.js';
+import { isTransient } from '../adapters/transient.js';
+import { WORKLOAD_KINDS, type WorkloadKind, type WorkloadObservation } from '../model/workload.js';
+import { manifestObjects } from '../plan/manifests.js';
+import { rolloutState } from '../plan/rollout.js';
+
+export interface WorkloadRef {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+}
+
+/** Pure: the Deployments, StatefulSets and DaemonSets a release manifest holds. */
+export function workloadsOf(manifest: string, namespace: string): WorkloadRef[] {
+  return manifestObjects(manifest, namespace)
+    .filter((object) => (WORKLOAD_KINDS as readonly string[]).includes(object.kind))
+    .map((object) => ({
+      kind: object.kind as WorkloadKind,
+      namespace: object.namespace,
+      name: object.name,
+    }));
+}
+
+/** Each workload as it is now: the baseline a rollout is judged against (see plan/rollout.ts). */
+export async function observeWorkloads(
+  target: KubeTarget,
+  workloads: readonly WorkloadRef[],
+): Promise<Map<string, WorkloadObservation>> {
+  const seen = new Map<string, WorkloadObservation>();
+  for (const workload of workloads) {
+    seen.set(
+      `${workload.kind}/${workload.namespace}/${workload.name}`,
+      await readWorkload(target, workload.kind, workload.namespace, workload.name),
+    );
+  }
+  return seen;
+}
+
+export class RolloutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RolloutError';
+  }
+}
+
+/**
+ * Polls every workload until its rollout is done; throws RolloutError when one fails or the time
+ * is up. A transient API error (reset, 5xx, 429) is only a missed look: polling goes on until the
+ * deadline.
+ */
+export async function waitForRollouts(
+  target: KubeTarget,
+  workloads: readonly WorkloadRef[],
+  options: { before: Map<string, WorkloadObservation>; timeoutMs: number; pollMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  const pending = new Set(workloads);
+  let last = '';
+  while (pending.size > 0) {
+    for (const workload of [...pending]) {
+      const key = `${workload.kind}/${workload.namespace}/${workload.name}`;
+      let now: WorkloadObservation;
+      try {
+        now = await readWorkload(target, workload.kind, workload.namespace, workload.name);
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        last = `${key}: ${(error as Error).message.split('\n')[0]}`;
+        continue;
+      }
+      const state = rolloutState(now, options.before.get(key));
+      if (state.state === 'done') pending.delete(workload);
+      else if (state.state === 'failed') throw new RolloutError(`${key} failed: ${state.reason}`);
+      else last = `${key}: ${state.detail}`;
+    }
+    if (pending.size === 0) return;
+    if (Date.now() >= deadline)
+      throw new RolloutError(`not ready within ${Math.round(options.timeoutMs / 1000)}s (${last})`);
+    await sleep(options.pollMs ?? 1000);
+  }
+}

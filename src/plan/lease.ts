@@ -1,0 +1,72 @@
+import type { LeaseRecord } from '../adapters/kube-lease.js';
+
+/** Who holds a release's fleet lock: what the loser is told. */
+export interface LockHolder {
+  id: string;
+  command: string;
+  user: string;
+  host: string;
+  pid: number;
+  /** The holder process's start time (clock ticks since boot): a pid alone may be reused. */
+  pidStart?: number;
+  since: string;
+}
+
+const PREFIX = 'regatta.io/lock-';
+/** A deploy paused at a manual approval keeps its lock: `deploy --resume` or `abort` ends it. */
+export const PAUSED_BEFORE = 'regatta.io/paused-before';
+/** How long a paused deploy keeps its lock without a word from anyone. */
+export const PAUSED_LEASE_SECONDS = 7 * 24 * 3600;
+
+export function holderAnnotations(holder: LockHolder): Record<string, string> {
+  return {
+    [`${PREFIX}command`]: holder.command,
+    [`${PREFIX}user`]: holder.user,
+    [`${PREFIX}host`]: holder.host,
+    [`${PREFIX}pid`]: String(holder.pid),
+    ...(holder.pidStart === undefined ? {} : { [`${PREFIX}pid-start`]: String(holder.pidStart) }),
+    [`${PREFIX}since`]: holder.since,
+  };
+}
+
+export function holderOf(lease: LeaseRecord): LockHolder {
+  const a = lease.annotations;
+  return {
+    id: lease.holder ?? '',
+    command: a[`${PREFIX}command`] ?? '?',
+    user: a[`${PREFIX}user`] ?? '?',
+    host: a[`${PREFIX}host`] ?? '?',
+    pid: Number(a[`${PREFIX}pid`] ?? 0),
+    pidStart: a[`${PREFIX}pid-start`] === undefined ? undefined : Number(a[`${PREFIX}pid-start`]),
+    since: a[`${PREFIX}since`] ?? '?',
+  };
+}
+
+export type LeaseState = 'free' | 'mine' | 'held' | 'expired' | 'holder-dead';
+
+/**
+ * Pure: whether a lease may be taken. A holder that stopped renewing lets it expire; a holder on
+ * this very machine whose process is gone is known dead at once (no need to wait for expiry).
+ */
+export function leaseState(
+  lease: LeaseRecord | undefined,
+  context: { me: string; host: string; now: Date; processAlive: (pid: number, start?: number) => boolean },
+): LeaseState {
+  if (!lease || !lease.holder) return 'free';
+  if (lease.holder === context.me) return 'mine';
+  const renewed = lease.renewTime?.getTime() ?? 0;
+  if (renewed + (lease.durationSeconds ?? 0) * 1000 < context.now.getTime()) return 'expired';
+  // Paused: nobody runs, on purpose; it waits for its resume or abort, from any machine.
+  if (lease.annotations[PAUSED_BEFORE]) return 'held';
+  const holder = holderOf(lease);
+  if (holder.host === context.host && holder.pid > 0 && !context.processAlive(holder.pid, holder.pidStart))
+    return 'holder-dead';
+  return 'held';
+}
+
+export function describeHolder(holder: LockHolder, pausedBefore?: string): string {
+  const paused = pausedBefore
+    ? `, paused before wave ${pausedBefore} (regatta deploy --resume ${holder.id}, or regatta abort ${holder.id})`
+    : '';
+  return `${holder.command} ${holder.id} by ${holder.user}@${holder.host} (pid ${holder.pid}) since ${holder.since}${paused}`;
+}

@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { executePlan, type ExecuteOptions } from '../../../src/deploy/execute.js';
+import { deployExitCode } from '../../../src/model/outcome.js';
+import { VERDICT_LABEL } from '../../../src/model/helm-release.js';
+import { silentProgress } from '../../../src/report/progress.js';
+import { entry, good, recordingActions, revision } from './support.js';
+
+const DEPLOY = '20261125T100000Z-aaaa';
+
+function options(extra: Partial<ExecuteOptions> = {}): ExecuteOptions {
+  return {
+    helm: { path: 'helm', major: 4, env: {} },
+    deployId: DEPLOY,
+    timeoutSeconds: 30,
+    rollbackTimeoutSeconds: 30,
+    concurrency: 10,
+    rollback: true,
+    progress: silentProgress,
+    ...extra,
+  };
+}
+
+const clusters = ['eu', 'us', 'asia'];
+
+describe('executing a plan: one coordinated decision over every outcome', () => {
+  it('a success records the verdict good on every revision it made, and touches nothing else', async () => {
+    const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, { deployId: DEPLOY });
+    const report = await executePlan(
+      { plan: { entries: clusters.map((c) => entry(c, 'upgrade', 1)) } },
+      options(),
+      actions,
+    );
+    assert.equal(deployExitCode(report), 0);
+    assert.deepEqual(
+      report.outcomes.map((o) => o.status),
+      ['deployed', 'deployed', 'deployed'],
+    );
+    assert.deepEqual(calls.filter((c) => c.startsWith('label')).sort(), [
+      'label asia 2 good',
+      'label eu 2 good',
+      'label us 2 good',
+    ]);
+    assert.ok(!calls.some((c) => c.startsWith('rollback')));
+  });
+
+  it('a rollout failing in one cluster rolls every cluster back to last good — the failing one included', async () => {
+    const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, { deployId: DEPLOY, failIn: ['asia'] });
+    const report = await executePlan(
+      { plan: { entries: clusters.map((c) => entry(c, 'upgrade', 1)) } },
+      options(),
+      actions,
+    );
+    assert.equal(deployExitCode(report), 1);
+    assert.equal(report.cause, 'failure');
+    assert.deepEqual(calls.filter((c) => c.startsWith('rollback')).sort(), [
+      'rollback asia 1',
+      'rollback eu 1',
+      'rollback us 1',
+    ]);
+    for (const c of clusters) {
+      assert.equal(histories[c]!.at(-1)!.description, 'Rollback to 1');
+      assert.equal(histories[c]!.at(-1)!.status, 'deployed');
+    }
+    // The revisions of the failed deploy are marked so; none is ever a rollback target again.
+    assert.equal(histories.eu![1]!.labels[VERDICT_LABEL], 'failed');
+    assert.equal(
+      report.outcomes.find((o) => o.entry.target.cluster === 'asia')?.error?.includes('Progress deadline'),
+      true,
+    );
+  });
+
+  it('never rolls back to a failed revision: the last good one, skipping failed and undecided ones', async () => {
+    const histories = {
+      eu: [
+        good(1, 'd1'),
+        revision(2, 'failed', { 'regatta.io/deploy-id': 'd2' }),
+        revision(3, 'deployed', { 'regatta.io/deploy-id': 'd3' }),
+      ],
+    };
+    const { actions, calls } = recordingActions(histories, { deployId: DEPLOY, failIn: ['eu'] });
+    await executePlan({ plan: { entries: [entry('eu', 'upgrade', 3)] } }, options(), actions);
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('rollback')),
+      ['rollback eu 1'],
+    );
+  });
+
+  it('a first install that fails is uninstalled everywhere it reached', async () => {
+    const histories: Record<string, ReturnType<typeof revision>[]> = {};
+    const { actions, calls } = recordingActions(histories, { deployId: DEPLOY, failIn: ['us'] });
+    const report = await executePlan(
+      { plan: { entries: ['eu', 'us'].map((c) => entry(c, 'install')) } },
+      options({ concurrency: 1 }),
+      actions,
+    );
+    assert.deepEqual(calls.filter((c) => c.startsWith('uninstall')).sort(), ['uninstall eu', 'uninstall us']);
+    assert.deepEqual(
+      report.outcomes.map((o) => o.status),
+      ['rolled-back', 'rolled-back'],
+    );
+  });
+
+  it('fails fast: after the first failure nothing new starts, and what was untouched stays untouched', async () => {
+    const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, { deployId: DEPLOY, failIn: ['eu'] });
+    const report = await executePlan(
+      { plan: { entries: clusters.map((c) => entry(c, 'upgrade', 1)) } },
+      options({ concurrency: 1 }),
+      actions,
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('upgrade')),
+      ['upgrade eu'],
+    );
+    assert.deepEqual(
+      report.outcomes.map((o) => o.status),
+      ['rolled-back', 'untouched', 'untouched'],
+    );
+    assert.equal(histories.us!.length, 1);
+  });
+
+  it('stops the targets in flight when one fails, unlocks what they left, and rolls them back', async () => {
+    const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, {
+      deployId: DEPLOY,
+      failIn: ['eu'],
+      hangIn: ['us'],
+    });
+    const report = await executePlan(
+      { plan: { entries: [entry('us', 'upgrade', 1), entry('eu', 'upgrade', 1)] } },
+      options(),
+      actions,
+    );
+    assert.deepEqual(
+      report.outcomes.map((o) => o.status),
+      ['rolled-back', 'rolled-back'],
+    );
+    assert.match(report.outcomes[0]!.error!, /stopped: eu failed/);
+    assert.ok(calls.includes('rollback us 1'));
+  });
+
+  it('a first Ctrl-C stops new work and puts back what was done; exit 130', async () => {
+    const interrupt = new AbortController();
+    const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, {
+      deployId: DEPLOY,
+      onUpgrade: (cluster) => cluster === 'us' && interrupt.abort(),
+    });
+    const report = await executePlan(
+      { plan: { entries: clusters.map((c) => entry(c, 'upgrade', 1)) } },
+      options({ concurrency: 1, interrupt: interrupt.signal }),
+      actions,
+    );
+    assert.equal(report.cause, 'interrupt');
+    assert.equal(deployExitCode(report), 130);
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('upgrade')),
+      ['upgrade eu', 'upgrade us'],
+    );
+    assert.deepEqual(calls.filter((c) => c.startsWith('rollback')).sort(), [
+      'rollback eu 1',
+      'rollback us 1',
+    ]);
+    assert.equal(histories.asia!.length, 1);
+  });
+
+  it('leaves alone a revision someone else made after this deploy, and says so (exit 1)', async () => {
+    const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, {
+      deployId: DEPLOY,
+      failIn: ['us'],
+      onUpgrade: (cluster) => {
+        if (cluster !== 'us') return;
+        // Between our upgrade of eu and our decision, someone else upgraded eu.
+        queueMicrotask(() =>
+          histories.eu!.push(revision(3, 'deployed', { 'regatta.io/deploy-id': 'other' })),
+        );
+      },
+    });
+    const report = await executePlan(
+      { plan: { entries: [entry('eu', 'upgrade', 1), entry('us', 'upgrade', 1)] } },
+      options({ concurrency: 1 }),
+      actions,
+    );
+    assert.equal(report.outcomes[0]!.status, 'left-alone');
+    assert.ok(!calls.includes('rollback eu 1'));
+    assert.equal(deployExitCode(report), 1);
+  });
+
+  it('unlocks a release a killed helm left pending before upgrading it, and says so', async () => {
+    const histories = {
+      eu: [good(1, 'd1'), revision(2, 'pending-upgrade', { 'regatta.io/deploy-id': 'dead' })],
+    };
+    const { actions, calls } = recordingActions(histories, { deployId: DEPLOY });
+    const e = { ...entry('eu', 'upgrade', 2), unlock: { revision: 2, status: 'pending-upgrade' } };
+    const report = await executePlan({ plan: { entries: [e] } }, options(), actions);
+    assert.deepEqual(calls.slice(0, 2), ['unlock eu 2', 'upgrade eu']);
+    assert.match(report.outcomes[0]!.recovered!, /pending-upgrade/);
+  });
+
+  it('a rollback that cannot complete is exit 3', async () => {
+    const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions } = recordingActions(histories, { deployId: DEPLOY, failIn: ['us'] });
+    actions.rollback = async (e) => {
+      if (e.target.cluster === 'eu') throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
+    };
+    const report = await executePlan(
+      { plan: { entries: [entry('eu', 'upgrade', 1), entry('us', 'upgrade', 1)] } },
+      options(),
+      actions,
+    );
+    assert.equal(report.outcomes[0]!.status, 'rollback-failed');
+    assert.equal(deployExitCode(report), 3);
+  });
+});
