@@ -70,3 +70,85 @@ export async function commitFiles(cwd: string, files: readonly string[], message
   await git(cwd, ['add', '--', ...files]);
   await git(cwd, ['commit', '-m', message]);
 }
+
+/** The URL a remote of a checkout fetches from, or undefined when it has no such remote. */
+export async function remoteUrl(cwd: string, remote = 'origin'): Promise<string | undefined> {
+  try {
+    return (await git(cwd, ['remote', 'get-url', remote])) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who commits when the checkout's git has no identity configured (a fresh CI runner, a temp clone). */
+const FALLBACK_IDENTITY = ['-c', 'user.name=Regatta', '-c', 'user.email=regatta@localhost'];
+
+async function identityArgs(cwd: string): Promise<string[]> {
+  try {
+    await git(cwd, ['config', 'user.email']);
+    return [];
+  } catch {
+    return FALLBACK_IDENTITY;
+  }
+}
+
+/**
+ * A working copy of one branch of a repository in `dir` (which must not exist). A repository or
+ * branch that does not exist yet gives an empty checkout on that branch, pushed on first commit.
+ */
+export async function checkoutBranch(url: string, branch: string, dir: string): Promise<void> {
+  const heads = await run('git', ['ls-remote', '--heads', url, branch]);
+  if (heads.stdout.trim()) {
+    await run('git', ['clone', '--quiet', '--single-branch', '--branch', branch, url, dir]);
+    return;
+  }
+  await run('git', ['init', '--quiet', `--initial-branch=${branch}`, dir]);
+  await git(dir, ['remote', 'add', 'origin', url]);
+}
+
+/** Commits everything changed under `paths`; the new commit, or undefined when nothing changed. */
+export async function commitPaths(
+  cwd: string,
+  paths: readonly string[],
+  message: string,
+): Promise<string | undefined> {
+  await git(cwd, ['add', '--all', '--', ...paths]);
+  const staged = await run('git', ['diff', '--cached', '--quiet'], { cwd }).then(
+    () => false,
+    () => true,
+  );
+  if (!staged) return undefined;
+  await git(cwd, [...(await identityArgs(cwd)), 'commit', '--quiet', '-m', message]);
+  return git(cwd, ['rev-parse', 'HEAD']);
+}
+
+/** Reverts one commit with a message of our own; returns the revert commit. */
+export async function revertCommit(cwd: string, commit: string, message: string): Promise<string> {
+  await git(cwd, [...(await identityArgs(cwd)), 'revert', '--no-edit', '--no-commit', commit]);
+  await git(cwd, [...(await identityArgs(cwd)), 'commit', '--quiet', '-m', message]);
+  return git(cwd, ['rev-parse', 'HEAD']);
+}
+
+export async function pushBranch(cwd: string, branch: string): Promise<void> {
+  await git(cwd, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);
+}
+
+/** The newest commit of HEAD whose message has a line matching `pattern` (git's basic regex), if any. */
+export async function findCommit(cwd: string, pattern: string): Promise<string | undefined> {
+  return (await git(cwd, ['log', '-n', '1', '--format=%H', `--grep=${pattern}`])) || undefined;
+}
+
+/** The paths (folders) that exist in a commit, among those given. */
+export async function pathsInCommit(
+  cwd: string,
+  commit: string,
+  paths: readonly string[],
+): Promise<string[]> {
+  const listed = await git(cwd, ['ls-tree', '-d', '--name-only', commit, '--', ...paths]);
+  return listed.split('\n').filter(Boolean);
+}
+
+/** Makes `paths` of the working tree and index what they were in `commit`. */
+export async function restorePaths(cwd: string, commit: string, paths: readonly string[]): Promise<void> {
+  if (paths.length > 0) await git(cwd, ['checkout', commit, '--', ...paths]);
+}

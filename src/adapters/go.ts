@@ -17,8 +17,8 @@ function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     GOTOOLCHAIN: 'local',
     GOFLAGS: '-mod=mod',
     // These modules are not in sum.golang.org (OpenBao's kms wrappers, ChartMuseum under its
-    // GitHub path); go.sum in the wrapper module pins their hashes instead.
-    GONOSUMDB: ['github.com/openbao/*', 'github.com/helm/chartmuseum', env.GONOSUMDB]
+    // GitHub path, Flux's controllers); go.sum in the wrapper module pins their hashes instead.
+    GONOSUMDB: ['github.com/openbao/*', 'github.com/helm/chartmuseum', 'github.com/fluxcd', env.GONOSUMDB]
       .filter(Boolean)
       .join(','),
   };
@@ -53,4 +53,19 @@ export async function goBuild(options: GoBuildOptions): Promise<void> {
       options.onProgress?.(Math.min(compiled, total), total);
     },
   });
+}
+
+/**
+ * The source folder of a module the wrapper module requires (at the version its go.mod pins),
+ * downloading it into Go's module cache if needed: where files a build leaves out (CRDs) are read.
+ */
+export async function moduleSourceDir(
+  moduleDir: string,
+  module: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const result = await run('go', ['mod', 'download', '-json', module], { cwd: moduleDir, env: goEnv(env) });
+  const info = JSON.parse(result.stdout) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download ${module}: ${info.Error ?? 'no source folder'}`);
+  return info.Dir;
 }

@@ -51,6 +51,7 @@ function body(claim: LeaseClaim, now: Date, resourceVersion?: string): k8s.V1Lea
     metadata: {
       name: claim.name,
       namespace: claim.namespace,
+      labels: { [LEASE_LABEL]: 'true', [LEASE_HOLDER_LABEL]: claim.holder },
       annotations: claim.annotations,
       resourceVersion,
     },

@@ -225,3 +225,18 @@ export async function serverDryRun(
     throw error;
   }
 }
+
+/**
+ * Whether the identity of a kubeconfig (its current context) may list Pods yet: an API server
+ * that just started can answer /readyz while its authorizer still says "forbidden".
+ */
+export async function canListPods(kubeconfig: string): Promise<boolean> {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(kubeconfig);
+  try {
+    await config.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces({ limit: 1 });
+    return true;
+  } catch {
+    return false;
+  }
+}

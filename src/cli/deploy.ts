@@ -17,7 +17,6 @@ import { deployFailure, runDeploy } from '../deploy/run.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
 import {
-  deployReportJson,
   planJson,
   renderDeployReport,
   renderHistory,
@@ -26,9 +25,11 @@ import {
   renderAbort,
   renderRecovery,
   renderRollback,
-  renderStatus,
 } from '../report/deploy.js';
-import { streamProgress, type Progress } from '../report/progress.js';
+import { deployResultJson, jsonLine } from '../report/json-lines.js';
+import { deployProgress, streamProgress, type Progress } from '../report/progress.js';
+import { renderStatus } from '../report/status.js';
+import { paintFor } from '../report/style.js';
 import type { CommandResult } from './result.js';
 import type { HelmBinary } from '../adapters/helm.js';
 import {
@@ -174,7 +175,8 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         const rollbackTimeoutSeconds = parseDuration('--rollback-timeout', options.rollbackTimeout);
         const waitForLockMs =
           parseDuration('--wait-for-lock', options.waitForLock, { allowZero: true }) * 1000;
-        const progress = streamProgress();
+        // A live matrix on a terminal, JSON Lines on stdout with --output json, else plain lines.
+        const progress = deployProgress({ output: options.output, interrupt: interrupts.signal });
         const { fleet, selection } = loadSelection(options);
         const releases = loadReleaseFiles(fleet, paths);
         assertSelectedContexts(fleet, releases, selection);
@@ -202,9 +204,12 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
           });
         } finally {
           unguard();
+          progress.close?.();
         }
         const stdout =
-          options.output === 'json' ? json(deployReportJson(report)) : renderDeployReport(report);
+          options.output === 'json'
+            ? jsonLine(deployResultJson(report, progress.summary?.()))
+            : renderDeployReport(report);
         done({ stdout });
         const failure = deployFailure(report, releases, selection.env);
         if (failure) throw failure;
@@ -336,16 +341,32 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
     });
 
   const status = addFleetOptions(new Command('status'))
-    .description('releases × clusters: chart version, revision, state, deploy id')
+    .description(
+      'releases × clusters at a glance: chart version, revision, state, short deploy id (--wide: all)',
+    )
     .argument('[releases...]', 'release names (default: all)')
-    .action(async (names: string[], options: FleetOptions) => {
+    .option(
+      '--wide',
+      'one row per release × cluster with every field (Helm status, verdict, whole deploy id)',
+    )
+    .action(async (names: string[], options: FleetOptions & { wide?: boolean }) => {
       const { fleet, selection } = loadSelection(options);
       // Without --env: every cluster of the fleet, environment by environment.
       const clusters = selection.env
         ? selectEnvironmentClusters(fleet, selection.env, selection)
         : Object.keys(fleet.environments).flatMap((env) => selectEnvironmentClusters(fleet, env, selection));
       const matrix = await statusMatrix(clusters, names);
-      done({ stdout: options.output === 'json' ? json(matrix) : renderStatus(matrix) });
+      const stdout = process.stdout;
+      done({
+        stdout:
+          options.output === 'json'
+            ? json(matrix)
+            : renderStatus(matrix, {
+                wide: options.wide,
+                paint: paintFor(stdout),
+                columns: stdout.isTTY ? stdout.columns : undefined,
+              }),
+      });
       const unreachable = unreachableError(matrix.unreachable);
       if (unreachable) throw unreachable;
     });

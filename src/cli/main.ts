@@ -12,6 +12,7 @@ import { schemaCommand } from './schema.js';
 import { secretsCommand } from './secrets.js';
 import { chartCommand } from './chart.js';
 import { sandboxCommand } from './sandbox.js';
+import { gitopsCommand } from './gitops.js';
 
 /** Commander must throw (not exit, not print) so errors are rendered in one place. */
 function quietOnError(command: Command): void {
@@ -29,6 +30,7 @@ function buildProgram(done: (result: CommandResult) => void, interrupts: Interru
   program.addCommand(secretsCommand(done));
   program.addCommand(chartCommand(done));
   program.addCommand(schemaCommand(done));
+  program.addCommand(gitopsCommand(done));
   quietOnError(program);
   return program;
 }

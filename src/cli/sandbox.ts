@@ -61,7 +61,8 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
       ),
     )
     .addOption(dirOption())
-    .action(async (options: { clusters: number; latency?: string; dir?: string }) => {
+    .option('--flux', "also run Flux's controllers in every cluster and a git server")
+    .action(async (options: { clusters: number; latency?: string; dir?: string; flux?: boolean }) => {
       validateClusterCount(options.clusters);
       const latency = options.latency === undefined ? undefined : resolveLatencyProfile(options.latency);
       const dir = dirOf(options);
@@ -73,6 +74,7 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
         latencyGiven: options.latency !== undefined,
         env: process.env,
         progress,
+        flux: options.flux,
       });
       if (result.alreadyRunning) progress.line(`a sandbox is already running in ${dir}`);
       else progress.line(`sandbox up in ${result.seconds.toFixed(1)}s (${dir})`);
@@ -85,8 +87,9 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
   sandbox
     .command('prepare')
     .description('build or extract every sandbox binary into the cache (up does this too)')
-    .action(async () => {
-      const binaries = await prepareBinaries(process.env, streamProgress());
+    .option('--flux', "also Flux's controllers (for up --flux)")
+    .action(async (options: { flux?: boolean }) => {
+      const binaries = await prepareBinaries(process.env, streamProgress(), { flux: options.flux });
       done({
         stdout: renderTable(
           ['BINARY', 'FROM', 'PATH'],

@@ -20,6 +20,7 @@ interface RawFleet {
     string,
     {
       branches: string[];
+      engine?: 'helm' | 'flux';
       chartRepository?: {
         url: string;
         type?: 'chartmuseum' | 'oci';
@@ -153,6 +154,7 @@ export function loadFleet(file: string): Fleet {
       ...(env.rollout
         ? { rollout: readRollout(env.rollout, source, ['environments', name, 'rollout']) }
         : {}),
+      engine: env.engine ?? 'helm',
     };
   }
   const seen = new Map<string, number>();

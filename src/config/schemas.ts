@@ -79,6 +79,11 @@ export const fleetSchema = {
         additionalProperties: false,
         properties: {
           branches: { type: 'array', items: { type: 'string', minLength: 1 } },
+          engine: {
+            enum: ['helm', 'flux'],
+            description:
+              'helm (default): Regatta runs helm; flux: Regatta commits HelmReleases that Flux applies',
+          },
           chartRepository: {
             type: 'object',
             required: ['url'],

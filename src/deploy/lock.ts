@@ -98,13 +98,16 @@ export class FleetLock {
       if (!refused) break;
       await lock.release();
       if (Date.now() >= deadline) {
-        throw new LockHeldError(`${refused.key} is locked by ${describeHolder(refused.holder)}`, {
-          hint: 'wait for it to finish, or pass --wait-for-lock DURATION',
-        });
+        throw new LockHeldError(
+          `${refused.key} is locked by ${describeHolder(refused.holder, refused.pausedBefore)}`,
+          {
+            hint: 'wait for it to finish, or pass --wait-for-lock DURATION',
+          },
+        );
       }
       if (!announced)
         options.progress.line(
-          `waiting for the lock: ${refused.key} is held by ${describeHolder(refused.holder)}`,
+          `waiting for the lock: ${refused.key} is held by ${describeHolder(refused.holder, refused.pausedBefore)}`,
         );
       announced = true;
       await sleep(500 + Math.random() * 1500);

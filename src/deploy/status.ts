@@ -1,4 +1,6 @@
 import { listHelmRevisions } from '../adapters/helm-storage.js';
+import { listLeases } from '../adapters/kube-lease.js';
+import { PAUSED_BEFORE } from '../plan/lease.js';
 import { retryTransient } from '../adapters/transient.js';
 import { mapBounded } from '../concurrency.js';
 import type { Cluster } from '../model/fleet.js';
@@ -19,11 +21,45 @@ export interface ReleaseCell {
   verdict: ReturnType<typeof verdictOf>;
 }
 
+/** A deploy holding a release's lock: running, or paused at an approval. */
+export interface HeldLock {
+  deployId: string;
+  release: string;
+  clusters: string[];
+  pausedBefore?: string;
+}
+
 /** releases × clusters; a missing cell: not installed there. */
 export interface StatusMatrix {
   clusters: string[];
   releases: { release: string; namespace: string; cells: Record<string, ReleaseCell | undefined> }[];
   unreachable: Record<string, string>;
+  /** Deploys that hold locks now (a paused one says before which wave). */
+  locks: HeldLock[];
+}
+
+/** The Regatta locks held in these clusters, grouped by deploy and release. */
+async function heldLocks(clusters: readonly Cluster[], names: readonly string[]): Promise<HeldLock[]> {
+  const found = new Map<string, HeldLock>();
+  await mapBounded(clusters, 8, async (cluster) => {
+    const leases = await retryTransient(() => listLeases(kubeTarget(cluster)), { attempts: 2 }).catch(
+      () => [],
+    );
+    for (const lease of leases) {
+      const release = `${lease.name.replace(/^regatta-lock\./, '')}.${lease.namespace}`;
+      if (names.length > 0 && !names.some((n) => n === release || n === release.split('.')[0])) continue;
+      const key = `${lease.holder}\0${release}`;
+      const entry = found.get(key) ?? {
+        deployId: lease.holder ?? '?',
+        release,
+        clusters: [],
+        pausedBefore: lease.annotations[PAUSED_BEFORE],
+      };
+      entry.clusters.push(cluster.name);
+      found.set(key, entry);
+    }
+  });
+  return [...found.values()].sort((a, b) => a.release.localeCompare(b.release));
 }
 
 /** `name` or `name.namespace` → the release name helm stores. */
@@ -88,6 +124,10 @@ export async function statusMatrix(
       `${a.release}.${a.namespace}`.localeCompare(`${b.release}.${b.namespace}`),
     ),
     unreachable,
+    locks: await heldLocks(
+      clusters.filter((c) => !unreachable[c.name]),
+      names,
+    ),
   };
 }
 

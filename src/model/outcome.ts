@@ -58,6 +58,7 @@ export function deployExitCode(report: DeployReport): number {
   if (report.outcomes.some((o) => o.status === 'rollback-failed')) return 3;
   if (report.pausedBefore) return 0;
   if (report.cause === 'interrupt') return 130;
+  if (report.cause === 'failure') return 1;
   if (report.outcomes.some((o) => o.status === 'failed' || o.status === 'left-alone' || o.error)) return 1;
   return 0;
 }

@@ -1,7 +1,7 @@
 import type { Plan } from '../model/plan.js';
 import type { DeployReport, Outcome } from '../model/outcome.js';
 import type { RollbackOutcome } from '../deploy/rollback.js';
-import type { HistoryEntry, StatusMatrix } from '../deploy/status.js';
+import type { HistoryEntry } from '../deploy/status.js';
 import { renderTable } from './table.js';
 
 export function renderPlan(plan: Plan): string {
@@ -169,18 +169,6 @@ export function deployReportJson(report: DeployReport): unknown {
       timings: o.timings,
     })),
   };
-}
-
-export function renderStatus(matrix: StatusMatrix): string {
-  const rows = matrix.releases.map((row) => [
-    `${row.release}.${row.namespace}`,
-    ...matrix.clusters.map((cluster) => {
-      if (matrix.unreachable[cluster]) return 'unreachable';
-      const cell = row.cells[cluster];
-      return cell ? `${cell.chartVersion} r${cell.revision} ${cell.status} ${cell.deployId ?? '-'}` : '-';
-    }),
-  ]);
-  return renderTable(['RELEASE', ...matrix.clusters], rows);
 }
 
 export function renderHistory(

@@ -1,4 +1,6 @@
 import type { DeployEvent } from '../model/events.js';
+import { jsonLinesProgress, type SummaryEvent } from './json-lines.js';
+import { liveProgress } from './live-progress.js';
 import { redact } from './redact.js';
 
 /** Where long work reports what it is doing: free lines, and a deploy's events. */
@@ -45,3 +47,16 @@ export function streamProgress(stream: NodeJS.WriteStream = process.stderr): Pro
 }
 
 export const silentProgress: Progress = { line: () => undefined, event: () => undefined };
+
+/** Where a deploy's progress goes, by `--output` and by what stderr is. */
+export function deployProgress(options: {
+  output: 'text' | 'json';
+  interrupt?: AbortSignal;
+  stream?: NodeJS.WriteStream;
+}): Progress & { close?(): void; summary?(): SummaryEvent | undefined } {
+  const stream = options.stream ?? process.stderr;
+  if (options.output === 'json') return jsonLinesProgress();
+  if (stream.isTTY && process.env.TERM !== 'dumb')
+    return liveProgress({ stream, interrupt: options.interrupt });
+  return streamProgress(stream);
+}

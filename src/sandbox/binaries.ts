@@ -179,8 +179,25 @@ export const KUBECONFORM: BinarySpec = {
   },
 };
 
+function fluxController(name: string, version: string): BinarySpec {
+  return {
+    name,
+    fileNames: [name],
+    inKubebuilderAssets: false,
+    fromPath: true,
+    source: { kind: 'go', peer: name, pkg: `github.com/fluxcd/${name}`, version, ldflags: [] },
+  };
+}
+
+/** Flux's controllers, built only for `sandbox up --flux` (one set per cluster). */
+export const FLUX_BINARIES: readonly BinarySpec[] = [
+  fluxController('source-controller', 'v1.7.0'),
+  fluxController('kustomize-controller', 'v1.7.3'),
+  fluxController('helm-controller', 'v1.4.0'),
+];
+
 export function binarySpec(name: string): BinarySpec {
-  const spec = BINARIES.find((candidate) => candidate.name === name);
+  const spec = [...BINARIES, ...FLUX_BINARIES].find((candidate) => candidate.name === name);
   if (!spec) throw new Error(`unknown sandbox binary ${name}`);
   return spec;
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../adapters/http.js';
 import {
+  canListPods,
   createFakeNode,
   listNodes,
   serverVersion,
@@ -31,7 +32,7 @@ import { enableKvMount, listMounts } from '../adapters/vault.js';
 import { DeployError, UserError } from '../errors.js';
 import { assetsDir } from '../paths.js';
 import type { Progress } from '../report/progress.js';
-import { BINARIES } from './binaries.js';
+import { BINARIES, FLUX_BINARIES } from './binaries.js';
 import { resolveBinary, type ResolvedBinary } from './binary-store.js';
 import {
   registryConfig,
@@ -39,6 +40,7 @@ import {
   type ComponentDefinition,
   type SandboxPorts,
 } from './components.js';
+import { prepareFlux, runFlux, type PreparedFlux } from './flux-start.js';
 import { buildKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
 import { linkOf, type LatencyProfile } from './latency.js';
 import {
@@ -291,9 +293,14 @@ function networkRecord(profile: LatencyProfile, clusters: readonly string[]): Sa
 }
 
 /** Finds, builds or extracts every binary the sandbox runs, one after the other (builds use all cores). */
-export async function prepareBinaries(env: NodeJS.ProcessEnv, progress: Progress): Promise<ResolvedBinary[]> {
+export async function prepareBinaries(
+  env: NodeJS.ProcessEnv,
+  progress: Progress,
+  options: { flux?: boolean } = {},
+): Promise<ResolvedBinary[]> {
   const resolved: ResolvedBinary[] = [];
-  for (const spec of BINARIES) resolved.push(await resolveBinary(spec, env, (line) => progress.line(line)));
+  for (const spec of options.flux ? [...BINARIES, ...FLUX_BINARIES] : BINARIES)
+    resolved.push(await resolveBinary(spec, env, (line) => progress.line(line)));
   return resolved;
 }
 
@@ -306,6 +313,8 @@ export interface UpOptions {
   latencyGiven?: boolean;
   env: NodeJS.ProcessEnv;
   progress: Progress;
+  /** Also run Flux's controllers in every cluster and a git server (see flux-start.ts). */
+  flux?: boolean;
 }
 
 export type UpResult =
@@ -349,12 +358,13 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
     });
   }
   const binaries: Record<string, string> = {};
-  for (const spec of BINARIES) {
+  for (const spec of options.flux ? [...BINARIES, ...FLUX_BINARIES] : BINARIES) {
     if (spec.name === 'toxiproxy' && !options.latency) continue;
     binaries[spec.name] = (
       await resolveBinary(spec, options.env, (line) => options.progress.line(line))
     ).path;
   }
+  const flux: PreparedFlux | undefined = options.flux ? await prepareFlux(options.env, binaries) : undefined;
   const started = Date.now();
   // A fresh sandbox each time: the previous one's data and certificates are thrown away.
   rmSync(options.dir, { recursive: true, force: true });
@@ -416,6 +426,9 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
         await waitDefaultServiceAccount(paths, cluster);
       }),
     ]);
+    if (flux) {
+      await runFlux(flux, paths, state, (record) => startComponent(paths, state, record, options.progress));
+    }
   } catch (error) {
     options.progress.line('a component failed: stopping everything started so far');
     await stopComponents(state.components);
@@ -499,6 +512,7 @@ export function sandboxEnvironment(dir: string, env: NodeJS.ProcessEnv): Record<
     VAULT_TOKEN: OPENBAO_ROOT_TOKEN,
     REGATTA_CHARTMUSEUM_URL: `http://127.0.0.1:${state.ports.chartmuseum}`,
     REGATTA_OCI_REGISTRY: `127.0.0.1:${state.ports.registry}`,
+    ...(state.flux ? { REGATTA_GIT_URL: `http://127.0.0.1:${state.flux.ports.git}` } : {}),
     // Evaluating the exports twice must not stack the sandbox's bin folder twice.
     PATH: [paths.bin, ...(env.PATH ?? '').split(':').filter((entry) => entry && entry !== paths.bin)].join(
       ':',
@@ -541,6 +555,11 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     const dependents = state.components.filter(
       (r) => r !== record && r.definition.name.startsWith(`${cluster}/`),
     );
+    // Until its authorizer lets the scheduler in, a restarted controller would meet "forbidden"
+    // and back off for tens of seconds again.
+    const schedulerKubeconfig = paths.cluster(cluster).schedulerKubeconfig;
+    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+    while (!(await canListPods(schedulerKubeconfig)) && Date.now() < deadline) await sleep(200);
     await stopComponents(dependents);
     for (const dependent of dependents) await startComponent(paths, state, dependent, progress);
   }

@@ -5,6 +5,7 @@ import type { ComponentDefinition, SandboxPorts } from './components.js';
 import type { LinkLatency } from './latency.js';
 import { sandboxPaths } from './layout.js';
 import type { ActiveFaults } from './toxics.js';
+import type { FluxState } from './flux.js';
 
 export interface ComponentRecord {
   definition: ComponentDefinition;
@@ -35,6 +36,8 @@ export interface SandboxState {
   components: ComponentRecord[];
   /** Absent without --latency (or with --latency none): clients talk to the API servers directly. */
   network?: SandboxNetwork;
+  /** Present when started with --flux: the git server and each cluster's Flux controllers. */
+  flux?: FluxState;
 }
 
 export function readState(file: string): SandboxState | undefined {

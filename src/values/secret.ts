@@ -74,6 +74,15 @@ export function revealValuesForHelm(tree: unknown): string {
   return JSON.stringify(unwrap(tree));
 }
 
+/**
+ * The Flux engine's sink: the plain values of a release's valuesFrom Secret, which Regatta
+ * applies to the cluster itself. Called by src/gitops (deploy and bootstrap) only, where those
+ * Kubernetes Secrets are built; the helm engine never calls it.
+ */
+export function revealSecretsForFlux(secrets: Readonly<Record<string, Secret>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(secrets).map(([id, secret]) => [id, values.get(secret) ?? '']));
+}
+
 function unwrap(tree: unknown): unknown {
   if (tree instanceof Secret) return values.get(tree);
   if (Array.isArray(tree)) return tree.map(unwrap);

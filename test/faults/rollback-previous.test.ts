@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { regatta } from '../integration/support/sandbox.js';
+import { deployJson, regatta } from '../integration/support/sandbox.js';
 import { faultFleet, figure, fleetState, repeat, sandbox, webRelease } from './support.js';
 
 describe('fault: good, failed, good, then rollback --previous', () => {
@@ -19,7 +19,7 @@ describe('fault: good, failed, good, then rollback --previous', () => {
         );
         return {
           exitCode: result.exitCode,
-          id: (JSON.parse(result.stdout || '{}') as { deployId?: string }).deployId,
+          id: deployJson<{ deployId?: string }>(result.stdout).deployId,
         };
       };
       const d1 = await deploy('registry.example/web:d1');

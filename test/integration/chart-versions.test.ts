@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { httpRequest } from '../../src/adapters/http.js';
 import { run } from '../../src/adapters/process.js';
 import { packageRoot } from '../../src/paths.js';
-import { regatta, testSandbox } from './support/sandbox.js';
+import { deployJson, regatta, testSandbox } from './support/sandbox.js';
 import { writeRelease, writeTestFleet } from './support/fleet.js';
 
 const { state, env } = testSandbox();
@@ -104,6 +104,10 @@ describe("chart versions from the environment's repository", () => {
     });
     const result = await regatta(['deploy', '--fleet', fleet.file, file, '--output', 'json'], env);
     assert.equal(result.exitCode, 0, result.stderr);
-    assert.ok(JSON.parse(result.stdout).outcomes.every((o: { status: string }) => o.status === 'deployed'));
+    assert.ok(
+      deployJson<{ outcomes: { status: string }[] }>(result.stdout).outcomes.every(
+        (o: { status: string }) => o.status === 'deployed',
+      ),
+    );
   });
 });

@@ -6,7 +6,7 @@ import { run } from '../../src/adapters/process.js';
 import { listHelmRevisions } from '../../src/adapters/helm-storage.js';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
 import { packageRoot } from '../../src/paths.js';
-import { regatta, testSandbox } from './support/sandbox.js';
+import { deployJson, regatta, testSandbox } from './support/sandbox.js';
 import { writeRelease, writeTestFleet } from './support/fleet.js';
 
 const { dir: sandboxDir, state, env } = testSandbox();
@@ -110,7 +110,7 @@ for (const helm of ['helm', 'helm3'] as const) {
         ['deploy', '--fleet', fleetFile, release(image), '--output', 'json', '--timeout', '20', ...extra],
         runEnv,
       );
-      return { result, report: JSON.parse(result.stdout || '{}') as DeployJson };
+      return { result, report: deployJson<DeployJson>(result.stdout) };
     }
 
     before(async () => {
@@ -255,7 +255,7 @@ for (const helm of ['helm', 'helm3'] as const) {
       assert.equal((await revisions(first!, `${namespace}-kept`, 'kept')).at(-1)?.status, 'uninstalled');
       const result = await regatta(['deploy', '--fleet', fleet.file, file, '--output', 'json'], runEnv);
       assert.equal(result.exitCode, 0, result.stderr);
-      const report = JSON.parse(result.stdout) as DeployJson;
+      const report = deployJson<DeployJson>(result.stdout);
       assert.deepEqual(
         report.outcomes.map((o) => [o.cluster, o.action, o.status]),
         fleet.devClusters.map((c) => [

@@ -9,7 +9,7 @@ import { run } from '../../src/adapters/process.js';
 import { vaultRequest, VaultHttpError, approleLogin } from '../../src/adapters/vault.js';
 import { packageRoot } from '../../src/paths.js';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
-import { interruptWhen, regatta, testSandbox } from './support/sandbox.js';
+import { deployJson, interruptWhen, regatta, testSandbox } from './support/sandbox.js';
 import { writeRelease, writeTestFleet } from './support/fleet.js';
 
 const { dir: sandboxDir, state, env } = testSandbox();
@@ -152,7 +152,9 @@ describe('secrets from OpenBao at deploy time', () => {
     assert.deepEqual(data[2], { 'api-key': CANARIES.v1, 'db-password': CANARIES.v2 });
     const again = await regatta(['deploy', '--fleet', fleet.file, release(), '--output', 'json'], env);
     assert.ok(
-      JSON.parse(again.stdout).outcomes.every((o: { status: string }) => o.status === 'unchanged'),
+      deployJson<{ outcomes: { status: string }[] }>(again.stdout).outcomes.every(
+        (o: { status: string }) => o.status === 'unchanged',
+      ),
       'same secrets: unchanged',
     );
   });

@@ -43,6 +43,14 @@ export function regatta(
   return attempt(process.execPath, [join(packageRoot, 'bin', 'regatta.js'), ...args], { env, cwd });
 }
 
+/**
+ * The result of `deploy --output json`: its last line (stdout is JSON Lines, one event per
+ * line while it runs, then the summary with the report). `{}` when nothing was printed.
+ */
+export function deployJson<T = Record<string, unknown>>(stdout: string): T {
+  return JSON.parse(stdout.trim().split('\n').at(-1) || '{}') as T;
+}
+
 export const fixtureChart = (name: string) => join(packageRoot, 'test', 'fixtures', 'charts', name);
 
 /** Runs the regatta CLI, sends it `signal` once its stderr shows `marker`, and returns that stderr. */

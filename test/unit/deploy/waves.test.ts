@@ -46,6 +46,7 @@ const fleet = (rollout?: RolloutStrategy): Fleet => ({
   environments: {
     prod: {
       name: 'prod',
+      engine: 'helm',
       branches: ['prod'],
       chartRepository: { url: 'oci://r/c', type: 'oci', plainHttp: true },
       ...(rollout ? { rollout } : {}),

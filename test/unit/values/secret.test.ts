@@ -58,15 +58,22 @@ describe('Secret', () => {
     assert.ok((values.secrets as Record<string, unknown>).pw instanceof Secret);
   });
 
-  it('is unwrapped by the helm adapter only', () => {
+  it('is unwrapped by the helm adapter only (and, for the Flux engine, where its valuesFrom Secrets are built)', () => {
     const src = join(packageRoot, 'src');
-    const users = readdirSync(src, { recursive: true, withFileTypes: true })
+    const files = readdirSync(src, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-      .map((entry) => join(entry.parentPath, entry.name))
-      .filter((file) => readFileSync(file, 'utf8').includes('revealValuesForHelm('))
-      .map((file) => relative(src, file))
-      .sort();
-    assert.deepEqual(users, ['adapters/helm.ts', 'values/secret.ts']);
+      .map((entry) => join(entry.parentPath, entry.name));
+    const callers = (name: string) =>
+      files
+        .filter((file) => readFileSync(file, 'utf8').includes(`${name}(`))
+        .map((file) => relative(src, file))
+        .sort();
+    assert.deepEqual(callers('revealValuesForHelm'), ['adapters/helm.ts', 'values/secret.ts']);
+    assert.deepEqual(callers('revealSecretsForFlux'), [
+      'gitops/bootstrap.ts',
+      'gitops/deploy.ts',
+      'values/secret.ts',
+    ]);
   });
 });
 

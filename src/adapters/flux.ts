@@ -1,0 +1,65 @@
+import type { HelmReleaseState } from '../gitops/readiness.js';
+import type { KubeTarget } from './kube.js';
+import { readObject, type KubeObject } from './kube-objects.js';
+
+interface RawHelmRelease extends KubeObject {
+  metadata: { name: string; namespace?: string; generation?: number };
+  status?: {
+    observedGeneration?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    lastAttemptedRevision?: string;
+    history?: { chartVersion?: string; status?: string }[];
+  };
+}
+
+/** A HelmRelease's generation and status as helm-controller reports them; undefined when absent. */
+export async function readHelmRelease(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+): Promise<HelmReleaseState | undefined> {
+  const object = await readObject<RawHelmRelease>(target, {
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    namespace,
+    name,
+  });
+  if (!object) return undefined;
+  return {
+    generation: object.metadata.generation,
+    observedGeneration: object.status?.observedGeneration,
+    conditions: object.status?.conditions ?? [],
+    lastAttemptedRevision: object.status?.lastAttemptedRevision,
+    history: object.status?.history ?? [],
+  };
+}
+
+export interface KustomizationState {
+  generation?: number;
+  observedGeneration?: number;
+  conditions: { type: string; status: string; reason?: string; message?: string }[];
+  /** `branch@sha1:<commit>` of the last revision applied, and of the last attempted. */
+  lastAppliedRevision?: string;
+  lastAttemptedRevision?: string;
+}
+
+export async function readKustomization(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+): Promise<KustomizationState | undefined> {
+  const object = await readObject<
+    KubeObject & {
+      metadata: { generation?: number };
+      status?: Omit<KustomizationState, 'generation'> & { conditions?: KustomizationState['conditions'] };
+    }
+  >(target, { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', namespace, name });
+  if (!object) return undefined;
+  return {
+    generation: object.metadata.generation,
+    observedGeneration: object.status?.observedGeneration,
+    conditions: object.status?.conditions ?? [],
+    lastAppliedRevision: object.status?.lastAppliedRevision,
+    lastAttemptedRevision: object.status?.lastAttemptedRevision,
+  };
+}

@@ -1,0 +1,214 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { currentCommit } from '../adapters/git.js';
+import { newDeployId } from '../deploy/deploy-id.js';
+import { DeployError, RollbackError } from '../errors.js';
+import { bootstrap } from '../gitops/bootstrap.js';
+import { gitopsDeploy } from '../gitops/deploy.js';
+import { gitopsRollback } from '../gitops/rollback.js';
+import { gitopsStatus } from '../gitops/status.js';
+import { gitopsReleases } from '../gitops/prepare.js';
+import { clusterFolder, renderEnvironment } from '../gitops/render.js';
+import { selectEnvironmentClusters } from '../plan/select.js';
+import { streamProgress } from '../report/progress.js';
+import { renderGitopsDeploy, renderGitopsRollback, renderGitopsStatus } from '../report/gitops.js';
+import { renderTable } from '../report/table.js';
+import {
+  addFleetOptions,
+  helmBinary,
+  loadReleaseFiles,
+  loadSelection,
+  parseSeconds,
+  requireEnv,
+  type FleetOptions,
+} from './common.js';
+import type { CommandResult } from './result.js';
+
+interface RenderOptions extends FleetOptions {
+  out: string;
+  repo?: string;
+  branch?: string;
+}
+
+interface BootstrapCliOptions extends FleetOptions {
+  repo: string;
+  branch: string;
+}
+
+export function gitopsCommand(done: (result: CommandResult) => void): Command {
+  const gitops = new Command('gitops').description(
+    'the fleet as Flux objects in git: one folder per cluster that its Flux applies',
+  );
+
+  addFleetOptions(
+    gitops
+      .command('render')
+      .description("write every cluster's desired state (sources, HelmReleases) to DIR/clusters/<cluster>/")
+      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
+      .requiredOption('--out <dir>', 'folder to write (each rendered cluster folder is replaced whole)')
+      .option('--repo <url>', 'with --branch: also write the objects that make each cluster sync its folder')
+      .option('--branch <branch>', 'the branch of --repo')
+      .option('--timeout <duration>', "helm-controller's wait for each rollout (300, 5m)", '300'),
+  ).action(async (paths: string[], options: RenderOptions & { timeout: string }) => {
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops render');
+    const clusters = selectEnvironmentClusters(fleet, env, selection);
+    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
+      helm: await helmBinary(),
+      clusters,
+    });
+    const sync = options.repo && options.branch ? { url: options.repo, branch: options.branch } : undefined;
+    const files = renderEnvironment({
+      environment,
+      clusters,
+      releases,
+      sync,
+      timeoutSeconds: parseSeconds(options.timeout),
+    });
+    const out = resolve(options.out);
+    // The folder is the complete desired state: a release removed from the files disappears.
+    for (const cluster of clusters)
+      rmSync(join(out, clusterFolder(cluster.name)), { recursive: true, force: true });
+    for (const file of files) {
+      mkdirSync(dirname(join(out, file.path)), { recursive: true });
+      writeFileSync(join(out, file.path), file.content);
+    }
+    done({ stdout: `${files.length} files for ${clusters.length} clusters in ${out}` });
+  });
+
+  addFleetOptions(
+    gitops
+      .command('bootstrap')
+      .description(
+        "point each cluster's Flux at its folder of REPO, BRANCH (and create the Secrets its HelmReleases read)",
+      )
+      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
+      .requiredOption('--repo <url>', 'the fleet repository every cluster fetches (http(s) or ssh)')
+      .requiredOption('--branch <branch>', 'the branch holding the rendered folders'),
+  ).action(async (paths: string[], options: BootstrapCliOptions) => {
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops bootstrap');
+    const releases = loadReleaseFiles(fleet, paths);
+    const environment = fleet.environments[env];
+    if (!environment) throw new Error(`environment ${env} vanished after the selection check`);
+    const outcomes = await bootstrap({
+      fleet,
+      environment,
+      clusters: selectEnvironmentClusters(fleet, env, selection),
+      releases,
+      repo: options.repo,
+      branch: options.branch,
+      env: process.env,
+      progress: streamProgress(),
+    });
+    done({
+      stdout: renderTable(
+        ['CLUSTER', 'PATH', 'SECRETS'],
+        outcomes.map((o) => [o.cluster, `./${o.path}`, String(o.secrets)]),
+      ),
+    });
+  });
+
+  addFleetOptions(
+    gitops
+      .command('deploy')
+      .description(
+        'commit and push the rendered state, watch every HelmRelease become Ready; on a failure commit the revert',
+      )
+      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
+      .requiredOption('--repo <url>', 'the fleet repository (as given to gitops bootstrap)')
+      .requiredOption('--branch <branch>', 'the branch every cluster syncs')
+      .option(
+        '--timeout <duration>',
+        'for Flux to apply the commit and every release to be Ready (300, 5m)',
+        '300',
+      ),
+  ).action(async (paths: string[], options: BootstrapCliOptions & { timeout: string }) => {
+    const timeoutSeconds = parseSeconds(options.timeout);
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops deploy');
+    const clusters = selectEnvironmentClusters(fleet, env, selection);
+    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
+      helm: await helmBinary(),
+      clusters,
+    });
+    const deployId = newDeployId(await currentCommit(process.cwd()));
+    const report = await gitopsDeploy({
+      fleet,
+      environment,
+      clusters,
+      releases,
+      repo: options.repo,
+      branch: options.branch,
+      deployId,
+      timeoutSeconds,
+      env: process.env,
+      progress: streamProgress(),
+    });
+    const stdout = renderGitopsDeploy(report);
+    done({ stdout });
+    if (report.revert && !report.revertConverged)
+      throw new RollbackError(
+        `deploy ${deployId} failed and was reverted (${report.revert.slice(0, 8)}), but not every cluster is back on a Ready release`,
+      );
+    if (report.revert)
+      throw new DeployError(
+        `deploy ${deployId} failed; reverted in git as ${report.revert.slice(0, 8)} and every cluster is back on last good`,
+      );
+  });
+
+  addFleetOptions(
+    gitops
+      .command('rollback')
+      .description('commit the cluster folders as deploy ID left them, push, and watch every HelmRelease')
+      .requiredOption('--to <deploy-id>', 'the deploy to go back to (its id is in the commit message)')
+      .requiredOption('--repo <url>', 'the fleet repository (as given to gitops bootstrap)')
+      .requiredOption('--branch <branch>', 'the branch every cluster syncs')
+      .option('--timeout <duration>', "helm-controller's wait for each rollout (300, 5m)", '300'),
+  ).action(async (options: BootstrapCliOptions & { to: string; timeout: string }) => {
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops rollback');
+    const environment = fleet.environments[env];
+    if (!environment) throw new Error(`environment ${env} vanished after the selection check`);
+    const deployId = newDeployId(await currentCommit(process.cwd()));
+    const report = await gitopsRollback({
+      environment,
+      clusters: selectEnvironmentClusters(fleet, env, selection),
+      repo: options.repo,
+      branch: options.branch,
+      to: options.to,
+      deployId,
+      timeoutSeconds: parseSeconds(options.timeout),
+      progress: streamProgress(),
+    });
+    done({ stdout: renderGitopsRollback(report) });
+    if (report.outcomes.some((o) => o.state !== 'ready'))
+      throw new DeployError(
+        `rollback ${deployId} to ${options.to} was committed, but not every release is Ready`,
+        {
+          hint: 'see the table; Flux keeps reconciling the committed state',
+        },
+      );
+  });
+
+  addFleetOptions(
+    gitops
+      .command('status')
+      .description(
+        'releases × clusters as Flux reports them: commit applied, chart, Ready for the current generation',
+      )
+      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)'),
+  ).action(async (paths: string[], options: FleetOptions) => {
+    const { fleet, selection } = loadSelection(options);
+    const env = requireEnv(selection, 'gitops status');
+    const releases = loadReleaseFiles(fleet, paths).filter((release) => release.environment === env);
+    const rows = await gitopsStatus(releases, selectEnvironmentClusters(fleet, env, selection));
+    done({
+      stdout: options.output === 'json' ? JSON.stringify(rows, null, 2) : renderGitopsStatus(rows),
+      exitCode: rows.every((row) => row.state === 'ready') ? 0 : 1,
+    });
+  });
+
+  return gitops;
+}

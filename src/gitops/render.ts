@@ -1,0 +1,116 @@
+import { stringify } from 'yaml';
+import { chartRepositoryOf, type Cluster, type Environment } from '../model/fleet.js';
+import { releaseKey, type Release } from '../model/release.js';
+import { layerValues, type Values } from '../values/layer.js';
+import {
+  gitChartSource,
+  helmRelease,
+  helmRepository,
+  namespaceObject,
+  ociRepository,
+  syncObjects,
+  type ChartOrigin,
+  type FluxObject,
+} from './objects.js';
+
+/** One release of the environment with everything resolved that needs I/O. */
+export interface GitopsRelease {
+  release: Release;
+  origin: ChartOrigin;
+  /** Parsed values_files, in order. */
+  valuesFiles: readonly Values[];
+  /** Per cluster name: Deployments/StatefulSets an HPA scales (from the rendered chart). */
+  hpaTargets?: ReadonlyMap<string, readonly { kind: string; name: string }[]>;
+  /** Per cluster name: the versioned valuesFrom Secret (gitops deploy); default its unversioned name. */
+  secretNames?: ReadonlyMap<string, string>;
+}
+
+export interface RenderInput {
+  environment: Environment;
+  clusters: readonly Cluster[];
+  releases: readonly GitopsRelease[];
+  /** Helm's wait for each rollout (HelmRelease spec.timeout); default 300. */
+  timeoutSeconds?: number;
+  /** The fleet repository and branch: when given, each folder also holds the objects that sync it. */
+  sync?: { url: string; branch: string };
+}
+
+/** One file of the rendered tree, path relative to the output folder. */
+export interface RenderedFile {
+  path: string;
+  content: string;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+
+export const clusterFolder = (cluster: string) => `clusters/${cluster}`;
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+function documents(objects: readonly FluxObject[]): string {
+  return objects.map((object) => stringify(object, { lineWidth: 0, sortMapEntries: false })).join('---\n');
+}
+
+function sourcesFor(environment: Environment, releases: readonly GitopsRelease[]): FluxObject[] {
+  const sources: FluxObject[] = [];
+  const usesHelmRepository = releases.some(
+    ({ origin }) => origin.kind === 'repository' && chartRepositoryOf(environment).type === 'chartmuseum',
+  );
+  if (usesHelmRepository) sources.push(helmRepository(environment));
+  for (const { release, origin } of releases) {
+    if (origin.kind === 'git') sources.push(gitChartSource(release, origin));
+    else if (chartRepositoryOf(environment).type === 'oci')
+      sources.push(ociRepository(release, chartRepositoryOf(environment), origin.version));
+  }
+  return sources.sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+}
+
+/**
+ * Pure: the complete desired state of every cluster of an environment, one folder per cluster —
+ * sources, namespaces, one HelmRelease per release — deterministic (sorted, no timestamps) so a
+ * render of unchanged files is byte-identical and a change reads well in a pull request.
+ * No secret value can be in it: secrets are referenced through `valuesFrom`, never layered here.
+ */
+export function renderEnvironment(input: RenderInput): RenderedFile[] {
+  const releases = input.releases
+    .filter(({ release }) => release.environment === input.environment.name)
+    .sort((a, b) => releaseKey(a.release).localeCompare(releaseKey(b.release)));
+  const files: RenderedFile[] = [];
+  for (const cluster of [...input.clusters].sort(byName)) {
+    const folder = clusterFolder(cluster.name);
+    const sources = sourcesFor(input.environment, releases);
+    if (sources.length > 0) files.push({ path: `${folder}/sources.yaml`, content: documents(sources) });
+    const namespaces = [...new Set(releases.map(({ release }) => release.namespace))].sort();
+    if (namespaces.length > 0)
+      files.push({ path: `${folder}/namespaces.yaml`, content: documents(namespaces.map(namespaceObject)) });
+    for (const { release, origin, valuesFiles, hpaTargets, secretNames } of releases) {
+      const replicas = release.scaling.find((entry) => entry.cluster === cluster.name)?.replicas ?? [];
+      const values = layerValues({
+        files: valuesFiles,
+        release: release.values,
+        cluster,
+        replicas,
+        secrets: {},
+      });
+      const object = helmRelease({
+        release,
+        cluster,
+        environment: input.environment,
+        origin,
+        values,
+        replicas,
+        hpaTargets: hpaTargets?.get(cluster.name) ?? [],
+        secretName: secretNames?.get(cluster.name),
+        timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      });
+      files.push({ path: `${folder}/releases/${releaseKey(release)}.yaml`, content: documents([object]) });
+    }
+    if (input.sync) {
+      files.push({
+        path: `${folder}/flux-sync.yaml`,
+        content: documents(syncObjects({ cluster: cluster.name, ...input.sync, path: folder })),
+      });
+    }
+  }
+  return files;
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import {
+  checkoutBranch,
+  commitPaths,
+  findCommit,
+  pathsInCommit,
+  pushBranch,
+  restorePaths,
+} from '../adapters/git.js';
+import { UserError } from '../errors.js';
+import type { Cluster, Environment } from '../model/fleet.js';
+import type { Progress } from '../report/progress.js';
+import { deadline } from './deploy.js';
+import { clusterFolder } from './render.js';
+import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
+
+export interface GitopsRollbackOptions {
+  environment: Environment;
+  clusters: readonly Cluster[];
+  repo: string;
+  branch: string;
+  /** The deploy to return to. */
+  to: string;
+  deployId: string;
+  timeoutSeconds: number;
+  progress: Progress;
+}
+
+export interface GitopsRollbackReport {
+  deployId: string;
+  to: string;
+  /** The commit `to` made, and the commit that restores it (absent: the branch already holds it). */
+  target: string;
+  commit?: string;
+  outcomes: TargetOutcome[];
+}
+
+/** The HelmReleases of a rendered cluster folder, as watch targets (chart versions when pinned there). */
+function folderTargets(folder: string): WatchTarget[] {
+  const dir = join(folder, 'releases');
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
+  } catch {
+    return [];
+  }
+  return files.sort().map((file) => {
+    const object = parse(readFileSync(join(dir, file), 'utf8')) as {
+      metadata: { name: string; namespace: string };
+      spec: { chart?: { spec?: { version?: string } } };
+    };
+    const version = object.spec.chart?.spec?.version;
+    return {
+      key: `${object.metadata.name}.${object.metadata.namespace}`,
+      namespace: object.metadata.namespace,
+      name: object.metadata.name,
+      ...(version ? { chartVersion: version } : {}),
+    };
+  });
+}
+
+/**
+ * `rollback --to ID` for a Flux environment is a commit too: the cluster folders as deploy ID
+ * committed them, pushed, then watched like a deploy until every HelmRelease is Ready again.
+ */
+export async function gitopsRollback(options: GitopsRollbackOptions): Promise<GitopsRollbackReport> {
+  const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
+  try {
+    const checkout = join(work, 'checkout');
+    await checkoutBranch(options.repo, options.branch, checkout);
+    const escaped = options.to.replace(/[.[\]*^$\\]/g, '\\$&');
+    const target = await findCommit(checkout, `^regatta deploy ${escaped}:`);
+    if (!target)
+      throw new UserError(`no deploy ${options.to} on ${options.branch} of ${options.repo}`, {
+        hint: 'deploy ids are in the commit messages: git log --grep "Regatta-Deploy-Id"',
+      });
+    const folders = options.clusters.map((cluster) => clusterFolder(cluster.name));
+    const present = await pathsInCommit(checkout, target, folders);
+    for (const folder of folders.filter((f) => !present.includes(f)))
+      rmSync(join(checkout, folder), { recursive: true, force: true });
+    await restorePaths(checkout, target, present);
+    const commit = await commitPaths(
+      checkout,
+      folders,
+      `regatta rollback ${options.deployId}: ${options.environment.name} back to ${options.to}\n\nRegatta-Deploy-Id: ${options.deployId}\nRegatta-Rollback-To: ${options.to}\n`,
+    );
+    if (!commit) {
+      options.progress.line(`${options.branch} already holds the state of ${options.to}`);
+      return { deployId: options.deployId, to: options.to, target, outcomes: [] };
+    }
+    await pushBranch(checkout, options.branch);
+    options.progress.line(`pushed ${commit.slice(0, 8)}: every cluster back to ${options.to}`);
+    await requestReconcile(options.clusters);
+    const outcomes = await watchCommit(
+      options.clusters,
+      (cluster) => folderTargets(join(checkout, clusterFolder(cluster.name))),
+      commit,
+      deadline(options),
+    );
+    return { deployId: options.deployId, to: options.to, target, commit, outcomes };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

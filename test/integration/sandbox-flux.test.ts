@@ -1,0 +1,526 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { httpRequest } from '../../src/adapters/http.js';
+import {
+  annotateObject,
+  applyObjects,
+  readObject,
+  type KubeObject,
+} from '../../src/adapters/kube-objects.js';
+import { run } from '../../src/adapters/process.js';
+import { vaultRequest } from '../../src/adapters/vault.js';
+import { sandboxPaths } from '../../src/sandbox/layout.js';
+import { sandboxEnvironment } from '../../src/sandbox/sandbox.js';
+import { readState, type SandboxState } from '../../src/sandbox/state.js';
+import { attempt, fixtureChart, regatta } from './support/sandbox.js';
+
+// Its own two-cluster sandbox with Flux, so the suite's shared sandbox needs no Flux binaries.
+const work = mkdtempSync(join(tmpdir(), 'flux-test-'));
+const dir = join(work, 'sandbox');
+let state: SandboxState;
+let env: NodeJS.ProcessEnv;
+
+const WAIT_MS = 300_000;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+type Reconciled = KubeObject & {
+  metadata: { generation?: number };
+  status?: { observedGeneration?: number; conditions?: Condition[]; lastAttemptedRevision?: string };
+};
+
+/** Ready=True for the object's current generation: Flux's own meaning of done. */
+function readyNow(object: Reconciled | undefined): boolean {
+  if (!object?.status) return false;
+  return (
+    object.status.observedGeneration === object.metadata.generation &&
+    (object.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  let last: T = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline)
+      assert.fail(`${what} not reached in ${WAIT_MS / 1000}s: ${JSON.stringify(last)}`);
+    await sleep(1_000);
+    last = await read();
+  }
+  return last;
+}
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const result = await attempt('git', args, { cwd, env });
+  assert.equal(result.exitCode, 0, `git ${args[0]}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+before(async () => {
+  const up = await regatta(['sandbox', 'up', '--flux', '--clusters', '2', '--dir', dir]);
+  assert.equal(up.exitCode, 0, up.stderr);
+  state = readState(sandboxPaths(dir).state) as SandboxState;
+  env = {
+    ...process.env,
+    ...sandboxEnvironment(dir, process.env),
+    GIT_AUTHOR_NAME: 'regatta-test',
+    GIT_AUTHOR_EMAIL: 'test@regatta.invalid',
+    GIT_COMMITTER_NAME: 'regatta-test',
+    GIT_COMMITTER_EMAIL: 'test@regatta.invalid',
+  };
+});
+
+after(async () => {
+  await regatta(['sandbox', 'down', '--dir', dir]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('sandbox with Flux', () => {
+  it('status shows the git server and every controller up; env exports REGATTA_GIT_URL', async () => {
+    const status = await regatta(['sandbox', 'status', '--dir', dir, '--output', 'json']);
+    assert.equal(status.exitCode, 0, status.stdout);
+    const { components } = JSON.parse(status.stdout) as { components: { name: string; up: boolean }[] };
+    const cluster = state.clusters[0] as string;
+    for (const name of [
+      'git-server',
+      `${cluster}/source-controller`,
+      `${cluster}/kustomize-controller`,
+      `${cluster}/helm-controller`,
+    ]) {
+      assert.equal(components.find((c) => c.name === name)?.up, true, `${name} is up`);
+    }
+    assert.match(env.REGATTA_GIT_URL ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('a pushed chart + HelmRelease reaches the cluster through GitRepository → Kustomization → HelmRelease', async (t) => {
+    const cluster = state.clusters[0] as string;
+    const target = { kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster };
+    const repoUrl = `${env.REGATTA_GIT_URL}/fleet/flux-loop.git`;
+
+    // The repository: a chart next to the manifests that deploy it (the seed's "chart next to the code").
+    const checkout = join(work, 'checkout');
+    mkdirSync(join(checkout, 'deploy'), { recursive: true });
+    cpSync(fixtureChart('web'), join(checkout, 'charts', 'web'), { recursive: true });
+    const helmRelease = {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: 'web', namespace: 'flux-loop' },
+      spec: {
+        interval: '1m',
+        chart: {
+          spec: {
+            chart: './charts/web',
+            reconcileStrategy: 'Revision',
+            sourceRef: { kind: 'GitRepository', name: 'flux-loop', namespace: 'flux-system' },
+          },
+        },
+        values: { replicas: 3, global: { clusterName: cluster } },
+      },
+    };
+    writeFileSync(
+      join(checkout, 'deploy', 'release.yaml'),
+      [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flux-loop' } }, helmRelease]
+        .map((object) => stringify(object))
+        .join('---\n'),
+    );
+    await git(checkout, 'init', '--quiet', '--initial-branch=main');
+    await git(checkout, 'add', '.');
+    await git(checkout, 'commit', '--quiet', '-m', 'web chart and its HelmRelease');
+    const pushedAt = Date.now();
+    await git(checkout, 'push', '--quiet', repoUrl, 'main');
+    const commit = await git(checkout, 'rev-parse', 'HEAD');
+
+    await applyObjects(target, [
+      {
+        apiVersion: 'source.toolkit.fluxcd.io/v1',
+        kind: 'GitRepository',
+        metadata: { name: 'flux-loop', namespace: 'flux-system' },
+        spec: { url: repoUrl, interval: '10s', ref: { branch: 'main' } },
+      },
+      {
+        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+        kind: 'Kustomization',
+        metadata: { name: 'flux-loop', namespace: 'flux-system' },
+        spec: {
+          interval: '1m',
+          path: './deploy',
+          prune: true,
+          sourceRef: { kind: 'GitRepository', name: 'flux-loop' },
+        },
+      },
+    ]);
+
+    const source = await waitFor(
+      'GitRepository Ready',
+      () =>
+        readObject<Reconciled & { status?: { artifact?: { revision?: string } } }>(target, {
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'GitRepository',
+          name: 'flux-loop',
+          namespace: 'flux-system',
+        }),
+      readyNow,
+    );
+    assert.equal(source?.status?.artifact?.revision, `main@sha1:${commit}`);
+
+    const release = await waitFor(
+      'HelmRelease Ready',
+      () =>
+        readObject<Reconciled>(target, {
+          apiVersion: 'helm.toolkit.fluxcd.io/v2',
+          kind: 'HelmRelease',
+          name: 'web',
+          namespace: 'flux-loop',
+        }),
+      readyNow,
+    );
+    t.diagnostic(`git push → HelmRelease Ready: ${((Date.now() - pushedAt) / 1000).toFixed(1)}s`);
+    // A chart from git is versioned by its source revision too (reconcileStrategy: Revision).
+    assert.equal(release?.status?.lastAttemptedRevision, `1.0.0+${commit.slice(0, 12)}`);
+
+    const deployment = await readObject<KubeObject & { spec: { replicas: number } }>(target, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'web',
+      namespace: 'flux-loop',
+    });
+    assert.equal(deployment?.spec.replicas, 3, 'the values of the HelmRelease reached the Deployment');
+    const labels = deployment?.metadata.labels as Record<string, string> | undefined;
+    assert.equal(labels?.['helm.toolkit.fluxcd.io/name'], 'web', 'helm-controller installed it');
+  });
+});
+
+const CANARY = 'flux-canary-7f3e9a1c';
+const CANARY2 = 'flux-canary-2b8d0e44';
+
+/** The web fixture chart in ChartMuseum at `version`. */
+async function publishWeb(version: string): Promise<void> {
+  const out = mkdtempSync(join(work, 'chart-'));
+  const chart = join(out, 'web');
+  cpSync(fixtureChart('web'), chart, { recursive: true });
+  const chartYaml = join(chart, 'Chart.yaml');
+  writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace('version: 1.0.0', `version: ${version}`));
+  await run('helm', ['package', chart, '-d', out], { env });
+  const upload = await httpRequest(`http://127.0.0.1:${state.ports.chartmuseum}/api/charts?force=true`, {
+    method: 'POST',
+    body: readFileSync(join(out, `web-${version}.tgz`)),
+  });
+  assert.equal(upload.status, 201, upload.body);
+}
+
+describe('regatta gitops on Flux', () => {
+  let fleetFile: string;
+  let releaseFile: string;
+  let repo: string;
+  let firstDeployId: string;
+  const namespace = 'gitops-web';
+  const deployment = (cluster: string) =>
+    readObject<KubeObject & { spec: { replicas: number } }>(
+      { kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster },
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace },
+    );
+
+  const kube = (cluster: string) => ({ kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster });
+  /** The Secret the cluster's HelmRelease reads its secret values from. */
+  const valuesFromSecret = async (cluster: string) =>
+    (
+      await readObject<KubeObject & { spec: { valuesFrom?: { name: string }[] } }>(kube(cluster), {
+        apiVersion: 'helm.toolkit.fluxcd.io/v2',
+        kind: 'HelmRelease',
+        name: 'web',
+        namespace,
+      })
+    )?.spec.valuesFrom?.[0]?.name;
+  const secretValues = async (cluster: string, name: string) => {
+    const secret = await readObject<KubeObject & { data: Record<string, string> }>(kube(cluster), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name,
+      namespace,
+    });
+    return Buffer.from(secret?.data['values.yaml'] ?? '', 'base64').toString();
+  };
+  const writeVault = (password: string) =>
+    vaultRequest(
+      { address: env.VAULT_ADDR as string, token: env.VAULT_TOKEN as string },
+      'POST',
+      'secret/data/flux-test/web',
+      {
+        data: { password },
+      },
+    );
+
+  before(async () => {
+    await publishWeb('1.0.0');
+    await writeVault(CANARY);
+    const fleetDir = join(work, 'fleet');
+    mkdirSync(fleetDir, { recursive: true });
+    fleetFile = join(fleetDir, 'regatta.yaml');
+    writeFileSync(
+      fleetFile,
+      stringify({
+        apiVersion: 'regatta/v1',
+        kind: 'Fleet',
+        environments: {
+          prod: {
+            engine: 'flux',
+            branches: ['prod'],
+            chartRepository: { url: `http://127.0.0.1:${state.ports.chartmuseum}` },
+          },
+        },
+        // The second cluster pins imageSuffix empty: a release asking for -broken breaks only the first.
+        clusters: state.clusters.map((name, index) => ({
+          name,
+          env: 'prod',
+          region: `region-${index}`,
+          ...(index === 1 ? { globals: { imageSuffix: '' } } : {}),
+        })),
+      }),
+    );
+    releaseFile = join(fleetDir, 'web.yaml');
+    writeWebRelease({ replicas: 2 });
+    repo = `${env.REGATTA_GIT_URL}/fleet/prod.git`;
+  });
+
+  function writeWebRelease(values: Record<string, unknown>): void {
+    writeFileSync(
+      releaseFile,
+      stringify({
+        apiVersion: 'regatta/v1',
+        kind: 'Release',
+        metadata: { name: `web.${namespace}`, environment: 'prod' },
+        spec: {
+          chart_name: 'web',
+          chart_version: '1.0.0',
+          values,
+          scaling: [{ context: state.clusters[1], replicas: [{ name: 'web', count: 4 }] }],
+          secrets: [
+            {
+              secret_id: 'db_password',
+              contexts: [{ name: 'default', vaultPath: 'secret/flux-test/web', vaultKey: 'password' }],
+            },
+          ],
+        },
+      }),
+    );
+  }
+
+  it('render writes one folder per cluster with no secret value in it', async () => {
+    const out = join(work, 'rendered');
+    const result = await regatta(
+      ['gitops', 'render', '--fleet', fleetFile, '--env', 'prod', '--out', out, releaseFile],
+      env,
+    );
+    assert.equal(result.exitCode, 0, result.stderr);
+    for (const cluster of state.clusters) {
+      const content = readFileSync(
+        join(out, 'clusters', cluster, 'releases', `web.${namespace}.yaml`),
+        'utf8',
+      );
+      assert.match(content, /kind: HelmRelease/);
+      assert.doesNotMatch(content, new RegExp(CANARY));
+    }
+  });
+
+  /** `regatta gitops <command>` for the prod environment, its repository and branch. */
+  const gitopsCli = (command: 'bootstrap' | 'deploy', ...extra: string[]) =>
+    regatta(
+      [
+        'gitops',
+        command,
+        '--fleet',
+        fleetFile,
+        '--env',
+        'prod',
+        '--repo',
+        repo,
+        '--branch',
+        'prod',
+        ...extra,
+        releaseFile,
+      ],
+      env,
+    );
+
+  it('bootstrap + deploy: a commit reaches both clusters through Flux, with per-cluster replicas', async (t) => {
+    const bootstrap = await gitopsCli('bootstrap');
+    assert.equal(bootstrap.exitCode, 0, bootstrap.stderr);
+    const started = Date.now();
+    const deploy = await gitopsCli('deploy');
+    assert.equal(deploy.exitCode, 0, `${deploy.stdout}\n${deploy.stderr}`);
+    firstDeployId = /^deploy (\S+): commit/.exec(deploy.stdout)?.[1] as string;
+    t.diagnostic(
+      `gitops deploy (commit → every HelmRelease Ready in 2 clusters): ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
+    for (const cluster of state.clusters)
+      assert.match(deploy.stdout, new RegExp(`web\\.${namespace}\\s+${cluster}\\s+ready`), deploy.stdout);
+    assert.equal((await deployment(state.clusters[0] as string))?.spec.replicas, 2);
+    assert.equal(
+      (await deployment(state.clusters[1] as string))?.spec.replicas,
+      4,
+      'the post-renderer patch',
+    );
+
+    const again = await gitopsCli('deploy');
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.match(again.stdout, /nothing changed/);
+  });
+
+  it('the secret reached the cluster in a Secret, and is nowhere in the repository history', async () => {
+    const clone = join(work, 'audit');
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    const history = await git(clone, 'log', '--all', '-p');
+    assert.match(history, /Regatta-Deploy-Id: /);
+    assert.doesNotMatch(history, new RegExp(CANARY));
+    const name = await valuesFromSecret(state.clusters[0] as string);
+    assert.match(name ?? '', /^regatta-web-secrets-\d{8}t\d{6}z-/);
+    assert.match(await secretValues(state.clusters[0] as string, name as string), new RegExp(CANARY));
+  });
+
+  it('a manual scale is corrected by drift detection', async () => {
+    const cluster = state.clusters[1] as string;
+    const target = { kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster };
+    const scaled = await attempt(
+      'kubectl',
+      ['--context', cluster, '-n', namespace, 'scale', 'deployment/web', '--replicas=1'],
+      {
+        env,
+      },
+    );
+    assert.equal(scaled.exitCode, 0, scaled.stderr);
+    assert.equal((await deployment(cluster))?.spec.replicas, 1);
+    await annotateObject(
+      target,
+      { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', name: 'web', namespace },
+      { 'reconcile.fluxcd.io/requestedAt': new Date().toISOString() },
+    );
+    await waitFor(
+      'replicas corrected to 4',
+      () => deployment(cluster),
+      (d) => d?.spec.replicas === 4,
+    );
+  });
+
+  it('a release that fails in one cluster: the commit is reverted and every cluster is back on last good', async () => {
+    const [broken, healthy] = state.clusters as [string, string];
+    const image = async (cluster: string) => {
+      const d = await readObject<
+        KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }
+      >(
+        { kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster },
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace },
+      );
+      return d?.spec.template.spec.containers[0]?.image;
+    };
+    const secretBefore = await valuesFromSecret(broken);
+    // The failing deploy also changes the secret: its revert must bring back the old value too.
+    await writeVault(CANARY2);
+    writeWebRelease({ replicas: 2, global: { imageSuffix: '-broken' } });
+    const deploy = await gitopsCli('deploy', '--timeout', '30');
+    assert.equal(deploy.exitCode, 1, `${deploy.stdout}\n${deploy.stderr}`);
+    assert.match(
+      deploy.stderr,
+      /failed; reverted in git as [0-9a-f]{8} and every cluster is back on last good/,
+    );
+    assert.match(deploy.stdout, new RegExp(`web\\.${namespace}\\s+${broken}\\s+(failed|timeout)`));
+    assert.match(deploy.stdout, new RegExp(`web\\.${namespace}\\s+${healthy}\\s+ready`));
+    assert.equal(await image(broken), 'registry.example/web:1');
+    assert.equal(await image(healthy), 'registry.example/web:1');
+
+    const clone = join(work, 'after-revert');
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    const subjects = (await git(clone, 'log', '--format=%s')).split('\n');
+    assert.match(subjects[0] as string, /^regatta revert \S+: 1 of 2 targets not ready$/);
+    assert.match(subjects[1] as string, /^regatta deploy \S+: prod, 1 releases × 2 clusters$/);
+    for (const cluster of state.clusters) {
+      assert.equal(
+        await valuesFromSecret(cluster),
+        secretBefore,
+        `${cluster} reads the previous Secret again`,
+      );
+      assert.match(await secretValues(cluster, secretBefore as string), new RegExp(CANARY));
+    }
+    assert.doesNotMatch(await git(clone, 'log', '--all', '-p'), new RegExp(CANARY2));
+    await writeVault(CANARY);
+    writeWebRelease({ replicas: 2 });
+  });
+
+  it('rollback --to a deploy id commits that state and every cluster converges to it', async () => {
+    const [first, second] = state.clusters as [string, string];
+    writeWebRelease({ replicas: 3 });
+    const deploy = await gitopsCli('deploy');
+    assert.equal(deploy.exitCode, 0, `${deploy.stdout}\n${deploy.stderr}`);
+    assert.equal((await deployment(first))?.spec.replicas, 3);
+
+    const rollback = await regatta(
+      [
+        'gitops',
+        'rollback',
+        '--fleet',
+        fleetFile,
+        '--env',
+        'prod',
+        '--repo',
+        repo,
+        '--branch',
+        'prod',
+        '--to',
+        firstDeployId,
+      ],
+      env,
+    );
+    assert.equal(rollback.exitCode, 0, `${rollback.stdout}\n${rollback.stderr}`);
+    for (const cluster of state.clusters)
+      assert.match(rollback.stdout, new RegExp(`web\\.${namespace}\\s+${cluster}\\s+ready`), rollback.stdout);
+    assert.equal((await deployment(first))?.spec.replicas, 2);
+    assert.equal((await deployment(second))?.spec.replicas, 4);
+    const clone = join(work, 'after-rollback');
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    assert.match(
+      await git(clone, 'log', '-1', '--format=%s'),
+      new RegExp(`^regatta rollback \\S+: prod back to ${firstDeployId}$`),
+    );
+    const head = (await git(clone, 'rev-parse', 'HEAD')).slice(0, 8);
+    const status = await regatta(
+      ['gitops', 'status', '--fleet', fleetFile, '--env', 'prod', releaseFile],
+      env,
+    );
+    assert.equal(status.exitCode, 0, `${status.stdout}\n${status.stderr}`);
+    for (const cluster of state.clusters)
+      assert.match(
+        status.stdout,
+        new RegExp(`web\\.${namespace}\\s+${cluster}\\s+${head}\\s+1\\.0\\.0\\s+ready`),
+      );
+  });
+
+  it('a deploy to selected clusters (a wave) changes only their folders', async () => {
+    const [first, second] = state.clusters as [string, string];
+    const valuesIn = async (cluster: string) =>
+      (
+        await readObject<KubeObject & { spec: { values: { replicas: number } } }>(
+          { kubeconfig: sandboxPaths(dir).kubeconfig, context: cluster },
+          { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', name: 'web', namespace },
+        )
+      )?.spec.values.replicas;
+    writeWebRelease({ replicas: 5 });
+    const wave = await gitopsCli('deploy', '--cluster', first);
+    assert.equal(wave.exitCode, 0, `${wave.stdout}\n${wave.stderr}`);
+    assert.doesNotMatch(wave.stdout, new RegExp(second));
+    assert.equal((await deployment(first))?.spec.replicas, 5);
+    assert.equal(await valuesIn(second), 2, 'the other cluster still runs the previous values');
+    const clone = join(work, 'after-wave');
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    assert.deepEqual((await git(clone, 'show', '--name-only', '--format=', 'HEAD')).split('\n'), [
+      `clusters/${first}/releases/web.${namespace}.yaml`,
+    ]);
+  });
+});

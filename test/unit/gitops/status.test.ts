@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { statusRow } from '../../../src/gitops/status.js';
+
+const sync = { conditions: [], lastAppliedRevision: 'prod@sha1:0123456789abcdef0123456789abcdef01234567' };
+
+describe('gitops status row', () => {
+  it('names the commit applied, the chart deployed and the state', () => {
+    const row = statusRow(
+      'web.front',
+      'prod-us-central1',
+      {
+        generation: 2,
+        observedGeneration: 2,
+        conditions: [{ type: 'Ready', status: 'True' }],
+        lastAttemptedRevision: '1.2.0',
+        history: [{ chartVersion: '1.2.0', status: 'deployed' }],
+      },
+      sync,
+    );
+    assert.deepEqual(row, {
+      release: 'web.front',
+      cluster: 'prod-us-central1',
+      applied: '01234567',
+      chart: '1.2.0',
+      state: 'ready',
+      reason: '',
+    });
+  });
+
+  it('says absent when the cluster has no such HelmRelease, and - when nothing was applied', () => {
+    const row = statusRow('web.front', 'prod-us-central1', undefined, undefined);
+    assert.equal(row.state, 'absent');
+    assert.equal(row.applied, '-');
+  });
+
+  it('shows why a release is not ready', () => {
+    const row = statusRow(
+      'web.front',
+      'c',
+      {
+        generation: 3,
+        observedGeneration: 3,
+        conditions: [{ type: 'Ready', status: 'False', reason: 'UpgradeFailed', message: 'timed out' }],
+        lastAttemptedRevision: '1.3.0',
+        history: [{ chartVersion: '1.3.0', status: 'failed' }],
+      },
+      sync,
+    );
+    assert.equal(row.state, 'failed');
+    assert.equal(row.reason, 'UpgradeFailed: timed out');
+  });
+});
