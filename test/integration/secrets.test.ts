@@ -334,7 +334,9 @@ describe('secrets from OpenBao at deploy time', () => {
     const again = await regatta(['deploy', '--fleet', fleet.file, file, '--output', 'json'], env);
     assert.equal(again.exitCode, 0, again.stderr);
     assert.ok(
-      JSON.parse(again.stdout).outcomes.every((o: { status: string }) => o.status === 'unchanged'),
+      deployJson<{ outcomes: { status: string }[] }>(again.stdout).outcomes.every(
+        (o) => o.status === 'unchanged',
+      ),
       'the same secrets compare equal to the live values: unchanged',
     );
     assertNone(again.stdout + again.stderr, 'second deploy output');
