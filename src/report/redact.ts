@@ -38,6 +38,8 @@ export function redactUrlCredentials(text: string): string {
 }
 
 export function redact(text: string): string {
+  // A string that is a short secret and nothing else (a JSON Lines field, redacted string by string).
+  if (shortValues.has(text.trim())) return REDACTED;
   let result = text;
   // Longest first: a value that contains another is replaced whole.
   for (const value of [...secretValues].sort((a, b) => b.length - a.length))

@@ -86,6 +86,7 @@ describe('the output scan (second net)', () => {
     assert.equal(redact('pw="zk", other=x9y'), 'pw="<redacted>", other=<redacted>');
     assert.equal(redact('{"a":"x9y"}'), '{"a":"<redacted>"}');
     assert.equal(redact('quick zkx x9yz'), 'quick zkx x9yz');
+    assert.equal(redact('zk'), '<redacted>', 'a string that is the value and nothing else');
     assert.equal(
       redact('data:\n  a: q\n  - k: zk # note\n'),
       'data:\n  a: <redacted>\n  - k: <redacted> # note\n',
