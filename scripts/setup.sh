@@ -24,4 +24,5 @@ step "build"
 npm run build
 
 step "sandbox binaries (cached; only what is missing is built)"
-node bin/regatta.js sandbox prepare
+# --flux: the Flux controllers too (the GitOps integration test runs them; 20-30 min cold).
+node bin/regatta.js sandbox prepare --flux

@@ -240,3 +240,33 @@ export async function canListPods(kubeconfig: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Whether a cluster runs Pods again, end to end (scheduler, kubelet — kwok here): a probe Pod in
+ * kube-system is created if absent and checked; once Running it is deleted and true returned.
+ */
+export async function probePodRuns(kubeconfig: string, name: string): Promise<boolean> {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(kubeconfig);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const namespace = 'kube-system';
+  try {
+    const pod = await core.readNamespacedPod({ namespace, name }).catch(async (error: unknown) => {
+      if (!(error instanceof k8s.ApiException) || error.code !== 404) throw error;
+      return core.createNamespacedPod({
+        namespace,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace },
+          spec: { containers: [{ name: 'probe', image: 'regatta.local/probe:1' }] },
+        },
+      });
+    });
+    if (pod.status?.phase !== 'Running') return false;
+    await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
+    return true;
+  } catch {
+    return false;
+  }
+}

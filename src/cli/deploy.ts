@@ -16,6 +16,7 @@ import { abortDeploy } from '../deploy/abort.js';
 import { deployFailure, runDeploy } from '../deploy/run.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
+import { planWaves } from '../plan/waves.js';
 import {
   planJson,
   renderDeployReport,
@@ -106,8 +107,12 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
     .description('what would be deployed where, and what is unchanged')
     .argument('[releases...]', 'release files or folders')
     .action(async (paths: string[], options: FleetOptions) => {
-      const { prepared } = await prepareFromFiles(paths, options);
-      done({ stdout: options.output === 'json' ? json(planJson(prepared.plan)) : renderPlan(prepared.plan) });
+      const { prepared, fleet, releases } = await prepareFromFiles(paths, options);
+      const waves = planWaves(prepared.plan, releases, fleet, { skipGates: false });
+      done({
+        stdout:
+          options.output === 'json' ? json(planJson(prepared.plan, waves)) : renderPlan(prepared.plan, waves),
+      });
     });
 
   const diff = addFleetOptions(new Command('diff'))

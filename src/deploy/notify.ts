@@ -33,20 +33,49 @@ export async function announce(
   }
 }
 
-/** Pure: the messages a deploy sends — one per release that changed and names a channel. */
+/**
+ * Pure: the messages a deploy sends — one per deploy (not one per release) to each channel its
+ * changed releases name, with the waves' progress: sent when it pauses and when it ends.
+ */
 export function deployAnnouncements(report: DeployReport, releases: readonly Release[]): Announcement[] {
-  return releases.flatMap((release) => {
-    const mine = report.outcomes.filter(
-      (o) => o.entry.target.release === release.name && o.entry.target.namespace === release.namespace,
-    );
-    if (!release.slackChannel || mine.every((o) => o.status === 'unchanged')) return [];
-    const parts = mine.map((o) => `${o.entry.target.cluster}: ${o.status}`);
-    return [
-      {
-        channel: release.slackChannel,
-        about: release.name,
-        text: `regatta deploy ${report.deployId} of ${release.name}.${release.namespace} (${release.environment}): ${parts.join(', ')}`,
-      },
-    ];
+  const changed = releases.filter(
+    (release) =>
+      release.slackChannel &&
+      report.outcomes.some(
+        (o) =>
+          o.entry.target.release === release.name &&
+          o.entry.target.namespace === release.namespace &&
+          o.status !== 'unchanged' &&
+          o.status !== 'untouched',
+      ),
+  );
+  const channels = [...new Set(changed.map((r) => r.slackChannel!))];
+  const verdict = report.pausedBefore
+    ? `paused before wave ${report.pausedBefore} (resume: regatta deploy --resume ${report.deployId}; abort: regatta abort ${report.deployId})`
+    : report.cause === 'interrupt'
+      ? 'interrupted and rolled back'
+      : report.cause === 'failure'
+        ? `FAILED${report.wave ? ` in wave ${report.wave}` : ''}${report.reason ? ` (${report.reason})` : ''}; ${report.rolledBack ? 'every cluster it changed is back on last good' : 'not rolled back'}`
+        : 'succeeded';
+  const waves = (report.waves ?? [])
+    .map((w) => `${w.name} [${w.clusters.join(', ')}]: ${w.state}`)
+    .join('; ');
+  return channels.map((channel) => {
+    const mine = changed.filter((r) => r.slackChannel === channel);
+    const lines = mine.map((release) => {
+      const outcomes = report.outcomes.filter(
+        (o) => o.entry.target.release === release.name && o.entry.target.namespace === release.namespace,
+      );
+      return `${release.name}.${release.namespace} (${release.environment}): ${outcomes.map((o) => `${o.entry.target.cluster}: ${o.status}`).join(', ')}`;
+    });
+    return {
+      channel,
+      about: mine.map((r) => r.name).join(', '),
+      text: [
+        `regatta deploy ${report.deployId} ${verdict}`,
+        ...(waves ? [`waves: ${waves}`] : []),
+        ...lines,
+      ].join('\n'),
+    };
   });
 }

@@ -1,10 +1,29 @@
 import type { Plan } from '../model/plan.js';
+import type { PlannedWave } from '../plan/waves.js';
 import type { DeployReport, Outcome } from '../model/outcome.js';
 import type { RollbackOutcome } from '../deploy/rollback.js';
 import type { HistoryEntry } from '../deploy/status.js';
 import { renderTable } from './table.js';
 
-export function renderPlan(plan: Plan): string {
+/** The waves a deploy would go through, with each one's clusters and gates. */
+function wavesLine(waves: readonly PlannedWave[]): string {
+  if (waves.length <= 1 && waves[0]?.name === 'all') return '';
+  const gates = (w: PlannedWave) =>
+    [
+      w.soakSeconds ? `soak ${w.soakSeconds}s` : '',
+      w.checks.length ? `${w.checks.length} check(s)` : '',
+      w.helmTests.length ? 'helm test' : '',
+      w.maxParallel ? `${w.maxParallel} at once` : '',
+    ].filter(Boolean);
+  return `waves: ${waves
+    .map(
+      (w) =>
+        `${w.approval ? '[approval] ' : ''}${w.name} [${w.clusters.join(', ')}]${gates(w).length ? ` (${gates(w).join(', ')})` : ''}`,
+    )
+    .join(' → ')}\n`;
+}
+
+export function renderPlan(plan: Plan, waves: readonly PlannedWave[] = []): string {
   const rows = plan.entries.map((entry) => [
     `${entry.target.release}.${entry.target.namespace}`,
     entry.target.cluster,
@@ -19,11 +38,24 @@ export function renderPlan(plan: Plan): string {
         : '',
   ]);
   const changes = plan.entries.filter((e) => e.action !== 'unchanged').length;
-  return `${renderTable(['RELEASE', 'CLUSTER', 'CHART', 'ACTION', 'REPLICAS', 'SECRETS', 'WHY'], rows)}\n${changes} to change, ${plan.entries.length - changes} unchanged`;
+  return `${wavesLine(waves)}${renderTable(['RELEASE', 'CLUSTER', 'CHART', 'ACTION', 'REPLICAS', 'SECRETS', 'WHY'], rows)}\n${changes} to change, ${plan.entries.length - changes} unchanged`;
 }
 
-export function planJson(plan: Plan): unknown {
+export function planJson(plan: Plan, waves: readonly PlannedWave[] = []): unknown {
   return {
+    waves: waves.map((w) => ({
+      name: w.name,
+      clusters: w.clusters,
+      soakSeconds: w.soakSeconds,
+      checks: w.checks.map((c) => ({
+        cluster: c.entry.target.cluster,
+        release: c.entry.target.release,
+        run: c.check.run,
+      })),
+      helmTest: w.helmTests.length > 0,
+      maxParallel: w.maxParallel,
+      approval: w.approval,
+    })),
     entries: plan.entries.map((entry) => ({
       release: entry.target.release,
       namespace: entry.target.namespace,

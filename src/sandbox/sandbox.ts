@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../adapters/http.js';
 import {
   canListPods,
+  probePodRuns,
   createFakeNode,
   listNodes,
   serverVersion,
@@ -551,6 +552,16 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     progress.line(`${cluster}: API server already running`);
   } else {
     const paths = sandboxPaths(dir);
+    // Its port may have been taken while it was down (another sandbox on this machine): then a
+    // client would reach someone else's API server. Say so instead.
+    const port = state.ports.clusters[state.clusters.indexOf(cluster)]?.apiserver;
+    if (port !== undefined && !(await localPortProbe.isFree(port)))
+      throw new DeployError(
+        `${cluster}: its API server port ${port} was taken by another process while it was down`,
+        {
+          hint: `free port ${port}, or start a fresh sandbox (\`regatta sandbox down\`, then \`up\`)`,
+        },
+      );
     await startComponent(paths, state, record, progress);
     const dependents = state.components.filter(
       (r) => r !== record && r.definition.name.startsWith(`${cluster}/`),
@@ -562,6 +573,12 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     while (!(await canListPods(schedulerKubeconfig)) && Date.now() < deadline) await sleep(200);
     await stopComponents(dependents);
     for (const dependent of dependents) await startComponent(paths, state, dependent, progress);
+    // Healthy is not yet working: a restarted scheduler can sit on an informer that met
+    // "forbidden" for a while before it schedules anything. Back only once a Pod runs again.
+    const admin = paths.cluster(cluster).adminKubeconfig;
+    const probe = `regatta-probe-${Date.now().toString(36)}`;
+    while (!(await probePodRuns(admin, probe)) && Date.now() < deadline) await sleep(500);
+    progress.line(`${cluster}: runs Pods again`);
   }
   await setClusterReachable(state, cluster, true);
   settleDaemons();

@@ -29,8 +29,8 @@ describe('fault: an API server stopped mid-deploy', () => {
       );
       assert.equal(first.exitCode, 0, first.stderr);
       const release = webRelease(fleet.dir, name, 'registry.example/web:new');
-      // Its rollout there takes 20 s: the API server goes away while helm waits for it.
-      const deploy = startRegatta(['deploy', '--fleet', slow.file, release]);
+      // Its rollout there takes 30 s: the API server goes away while helm waits for it.
+      const deploy = startRegatta(['deploy', '--fleet', slow.file, release, '--timeout', '90']);
       await deploy.waitFor(/dev-asia-east1-0 \S+: deploying/);
       await regatta(['sandbox', 'stop-cluster', lost, '--dir', sandbox.dir]);
       let code: number | null;

@@ -20,7 +20,7 @@ export const repeat = (wanted: number) => Number(process.env.REGATTA_FAULT_REPEA
 
 /**
  * A dev fleet over the sandbox, its twin where one cluster's image never becomes Ready, and one
- * where that cluster's rollouts take 20 s (minReadySeconds): a deploy is in flight there a while.
+ * where that cluster's rollouts take 30 s (minReadySeconds): a deploy is in flight there a while.
  */
 export function faultFleet(brokenCluster = 'dev-asia-east1-0') {
   const fleet = writeTestFleet(sandbox.state);
@@ -32,7 +32,7 @@ export function faultFleet(brokenCluster = 'dev-asia-east1-0') {
   const slow = writeTestFleet(sandbox.state, {
     dir: fleet.dir,
     name: 'regatta-slow.yaml',
-    globals: { [brokenCluster]: { minReadySeconds: 20 } },
+    globals: { [brokenCluster]: { minReadySeconds: 30 } },
   });
   return { fleet, broken, slow };
 }

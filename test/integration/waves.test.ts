@@ -91,6 +91,11 @@ describe('progressive delivery: waves, gates, one coordinated rollback', () => {
       (await regatta(['deploy', '--fleet', fleet.file, release(fleet.dir, name, 'web:1')], env)).exitCode,
       0,
     );
+    const plan = await regatta(['plan', '--fleet', fleet.file, release(fleet.dir, name, 'web:2')], env);
+    assert.match(
+      plan.stdout,
+      /^waves: canary \[dev-europe-west1-0\] → rest \[dev-us-central1-0, dev-asia-east1-0\] \(1 at once\)$/m,
+    );
     const before = await live(REST1, name);
     const result = await regatta(['deploy', '--fleet', broken.file, release(broken.dir, name, 'web:2')], env);
     assert.equal(result.exitCode, 1, result.stderr);
