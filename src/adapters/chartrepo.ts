@@ -3,6 +3,7 @@ import type { ChartRepository } from '../model/fleet.js';
 import { UserError } from '../errors.js';
 import { registerSecretValue } from '../report/redact.js';
 import { httpRequest } from './http.js';
+import { branchBuilds, type ChartBuild } from '../plan/chart-version.js';
 
 export class ChartRepositoryError extends Error {
   constructor(message: string) {
@@ -18,6 +19,9 @@ function authHeaders(repository: ChartRepository): Record<string, string> {
   if (password === undefined) {
     throw new UserError(
       `${repository.url} needs a password in ${repository.basicAuth.passwordEnv}, which is not set`,
+      {
+        hint: `export ${repository.basicAuth.passwordEnv}, or fix chartRepository.passwordEnv in the fleet file`,
+      },
     );
   }
   registerSecretValue(password);
@@ -43,7 +47,44 @@ export async function listChartVersions(repository: ChartRepository, chart: stri
 }
 
 interface RepositoryIndex {
-  entries?: Record<string, { version: string; urls?: string[] }[]>;
+  entries?: Record<string, { version: string; urls?: string[]; created?: string }[]>;
+}
+
+/**
+ * The builds of a chart from one branch with when each was pushed, for picking the newest:
+ * ChartMuseum's index says `created`; an OCI registry, each manifest's
+ * `org.opencontainers.image.created` annotation (asked only for the branch's builds).
+ */
+export async function listBranchBuilds(
+  repository: ChartRepository,
+  chart: string,
+  branch: string,
+): Promise<ChartBuild[]> {
+  if (repository.type !== 'oci') {
+    const entries = (await readIndex(repository)).entries?.[chart] ?? [];
+    return branchBuilds(
+      entries.map((entry) => ({ version: entry.version, created: entry.created })),
+      branch,
+    );
+  }
+  const builds = branchBuilds(await listChartVersions(repository, chart), branch);
+  const [host, ...path] = repository.url.replace(/^oci:\/\//, '').split('/');
+  const scheme = repository.plainHttp ? 'http' : 'https';
+  return Promise.all(
+    builds.map(async (build) => {
+      const response = await httpRequest(
+        `${scheme}://${host}/v2/${[...path, chart].join('/')}/manifests/${build.version.replace(/\+/g, '_')}`,
+        { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } },
+      );
+      if (response.status !== 200) return build;
+      try {
+        const manifest = JSON.parse(response.body) as { annotations?: Record<string, string> };
+        return { ...build, created: manifest.annotations?.['org.opencontainers.image.created'] };
+      } catch {
+        return build; // no time: semver order decides
+      }
+    }),
+  );
 }
 
 /** A Helm HTTP repository's index.yaml, read once per repository for the life of the process. */

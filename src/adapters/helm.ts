@@ -1,10 +1,11 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { assetsDir } from '../paths.js';
 import type { ChartReference } from '../model/plan.js';
 import type { ReplicaCount } from '../model/release.js';
 import { ProcessError, run } from './process.js';
 import { UserError } from '../errors.js';
+import { revealValuesForHelm } from '../values/secret.js';
 
 /** How to run one helm binary. */
 export interface HelmBinary {
@@ -70,8 +71,14 @@ function applyArgs(helm: HelmBinary): string[] {
   return helm.major === 4 ? ['--wait=watcher', '--force-conflicts'] : ['--wait'];
 }
 
-export async function detectHelm(path: string, env: NodeJS.ProcessEnv): Promise<HelmBinary> {
-  const result = await run(path, ['version', '--short'], { env }).catch((error: unknown) => {
+/** `credentials`: more variables helm must not inherit (those the fleet file names). */
+export async function detectHelm(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  credentials: readonly string[] = [],
+): Promise<HelmBinary> {
+  const helmEnv = helmEnvironment(env, credentials);
+  const result = await run(path, ['version', '--short'], { env: helmEnv }).catch((error: unknown) => {
     if (error instanceof UserError) {
       throw new UserError(`${path}: helm not found`, {
         hint: 'install Helm 3.17+ or 4.x, or set REGATTA_HELM',
@@ -82,12 +89,27 @@ export async function detectHelm(path: string, env: NodeJS.ProcessEnv): Promise<
   const major = /^v(\d+)\./.exec(result.stdout.trim())?.[1];
   if (major !== '3' && major !== '4')
     throw new UserError(`unsupported helm version ${result.stdout.trim()}`, { hint: 'use Helm 3 or 4' });
-  // Our post-renderer is a Helm 4 plugin found through HELM_PLUGINS.
-  return {
-    path,
-    major: Number(major) as 3 | 4,
-    env: { ...env, HELM_PLUGINS: join(assetsDir(), 'helm-plugins') },
-  };
+  return { path, major: Number(major) as 3 | 4, env: helmEnv };
+}
+
+/** Credentials helm (and the post-renderer it runs) must not inherit: Vault's and OpenBao's. */
+const CREDENTIAL_VARIABLES = /^(VAULT|BAO)_/;
+
+/**
+ * What helm runs with: our environment without Vault credentials, and HELM_PLUGINS extended
+ * (not replaced: the user's own plugins keep working) by our post-renderer, a Helm 4 plugin.
+ */
+export function helmEnvironment(
+  env: NodeJS.ProcessEnv,
+  alsoWithout: readonly string[] = [],
+): NodeJS.ProcessEnv {
+  const result: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!CREDENTIAL_VARIABLES.test(name) && !alsoWithout.includes(name)) result[name] = value;
+  }
+  const ours = join(assetsDir(), 'helm-plugins');
+  result.HELM_PLUGINS = env.HELM_PLUGINS ? `${ours}${delimiter}${env.HELM_PLUGINS}` : ours;
+  return result;
 }
 
 function clusterArgs(cluster: HelmCluster): string[] {
@@ -116,6 +138,11 @@ function postRendererArgs(helm: HelmBinary, replicas: readonly ReplicaCount[]): 
   return ['--post-renderer', renderer, '--post-renderer-args', JSON.stringify(replicas)];
 }
 
+/** The one place a Secret's value is taken out of it: straight onto helm's standard input. */
+function helmStdin(values: Record<string, unknown>): string {
+  return revealValuesForHelm(values);
+}
+
 async function helmRun(
   helm: HelmBinary,
   action: string,
@@ -134,8 +161,8 @@ async function helmRun(
 
 export interface RenderOptions extends ReleaseTarget {
   chart: ChartReference;
-  /** The complete values, as JSON: sent on standard input, never on the command line or disk. */
-  valuesJson: string;
+  /** The complete values (Secrets inside): sent on standard input, never on the command line or disk. */
+  values: Record<string, unknown>;
   kubeVersion?: string;
 }
 
@@ -166,7 +193,7 @@ export function renderChart(helm: HelmBinary, options: RenderOptions): Promise<s
       '-',
       ...(options.kubeVersion ? ['--kube-version', options.kubeVersion] : []),
     ],
-    options.valuesJson,
+    helmStdin(options.values),
   );
 }
 
@@ -220,7 +247,7 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
       ...postRendererArgs(helm, options.replicas),
       ...clusterArgs(options.cluster),
     ],
-    options.valuesJson,
+    helmStdin(options.values),
     options.signal,
   );
 }
@@ -267,9 +294,13 @@ export async function uninstallRelease(
 }
 
 /** `helm lint` of a chart folder with these values (on stdin); its [ERROR] lines become the message. */
-export async function lintChart(helm: HelmBinary, dir: string, valuesJson: string): Promise<void> {
+export async function lintChart(
+  helm: HelmBinary,
+  dir: string,
+  values: Record<string, unknown>,
+): Promise<void> {
   try {
-    await run(helm.path, ['lint', dir, '--values', '-'], { env: helm.env, input: valuesJson });
+    await run(helm.path, ['lint', dir, '--values', '-'], { env: helm.env, input: helmStdin(values) });
   } catch (error) {
     if (!(error instanceof ProcessError)) throw error;
     const problems = error.result.stdout

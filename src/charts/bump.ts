@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { BumpPlan, ChartBump, DependencyUpdate, LocalChart } from './model.js';
 import { dependentsOf, type ChartGraph } from './graph.js';
+import { commitId, prereleaseId } from '../plan/chart-version.js';
 
 export type BumpLevel = 'patch' | 'minor' | 'major';
 
@@ -10,16 +11,11 @@ export interface BumpOptions {
   prerelease?: { branch: string; commit: string };
 }
 
-/** A branch name as a semver pre-release identifier. */
-export function prereleaseId(branch: string): string {
-  return branch.replace(/[^0-9A-Za-z-]+/g, '-').replace(/^-+|-+$/g, '') || 'branch';
-}
-
 export function nextVersion(version: string, options: BumpOptions): string {
   const base = semver.inc(semver.coerce(version)?.version ?? version, options.level);
   if (!base) throw new Error(`cannot bump ${version}`);
   return options.prerelease
-    ? `${base}-${prereleaseId(options.prerelease.branch)}.${options.prerelease.commit}`
+    ? `${base}-${prereleaseId(options.prerelease.branch)}.${commitId(options.prerelease.commit)}`
     : base;
 }
 

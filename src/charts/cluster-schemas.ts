@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { getRaw, serverVersion } from '../adapters/kube.js';
-import { kubeTarget } from '../deploy/clusters.js';
-import { UserError } from '../errors.js';
+import { assertKubeContexts, kubeTarget } from '../deploy/clusters.js';
+import { DeployError, RegattaError, UserError } from '../errors.js';
 import type { Cluster } from '../model/fleet.js';
 import { cacheRoot } from '../paths.js';
 import { ClusterSchemas, type OpenApiDocument } from './schema-validation.js';
@@ -34,6 +34,27 @@ export async function loadClusterSchemas(
       });
     return new ClusterSchemas(cached.documents);
   }
+  assertKubeContexts([cluster]);
+  try {
+    return await fetchSchemas(cluster, env, file, cached);
+  } catch (error) {
+    if (error instanceof RegattaError) throw error;
+    throw new DeployError(
+      `cannot read the API schemas of cluster ${cluster.name}: ${(error as Error).message.split('\n')[0]}`,
+      {
+        position: cluster.position,
+        hint: cached ? 'check the cluster, or pass --offline to use its cached schemas' : 'check the cluster',
+      },
+    );
+  }
+}
+
+async function fetchSchemas(
+  cluster: Cluster,
+  env: NodeJS.ProcessEnv,
+  file: string,
+  cached: CachedSchemas | undefined,
+): Promise<ClusterSchemas> {
   const target = kubeTarget(cluster);
   const index = JSON.parse(await getRaw(target, '/openapi/v3')) as {
     paths: Record<string, { serverRelativeURL: string }>;

@@ -46,7 +46,10 @@ export function discoverCharts(root: string): LocalChart[] {
       dependencies?: { name: string; version: string; repository?: string }[];
     };
     if (typeof value.name !== 'string')
-      throw new UserError('Chart.yaml has no name', { position: { file, line: 1, col: 1 } });
+      throw new UserError('Chart.yaml has no name', {
+        position: source?.positionOf([]) ?? { file, line: 1, col: 1 },
+        hint: 'add name: (the chart folder name, usually)',
+      });
     if (value.version === undefined) {
       throw new UserError(`chart ${value.name} has no version`, {
         position: source?.positionOf([]) ?? { file },
@@ -59,6 +62,7 @@ export function discoverCharts(root: string): LocalChart[] {
     if (!semver.valid(version)) {
       throw new UserError(`chart ${value.name}: version ${version} is not semver`, {
         position: source!.positionOf(['version']),
+        hint: 'write MAJOR.MINOR.PATCH, e.g. 1.0.0',
       });
     }
     return {

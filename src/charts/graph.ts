@@ -27,6 +27,7 @@ export function buildChartGraph(charts: readonly LocalChart[]): ChartGraph {
             `chart ${chart.name} depends on ${dependency.name} at ${repository}, where there is no chart`,
             {
               position: chart.position,
+              hint: 'fix the file:// path (relative to this chart) in its dependencies',
             },
           );
         }
@@ -43,7 +44,11 @@ export function buildChartGraph(charts: readonly LocalChart[]): ChartGraph {
     graph.set(chart.name, local);
   }
   const cycle = findCycle(graph);
-  if (cycle) throw new UserError(`chart dependency cycle: ${cycle.join(' → ')}`);
+  if (cycle) {
+    throw new UserError(`chart dependency cycle: ${cycle.join(' → ')}`, {
+      hint: `remove one of these dependencies from its Chart.yaml`,
+    });
+  }
   return graph;
 }
 

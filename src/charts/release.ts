@@ -10,6 +10,9 @@ import {
   commitFiles,
   currentBranch,
   currentCommit,
+  EMPTY_TREE,
+  hasCommit,
+  isShallow,
   mergeBase,
   repositoryRoot,
 } from '../adapters/git.js';
@@ -80,11 +83,30 @@ export function environmentOfBranch(fleet: Fleet, branch: string): Environment {
 
 async function defaultBase(cwd: string, environment: Environment, branch: string): Promise<string> {
   const envBranch = environment.branches.find((pattern) => !pattern.includes('*')) ?? branch;
-  const base = await mergeBase(cwd, envBranch);
+  const base = (await mergeBase(cwd, envBranch)) ?? (await mergeBase(cwd, `origin/${envBranch}`));
   const head = await mergeBase(cwd, 'HEAD');
-  // On the environment's own branch, what changed is what its last commit brought.
-  if (!base || base === head) return 'HEAD~1';
-  return base;
+  if (base && base !== head) return base;
+  // On the environment's own branch, what changed is what its last commit brought. A shallow
+  // clone may lack both the merge base and HEAD~1: guessing would release the wrong charts.
+  if (await isShallow(cwd)) {
+    if (!base) {
+      throw new UserError(
+        `shallow clone: the merge base of ${branch} and ${envBranch} is not in this checkout, so what changed is unknown`,
+        {
+          position: { file: cwd },
+          hint: `fetch the history (git fetch --unshallow origin ${envBranch}, or fetch-depth: 0 in CI), or pass --base REF`,
+        },
+      );
+    }
+    if (!(await hasCommit(cwd, 'HEAD~1'))) {
+      throw new UserError('shallow clone: HEAD~1 is not in this checkout, so what changed is unknown', {
+        position: { file: cwd },
+        hint: 'fetch one more commit (git fetch --deepen=1, or fetch-depth: 2 in CI), or pass --base REF',
+      });
+    }
+  }
+  // The repository's first commit brought everything.
+  return (await hasCommit(cwd, 'HEAD~1')) ? 'HEAD~1' : EMPTY_TREE;
 }
 
 /** What `chart release` would do: environment, changed charts, bumps. No changes made. */
@@ -94,6 +116,12 @@ export async function planChartRelease(
   const root = await repositoryRoot(options.cwd);
   const branch = options.branch ?? (await currentBranch(root));
   const environment = environmentOfBranch(options.fleet, branch);
+  if (options.base !== undefined && !(await hasCommit(root, options.base))) {
+    throw new UserError(`--base ${options.base}: no such commit in this checkout`, {
+      position: { file: root },
+      hint: 'pass a branch, tag or commit that exists here; in a shallow clone, fetch it first',
+    });
+  }
   const base = options.base ?? (await defaultBase(root, environment, branch));
   const charts = discoverCharts(root);
   const graph = buildChartGraph(charts);
@@ -159,8 +187,32 @@ export function renderForCluster(
     namespace: 'default',
     cluster,
     chart: { kind: 'path', path: dir },
-    valuesJson: JSON.stringify(clusterGlobals(cluster)),
+    values: clusterGlobals(cluster),
   });
+}
+
+/** A push that failed part-way: exactly what the repository holds now, and what it does not. */
+function pushFailure(
+  failed: { chart: string; version: string },
+  rest: readonly { chart: string; version: string }[],
+  pushed: readonly string[],
+  url: string,
+  error: unknown,
+): DeployError {
+  const why =
+    error instanceof HelmError
+      ? HelmError.summary(error.stderr)
+      : ((error as Error).message.split('\n')[0] ?? 'failed');
+  const notPushed = [failed, ...rest].map((p) => `${p.chart} ${p.version}`);
+  return new DeployError(
+    `pushing ${failed.chart} ${failed.version} to ${url} failed: ${why}; pushed: ${pushed.join(', ') || 'nothing'}; not pushed: ${notPushed.join(', ')}; Chart.yaml files restored`,
+    {
+      hint:
+        pushed.length > 0
+          ? 'the repository holds the pushed versions, git does not: once the repository is fixed, rerun with --force'
+          : 'fix the repository, then rerun',
+    },
+  );
 }
 
 /** The whole pipeline: bump, lint, render per cluster, package, refuse existing versions, push, (commit). */
@@ -172,6 +224,12 @@ export async function runChartRelease(
   if (options.dryRun || plan.bumps.length === 0) return { ...planned, pushed: [] };
   const environment = options.fleet.environments[planned.environment]!;
   const repository = environment.chartRepository;
+  if (!repository) {
+    throw new UserError(`environment ${environment.name} has no chartRepository to release charts to`, {
+      position: { file: options.fleet.file },
+      hint: `add environments.${environment.name}.chartRepository to the fleet file`,
+    });
+  }
   const existing = await Promise.all(
     plan.bumps.map(async (bump) => ({
       bump,
@@ -204,7 +262,7 @@ export async function runChartRelease(
       const chart = charts.find((c) => c.name === bump.chart)!;
       if (chart.dependencies.length > 0) await updateDependencies(options.helm, chart.dir);
       for (const cluster of clusters) {
-        await lintChart(options.helm, chart.dir, JSON.stringify(clusterGlobals(cluster)));
+        await lintChart(options.helm, chart.dir, clusterGlobals(cluster));
         const rendered = await renderForCluster(options.helm, chart.dir, chart.name, cluster);
         if (options.serverDryRun) {
           for (const refusal of await dryRunManifest(cluster, rendered))
@@ -230,10 +288,17 @@ export async function runChartRelease(
         details: violations.map((v) => `  ${v}`).join('\n'),
       });
     }
-    for (const item of packages) {
-      if (repository.type === 'oci')
-        await pushChart(options.helm, item.tgz, repository.url, repository.plainHttp);
-      else await uploadToChartMuseum(repository, readFileSync(item.tgz), options.force);
+    // Everything is bumped, rendered, validated and packaged: only now does the repository change.
+    const pushed: string[] = [];
+    for (const [index, item] of packages.entries()) {
+      try {
+        if (repository.type === 'oci')
+          await pushChart(options.helm, item.tgz, repository.url, repository.plainHttp);
+        else await uploadToChartMuseum(repository, readFileSync(item.tgz), options.force);
+      } catch (error) {
+        throw pushFailure(item, packages.slice(index + 1), pushed, repository.url, error);
+      }
+      pushed.push(`${item.chart} ${item.version}`);
       options.progress.line(`${item.chart} ${item.version}: pushed to ${repository.url}`);
     }
     if (options.commit) {

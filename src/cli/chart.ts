@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { readText } from '../config/yaml-source.js';
+import { MAX_MANIFEST_BYTES, readInputText, readStandardInput } from '../config/read-input.js';
+import { parseYamlFile } from '../config/yaml-source.js';
 import { UserError } from '../errors.js';
 import { loadClusterSchemas } from '../charts/cluster-schemas.js';
 import { repositoryRoot } from '../adapters/git.js';
@@ -26,6 +27,29 @@ async function renderChartFolder(helm: HelmBinary, dir: string, cluster: Cluster
       throw new UserError(`${dir} for ${cluster.name}: ${error.message}`, { hint: error.hint });
     throw error;
   }
+}
+
+/** Rendered manifests from a file or standard input, checked to be YAML (at its line) before use. */
+async function readManifests(input: string): Promise<string> {
+  const file = input === '-' ? '<stdin>' : resolve(input);
+  const text = input === '-' ? await readStandardInput() : readInputText(file, MAX_MANIFEST_BYTES);
+  const documents = parseYamlFile(file, text);
+  documents.forEach((document) => {
+    const value = document.value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !('kind' in value)) {
+      throw new UserError('not a Kubernetes object (a map with apiVersion and kind)', {
+        position: document.positionOf([]),
+        hint: 'pass rendered manifests, e.g. the output of helm template, or a chart folder',
+      });
+    }
+  });
+  if (documents.length === 0) {
+    throw new UserError('no Kubernetes object in it', {
+      position: { file, line: 1, col: 1 },
+      hint: 'pass rendered manifests, e.g. the output of helm template, or a chart folder',
+    });
+  }
+  return text;
 }
 
 function renderRelease(result: ChartReleasePlan & { pushed?: string[] }, dryRun: boolean): string {
@@ -102,7 +126,7 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
         const result = await runChartRelease({
           cwd: process.cwd(),
           fleet,
-          helm: await helmBinary(),
+          helm: await helmBinary(fleet),
           base: options.base,
           branch: options.branch,
           level: options.bump,
@@ -136,11 +160,17 @@ export function chartCommand(done: (result: CommandResult) => void): Command {
     .option('--offline', 'use the cached schemas only')
     .action(async (input: string, options: { env: string; fleet?: string; offline?: boolean }) => {
       const fleet = loadFleet(findFleetFile(options.fleet, process.cwd()));
-      if (!fleet.environments[options.env]) throw new UserError(`unknown environment ${options.env}`);
-      // A chart folder is rendered for each cluster with its globals; a file or stdin is taken as rendered.
+      if (!fleet.environments[options.env]) {
+        throw new UserError(`unknown environment ${options.env}`, {
+          position: { file: fleet.file },
+          hint: `--env one of ${Object.keys(fleet.environments).join(', ')}`,
+        });
+      }
+      // A chart folder is rendered for each cluster with its globals; a file or stdin is taken as
+      // rendered, and parsed before any cluster is asked.
       const isChart = input !== '-' && existsSync(join(input, 'Chart.yaml'));
-      const given = isChart ? '' : input === '-' ? readFileSync(0, 'utf8') : readText(input);
-      const helm = isChart ? await helmBinary() : undefined;
+      const given = isChart ? '' : await readManifests(input);
+      const helm = isChart ? await helmBinary(fleet) : undefined;
       const rows: string[][] = [];
       for (const cluster of fleet.clusters.filter((c) => c.env === options.env)) {
         const schemas = await loadClusterSchemas(cluster, process.env, !!options.offline);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { detectHelm, type HelmBinary } from '../adapters/helm.js';
-import { findFleetFile, loadFleet } from '../config/fleet.js';
+import { credentialVariables, findFleetFile, loadFleet } from '../config/fleet.js';
 import { expandReleasePaths, loadReleases } from '../config/release.js';
 import { UserError } from '../errors.js';
 import type { Fleet } from '../model/fleet.js';
@@ -49,16 +49,22 @@ export function loadReleaseFiles(fleet: Fleet, paths: readonly string[]): Releas
     inputs = [folder];
   }
   const files = expandReleasePaths(inputs, process.cwd());
-  if (files.length === 0) throw new UserError(`no release files in ${inputs.join(', ')}`);
+  if (files.length === 0) {
+    throw new UserError(`no release files in ${inputs.join(', ')}`, {
+      position: { file: resolve(process.cwd(), inputs[0] ?? '.') },
+      hint: 'add *.yaml release files there, or pass them as arguments',
+    });
+  }
   return loadReleases(files, fleet);
 }
 
-export function helmBinary(): Promise<HelmBinary> {
-  return detectHelm(process.env.REGATTA_HELM || 'helm', process.env);
+/** The helm binary to run, without the credentials the fleet file names (when given) in its environment. */
+export function helmBinary(fleet?: Fleet): Promise<HelmBinary> {
+  return detectHelm(process.env.REGATTA_HELM || 'helm', process.env, fleet ? credentialVariables(fleet) : []);
 }
 
 export function requireEnv(selection: Selection, command: string): string {
-  if (!selection.env) throw new UserError(`${command} needs --env`);
+  if (!selection.env) throw new UserError(`${command} needs --env`, { hint: `pass --env ENVIRONMENT` });
   return selection.env;
 }
 

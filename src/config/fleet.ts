@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, type SourcePosition } from '../errors.js';
+import { redactUrlCredentials, registerSecretValue } from '../report/redact.js';
 import type {
   ChartRepository,
   Cluster,
@@ -20,7 +21,7 @@ interface RawFleet {
     {
       branches: string[];
       engine?: 'helm' | 'flux';
-      chartRepository: {
+      chartRepository?: {
         url: string;
         type?: 'chartmuseum' | 'oci';
         plainHttp?: boolean;
@@ -69,6 +70,19 @@ function vaultSettings(raw: RawFleet['vault'], file: string): VaultSettings {
 
 export const DEFAULT_FLEET_FILE = 'regatta.yaml';
 
+/** The environment variables the fleet file names as holding credentials: no child process needs them. */
+export function credentialVariables(fleet: Fleet): string[] {
+  const auth = fleet.vault.auth;
+  return [
+    ...(auth.kind === 'token' && auth.env ? [auth.env] : []),
+    ...(auth.kind === 'approle' && auth.secretIdEnv ? [auth.secretIdEnv] : []),
+    ...Object.values(fleet.environments).flatMap((env) =>
+      env.chartRepository?.basicAuth ? [env.chartRepository.basicAuth.passwordEnv] : [],
+    ),
+    ...(fleet.slackWebhookUrlEnv ? [fleet.slackWebhookUrlEnv] : []),
+  ];
+}
+
 export function findFleetFile(explicit: string | undefined, cwd: string): string {
   if (explicit) return resolve(cwd, explicit);
   const candidate = resolve(cwd, DEFAULT_FLEET_FILE);
@@ -78,8 +92,21 @@ export function findFleetFile(explicit: string | undefined, cwd: string): string
   return candidate;
 }
 
-function chartRepository(raw: RawFleet['environments'][string]['chartRepository']): ChartRepository {
-  const url = new URL(raw.url);
+function chartRepository(
+  raw: NonNullable<RawFleet['environments'][string]['chartRepository']>,
+  position: SourcePosition,
+): ChartRepository {
+  let url: URL;
+  try {
+    url = new URL(raw.url);
+  } catch {
+    throw new UserError(`chartRepository.url is not a valid URL: ${redactUrlCredentials(raw.url)}`, {
+      position,
+      hint: 'write it like https://charts.example.com or oci://registry.example.com/charts',
+    });
+  }
+  // A password in the URL works, but is never printed (redact also masks any user:password@).
+  if (url.password) registerSecretValue(decodeURIComponent(url.password));
   const type = raw.type ?? (url.protocol === 'oci:' ? 'oci' : 'chartmuseum');
   const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
   const basicAuth = raw.username
@@ -96,8 +123,18 @@ function chartRepository(raw: RawFleet['environments'][string]['chartRepository'
 /** Reads and checks a fleet file: schema first, then the rules a schema cannot say. */
 export function loadFleet(file: string): Fleet {
   const [source, extra] = parseYamlFile(file);
-  if (!source) throw new UserError('the fleet file is empty', { position: { file, line: 1, col: 1 } });
-  if (extra) throw new UserError('a fleet file holds one YAML document', { position: extra.positionOf([]) });
+  if (!source) {
+    throw new UserError('the fleet file is empty', {
+      position: { file, line: 1, col: 1 },
+      hint: 'write apiVersion: regatta/v1, kind: Fleet, environments: and clusters: (see regatta schema fleet)',
+    });
+  }
+  if (extra) {
+    throw new UserError('a fleet file holds one YAML document', {
+      position: extra.positionOf([]),
+      hint: 'remove this document, or merge it into the first',
+    });
+  }
   validateAgainst(fleetSchema, source, 'the fleet file');
   const raw = source.value as RawFleet;
 
@@ -106,7 +143,14 @@ export function loadFleet(file: string): Fleet {
     environments[name] = {
       name,
       branches: env.branches,
-      chartRepository: chartRepository(env.chartRepository),
+      ...(env.chartRepository
+        ? {
+            chartRepository: chartRepository(
+              env.chartRepository,
+              source.positionOf(['environments', name, 'chartRepository', 'url']),
+            ),
+          }
+        : {}),
       ...(env.rollout
         ? { rollout: readRollout(env.rollout, source, ['environments', name, 'rollout']) }
         : {}),
@@ -125,6 +169,7 @@ export function loadFleet(file: string): Fleet {
     if (seen.has(cluster.name)) {
       throw new UserError(`cluster ${cluster.name} is listed twice`, {
         position: source.positionOf(['clusters', index, 'name']),
+        hint: `remove one of the two, or rename it (the other is at line ${source.positionOf(['clusters', seen.get(cluster.name)!, 'name']).line})`,
       });
     }
     seen.set(cluster.name, index);

@@ -75,7 +75,7 @@ export const fleetSchema = {
       minProperties: 1,
       additionalProperties: {
         type: 'object',
-        required: ['branches', 'chartRepository'],
+        required: ['branches'],
         additionalProperties: false,
         properties: {
           branches: { type: 'array', items: { type: 'string', minLength: 1 } },
@@ -89,7 +89,12 @@ export const fleetSchema = {
             required: ['url'],
             additionalProperties: false,
             properties: {
-              url: { type: 'string', pattern: '^(https?|oci)://' },
+              url: {
+                type: 'string',
+                pattern: '^(https?|oci)://[^\\s/]+\\S*$',
+                patternErrorMessage: 'a URL starting with http://, https:// or oci://, without spaces',
+                examples: ['https://charts.example.com', 'oci://registry.example.com/charts'],
+              },
               type: {
                 enum: ['chartmuseum', 'oci'],
                 description: 'default: oci for oci:// URLs, else chartmuseum',
@@ -114,7 +119,13 @@ export const fleetSchema = {
         required: ['name', 'env', 'region'],
         additionalProperties: false,
         properties: {
-          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+          name: {
+            type: 'string',
+            pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+            patternErrorMessage:
+              'lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters (a DNS label)',
+            examples: ['prod-europe-west1'],
+          },
           context: { type: 'string', minLength: 1, description: 'kube context; default: the name' },
           kubeconfig: { type: 'string', minLength: 1 },
           env: { type: 'string' },
@@ -133,7 +144,15 @@ export const fleetSchema = {
           type: 'object',
           required: ['webhookUrlEnv'],
           additionalProperties: false,
-          properties: { webhookUrlEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+          properties: {
+            webhookUrlEnv: {
+              type: 'string',
+              pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+              patternErrorMessage:
+                'the name of an environment variable (letters, digits and "_", not starting with a digit), not the URL itself',
+              examples: ['SLACK_WEBHOOK_URL'],
+            },
+          },
         },
       },
     },
@@ -143,7 +162,12 @@ export const fleetSchema = {
         'Vault (or OpenBao) connection; VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE work as in the vault CLI',
       additionalProperties: false,
       properties: {
-        address: { type: 'string', pattern: '^https?://' },
+        address: {
+          type: 'string',
+          pattern: '^https?://[^\\s/]+\\S*$',
+          patternErrorMessage: 'a URL starting with http:// or https://, without spaces',
+          examples: ['https://vault.example.com:8200'],
+        },
         namespace: { type: 'string' },
         caFile: { type: 'string' },
         auth: {
@@ -180,7 +204,12 @@ const secretsList = {
     required: ['secret_id', 'contexts'],
     additionalProperties: false,
     properties: {
-      secret_id: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+      secret_id: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_.-]+$',
+        patternErrorMessage: 'letters, digits, ".", "_" and "-" only',
+        examples: ['stack1-app1-password'],
+      },
       contexts: {
         type: 'array',
         minItems: 1,
@@ -216,8 +245,11 @@ export const releaseSchema = {
       properties: {
         name: {
           type: 'string',
-          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$',
+          pattern: '^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?$',
+          patternErrorMessage:
+            'RELEASE or RELEASE.NAMESPACE in lowercase letters, digits and "-", each part starting and ending with a letter or digit; the release at most 53 characters (Helm), the namespace at most 63 (a DNS label)',
           description: 'RELEASE.NAMESPACE',
+          examples: ['app1.ns1'],
         },
         environment: { type: 'string', minLength: 1 },
         branch: { type: 'string' },
@@ -250,7 +282,7 @@ export const releaseSchema = {
                   additionalProperties: false,
                   properties: {
                     name: { type: 'string', minLength: 1 },
-                    count: { type: 'integer', minimum: 0 },
+                    count: { type: 'integer', minimum: 0, maximum: 2147483647 },
                   },
                 },
               },

@@ -76,7 +76,7 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
         namespace: entry.target.namespace,
         cluster: helmCluster(cluster),
         chart: await prepared.charts.local(entry.target.chart),
-        valuesJson: JSON.stringify(prepared.values.get(targetKey(entry.target))),
+        values: prepared.values.get(targetKey(entry.target)) ?? {},
         replicas: entry.target.replicas,
         labels: {
           ...options.labels,

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import { parse } from 'yaml';
-import { listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
+import { listBranchBuilds, listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
 import { serverVersion } from '../adapters/kube.js';
 import { listHelmRevisions } from '../adapters/helm-storage.js';
@@ -14,7 +14,7 @@ import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Fleet } from '../model/fleet.js';
 import type { ChartReference, Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
-import { pickChartVersion } from '../plan/chart-version.js';
+import { pickChartVersion, type ChartBuild } from '../plan/chart-version.js';
 import { applyReplicaCounts } from '../plan/scaling.js';
 import {
   chartReference,
@@ -27,6 +27,7 @@ import {
 import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
 import { layerValues, type Values } from '../values/layer.js';
+import type { Secret } from '../values/secret.js';
 import { parseYamlFile } from '../config/yaml-source.js';
 import { ChartFetcher } from './charts.js';
 import { kubeTarget } from './clusters.js';
@@ -45,7 +46,7 @@ export interface PrepareOptions {
    */
   beforeObserve?: (clusters: readonly Cluster[]) => Promise<void>;
   /** secret_id → value per target key; absent when planning (placeholders are used). */
-  secrets?: (release: Release, cluster: Cluster) => Record<string, string>;
+  secrets?: (release: Release, cluster: Cluster) => Record<string, Secret>;
 }
 
 /** A plan plus what executing it needs and must never print: the complete values per target. */
@@ -79,23 +80,26 @@ async function resolveChartVersion(release: Release, fleet: Fleet): Promise<stri
   }
   if (release.chart.version) return release.chart.version;
   const environment = fleet.environments[release.environment];
-  if (!environment) throw new Error(`environment ${release.environment} vanished`);
-  let versions: string[];
+  const repository = environment?.chartRepository;
+  if (!repository) throw new Error(`environment ${release.environment} has no chart repository`);
+  const branch = release.environment === 'dev' ? release.branch : undefined;
+  let versions: (string | ChartBuild)[];
   try {
-    versions = await listChartVersions(environment.chartRepository, release.chart.name);
+    versions = branch
+      ? await listBranchBuilds(repository, release.chart.name, branch)
+      : await listChartVersions(repository, release.chart.name);
   } catch (error) {
     throw new UserError(
-      `cannot list versions of chart ${release.chart.name} in ${environment.chartRepository.url}: ${(error as Error).message}`,
+      `cannot list versions of chart ${release.chart.name} in ${repository.url}: ${(error as Error).message}`,
       {
         position: release.position,
       },
     );
   }
-  const branch = environment.name === 'dev' ? release.branch : undefined;
   const version = pickChartVersion(versions, branch);
   if (!version) {
     throw new UserError(
-      `chart ${release.chart.name} has no ${branch ? `version built from branch ${branch}` : 'released version'} in ${environment.chartRepository.url}`,
+      `chart ${release.chart.name} has no ${branch ? `version built from branch ${branch}` : 'released version'} in ${repository.url}`,
       { position: release.position, hint: 'publish it, or set spec.chart_version' },
     );
   }
@@ -205,7 +209,7 @@ async function render(
       namespace: release.namespace,
       cluster,
       chart: await charts.local(target.chart),
-      valuesJson: JSON.stringify(values),
+      values,
       kubeVersion,
     });
   } catch (error) {
@@ -234,11 +238,11 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
   const kubeVersions = await checkReachable([...clusters.values()]);
   await options.beforeObserve?.([...clusters.values()]);
   const charts = new ChartFetcher(options.helm, (url) => {
-    const environment = Object.values(options.fleet.environments).find(
-      (candidate) => candidate.chartRepository.url === url,
-    );
-    if (!environment) throw new Error(`no environment has the chart repository ${url}`);
-    return environment.chartRepository;
+    const repository = Object.values(options.fleet.environments).find(
+      (candidate) => candidate.chartRepository?.url === url,
+    )?.chartRepository;
+    if (!repository) throw new Error(`no environment has the chart repository ${url}`);
+    return repository;
   });
   const limit = pLimit(8);
   const values = new Map<string, Values>();

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   approleLogin,
   mountOf,
@@ -7,17 +6,23 @@ import {
   type MountOfPath,
   type VaultConnection,
 } from '../adapters/vault.js';
+import { readInputText } from '../config/read-input.js';
 import { UserError } from '../errors.js';
 import type { Cluster, Fleet } from '../model/fleet.js';
 import type { Release, SecretSource } from '../model/release.js';
 import { normalizeVaultPath, requireSecretSource } from '../plan/secrets.js';
 import { registerSecretValue } from '../report/redact.js';
+import { Secret } from '../values/secret.js';
 
-function readSecretFile(file: string, what: string): string {
+function readSecretFile(file: string, what: string, key: string, fleet: Fleet): string {
   try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    throw new UserError(`cannot read the ${what} file ${file}`);
+    return readInputText(file).trim();
+  } catch (error) {
+    // Never the file's content: only why it could not be read, at the fleet file's key.
+    throw new UserError(`${key}: the ${what} file ${file}: ${(error as Error).message}`, {
+      position: { file: fleet.file },
+      hint: `fix vault.${key} in the fleet file, or the file's permissions`,
+    });
   }
 }
 
@@ -30,12 +35,12 @@ export async function connectVault(fleet: Fleet, env: NodeJS.ProcessEnv): Promis
   const base = {
     address,
     namespace: settings.namespace ?? env.VAULT_NAMESPACE,
-    ca: settings.caFile ? readSecretFile(settings.caFile, 'Vault CA') : undefined,
+    ca: settings.caFile ? readSecretFile(settings.caFile, 'Vault CA', 'caFile', fleet) : undefined,
   };
   const auth = settings.auth;
   if (auth.kind === 'approle') {
     const secretId = auth.secretIdFile
-      ? readSecretFile(auth.secretIdFile, 'AppRole secret id')
+      ? readSecretFile(auth.secretIdFile, 'AppRole secret id', 'auth.approle.secretIdFile', fleet)
       : auth.secretIdEnv
         ? env[auth.secretIdEnv]
         : undefined;
@@ -52,10 +57,13 @@ export async function connectVault(fleet: Fleet, env: NodeJS.ProcessEnv): Promis
     } catch (error) {
       throw new UserError(
         `Vault AppRole login at ${address} (auth/${auth.mount}) failed: ${describeVaultError(error)}`,
+        { hint: 'check vault.auth.approle (roleId, mount) in the fleet file and the secret id it reads' },
       );
     }
   }
-  const token = auth.file ? readSecretFile(auth.file, 'Vault token') : env[auth.env ?? 'VAULT_TOKEN'];
+  const token = auth.file
+    ? readSecretFile(auth.file, 'Vault token', 'auth.token.file', fleet)
+    : env[auth.env ?? 'VAULT_TOKEN'];
   if (!token)
     throw new UserError('no Vault token', {
       hint: `set ${auth.env ?? 'VAULT_TOKEN'}, or vault.auth in the fleet file`,
@@ -97,7 +105,7 @@ export function secretRequests(
   );
 }
 
-export type SecretOutcome = { ok: true; value: string } | { ok: false; reason: string };
+export type SecretOutcome = { ok: true; value: Secret } | { ok: false; reason: string };
 
 /**
  * Reads every requested secret, each distinct Vault path once, before anything is deployed.
@@ -133,7 +141,7 @@ export async function readSecrets(
         if (value === undefined) return outcomes.set(request, { ok: false, reason: 'no such key' });
         const text = typeof value === 'string' ? value : JSON.stringify(value);
         registerSecretValue(text);
-        outcomes.set(request, { ok: true, value: text });
+        outcomes.set(request, { ok: true, value: new Secret(text) });
       } catch (error) {
         outcomes.set(request, { ok: false, reason: describeVaultError(error) });
       }
@@ -147,7 +155,7 @@ export async function resolveSecrets(
   fleet: Fleet,
   targets: readonly { release: Release; clusters: readonly Cluster[] }[],
   env: NodeJS.ProcessEnv,
-): Promise<(release: Release, cluster: Cluster) => Record<string, string>> {
+): Promise<(release: Release, cluster: Cluster) => Record<string, Secret>> {
   const requests = secretRequests(targets);
   if (requests.length === 0) return () => ({});
   const connection = await connectVault(fleet, env);
@@ -157,13 +165,19 @@ export async function resolveSecrets(
     const outcome = outcomes.get(failed) as { ok: false; reason: string };
     throw new UserError(
       `secret ${failed.secretId} for cluster ${failed.cluster}: ${failed.source.vaultPath} key ${failed.source.vaultKey}: ${outcome.reason}; nothing was deployed`,
-      { position: failed.source.position },
+      {
+        position: failed.source.position,
+        hint:
+          outcome.reason === 'no such key' || outcome.reason === 'no such path'
+            ? 'write the secret to Vault, or fix vaultPath/vaultKey here (regatta secrets check lists them all)'
+            : 'check the Vault token and its policy (regatta secrets policy writes one)',
+      },
     );
   }
   return (release, cluster) =>
     Object.fromEntries(
       requests
         .filter((r) => r.release === release && r.cluster === cluster.name)
-        .map((r) => [r.secretId, (outcomes.get(r) as { ok: true; value: string }).value]),
+        .map((r) => [r.secretId, (outcomes.get(r) as { ok: true; value: Secret }).value]),
     );
 }

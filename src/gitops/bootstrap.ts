@@ -1,3 +1,4 @@
+import { revealSecretsForFlux } from '../values/secret.js';
 import { applyObjects, type KubeObject } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { resolveSecrets } from '../deploy/secrets.js';
@@ -47,7 +48,7 @@ export interface BootstrapOutcome {
 }
 
 function chartRepositoryAuth(environment: Environment, env: NodeJS.ProcessEnv): FluxObject[] {
-  const auth = environment.chartRepository.basicAuth;
+  const auth = environment.chartRepository?.basicAuth;
   if (!auth) return [];
   const password = env[auth.passwordEnv];
   if (!password)
@@ -79,7 +80,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapOut
   );
   return Promise.all(
     clusters.map(async (cluster) => {
-      const secretObjects = secretValuesObjects(releases, cluster, secrets);
+      const secretObjects = secretValuesObjects(releases, cluster, (release, at) =>
+        revealSecretsForFlux(secrets(release, at)),
+      );
       const path = clusterFolder(cluster.name);
       await applyObjects(kubeTarget(cluster), [
         namespaceObject(FLUX_NAMESPACE),

@@ -1,3 +1,4 @@
+import { revealSecretsForFlux } from '../values/secret.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -72,7 +73,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       checkout,
       releases,
       clusters,
-      secrets,
+      secrets: (release, cluster) => revealSecretsForFlux(secrets(release, cluster)),
       deployId: options.deployId,
     });
     const files = renderEnvironment({

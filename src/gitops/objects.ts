@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { ChartRepository, Cluster, Environment } from '../model/fleet.js';
+import { chartRepositoryOf, type ChartRepository, type Cluster, type Environment } from '../model/fleet.js';
 import { releaseKey, type ReplicaCount, type Release } from '../model/release.js';
 import type { Values } from '../values/layer.js';
 
@@ -46,7 +46,7 @@ export const chartRepositoryAuthName = (environment: string) => `regatta-${envir
 
 /** The ChartMuseum repository of an environment, shared by its releases. */
 export function helmRepository(environment: Environment): FluxObject {
-  const repository = environment.chartRepository;
+  const repository = chartRepositoryOf(environment);
   return {
     apiVersion: FLUX_API.helmRepository,
     kind: 'HelmRepository',
@@ -147,7 +147,7 @@ function chartSpec(input: HelmReleaseInput): Record<string, unknown> {
       },
     };
   }
-  if (environment.chartRepository.type === 'oci') {
+  if (chartRepositoryOf(environment).type === 'oci') {
     return {
       chartRef: { kind: 'OCIRepository', name: ociRepositoryName(release), namespace: FLUX_NAMESPACE },
     };

@@ -9,7 +9,7 @@ import { parseYamlFile } from '../config/yaml-source.js';
 import { UserError } from '../errors.js';
 import { ChartFetcher } from '../deploy/charts.js';
 import { helmCluster } from '../deploy/clusters.js';
-import type { Cluster, Environment, Fleet } from '../model/fleet.js';
+import { chartRepositoryOf, type Cluster, type Environment, type Fleet } from '../model/fleet.js';
 import type { ChartReference } from '../model/plan.js';
 import { chartReference } from '../plan/plan.js';
 import { layerValues } from '../values/layer.js';
@@ -72,10 +72,10 @@ async function repositoryVersion(release: Release, environment: Environment): Pr
   if (release.chart.version) return release.chart.version;
   let versions: string[];
   try {
-    versions = await listChartVersions(environment.chartRepository, release.chart.name);
+    versions = await listChartVersions(chartRepositoryOf(environment), release.chart.name);
   } catch (error) {
     throw new UserError(
-      `cannot list versions of chart ${release.chart.name} in ${environment.chartRepository.url}: ${(error as Error).message}`,
+      `cannot list versions of chart ${release.chart.name} in ${chartRepositoryOf(environment).url}: ${(error as Error).message}`,
       { position: release.position },
     );
   }
@@ -83,7 +83,7 @@ async function repositoryVersion(release: Release, environment: Environment): Pr
   const version = pickChartVersion(versions, environment.name === 'dev' ? release.branch : undefined);
   if (!version)
     throw new UserError(
-      `chart ${release.chart.name} has no released version in ${environment.chartRepository.url}`,
+      `chart ${release.chart.name} has no released version in ${chartRepositoryOf(environment).url}`,
       {
         position: release.position,
         hint: 'publish it, or set spec.chart_version',
@@ -133,7 +133,7 @@ async function hpaTargetsByCluster(
             namespace: release.namespace,
             cluster: helmCluster(cluster),
             chart: local,
-            valuesJson: JSON.stringify(values),
+            values,
           });
           return [cluster.name, hpaScaleTargets(manifest)];
         } catch (error) {
@@ -178,7 +178,7 @@ export async function gitopsReleases(
   if (!helm || !clusters) return { environment, releases: resolved };
   const render = {
     helm,
-    charts: new ChartFetcher(helm, () => environment.chartRepository),
+    charts: new ChartFetcher(helm, () => chartRepositoryOf(environment)),
     limit: pLimit(4),
   };
   return {

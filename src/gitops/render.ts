@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { Cluster, Environment } from '../model/fleet.js';
+import { chartRepositoryOf, type Cluster, type Environment } from '../model/fleet.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { layerValues, type Values } from '../values/layer.js';
 import {
@@ -54,13 +54,13 @@ function documents(objects: readonly FluxObject[]): string {
 function sourcesFor(environment: Environment, releases: readonly GitopsRelease[]): FluxObject[] {
   const sources: FluxObject[] = [];
   const usesHelmRepository = releases.some(
-    ({ origin }) => origin.kind === 'repository' && environment.chartRepository.type === 'chartmuseum',
+    ({ origin }) => origin.kind === 'repository' && chartRepositoryOf(environment).type === 'chartmuseum',
   );
   if (usesHelmRepository) sources.push(helmRepository(environment));
   for (const { release, origin } of releases) {
     if (origin.kind === 'git') sources.push(gitChartSource(release, origin));
-    else if (environment.chartRepository.type === 'oci')
-      sources.push(ociRepository(release, environment.chartRepository, origin.version));
+    else if (chartRepositoryOf(environment).type === 'oci')
+      sources.push(ociRepository(release, chartRepositoryOf(environment), origin.version));
   }
   return sources.sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
 }

@@ -13,11 +13,24 @@ export interface ChartRepository {
 export interface Environment {
   name: string;
   branches: string[];
-  chartRepository: ChartRepository;
+  /** Only needed when a release of the environment names a repository chart (and for `chart release`). */
+  chartRepository?: ChartRepository;
   /** Waves and gates; absent: every cluster at once. */
   rollout?: RolloutStrategy;
   /** Who applies releases: Regatta running helm, or Flux pulling what Regatta commits. */
   engine: 'helm' | 'flux';
+}
+
+/**
+ * The environment's chart repository, on a path that needs one: loading refuses a release with a
+ * repository chart in an environment without one, so its absence here is a bug.
+ */
+export function chartRepositoryOf(
+  environment: Pick<Environment, 'name' | 'chartRepository'>,
+): ChartRepository {
+  if (!environment.chartRepository)
+    throw new Error(`environment ${environment.name} has no chart repository`);
+  return environment.chartRepository;
 }
 
 export interface Cluster {

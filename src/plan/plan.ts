@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { ChartReference, PlanEntry, PlannedTarget } from '../model/plan.js';
 import type { Release } from '../model/release.js';
+import { sameValues } from '../values/secret.js';
 import { isPending, type HelmStatus, type Verdict } from '../model/helm-release.js';
 import { applyReplicaCounts } from './scaling.js';
 import { manifestObjects } from './manifests.js';
@@ -9,6 +10,7 @@ import { manifestObjects } from './manifests.js';
 export function chartReference(release: Release, environment: Environment, version: string): ChartReference {
   if (release.chart.path) return { kind: 'path', path: release.chart.path };
   const repository = environment.chartRepository;
+  if (!repository) throw new Error(`environment ${environment.name} has no chart repository`);
   if (repository.type === 'oci') {
     const base = repository.url.replace(/^oci:\/\//, '');
     return {
@@ -77,7 +79,7 @@ export function knownUnchanged(
     live.chartVersion === target.chartVersion &&
     !!target.chartDigest &&
     live.chartDigest === target.chartDigest &&
-    sameJson(values, live.config)
+    sameValues(values, live.config)
   );
 }
 
@@ -117,7 +119,7 @@ export function needsRender(
   if (target.replicas.length > 0) return true;
   if (!live || live.status === 'uninstalled') return false;
   if (live.status !== 'deployed' || live.verdict !== 'good') return false;
-  return sameJson(values, live.config);
+  return sameValues(values, live.config);
 }
 
 /**
@@ -150,7 +152,7 @@ export function decide({ target, rendered, values, live }: Decision): PlanEntry 
     const current = manifestObjects(live.manifest, target.namespace);
     if (!sameJson(wanted, current)) reasons.push('manifests differ');
   }
-  if (!sameJson(values, live.config)) reasons.push('values differ');
+  if (!sameValues(values, live.config)) reasons.push('values differ');
   return {
     target,
     action: reasons.length > 0 ? 'upgrade' : 'unchanged',

@@ -1,10 +1,14 @@
 import type { Cluster } from '../model/fleet.js';
 import type { ReplicaCount } from '../model/release.js';
+import type { Secret } from './secret.js';
 
 export type Values = Record<string, unknown>;
 
+/** A map of values; not a list, and not a Secret (merged whole, never looked into). */
 function isPlainObject(value: unknown): value is Values {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** Helm's coalescing for user values: maps merge key by key, anything else (lists too) is replaced. */
@@ -36,8 +40,8 @@ export interface ValueLayers {
   release: Values;
   cluster: Cluster;
   replicas: readonly ReplicaCount[];
-  /** secret_id → value (or a placeholder when planning). */
-  secrets: Readonly<Record<string, string>>;
+  /** secret_id → value (or a placeholder string when planning). */
+  secrets: Readonly<Record<string, Secret | string>>;
 }
 
 /**

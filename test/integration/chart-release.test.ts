@@ -64,6 +64,36 @@ const validateChart = (chart: string) =>
 const chartRelease = (...args: string[]) =>
   regatta(['chart', 'release', '--fleet', join(repo, 'regatta.yaml'), ...args], env, repo);
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A ChartMuseum of the test's own (local storage, these flags), healthy; kill() it when done. */
+async function startChartMuseum(flags: string[]): Promise<{ url: string; kill: () => void }> {
+  const port = await freePort();
+  const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-'));
+  const museum = spawn(state.binaries.chartmuseum as string, [
+    '--listen-host=127.0.0.1',
+    `--port=${port}`,
+    '--storage=local',
+    `--storage-local-rootdir=${storage}`,
+    ...flags,
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    if ((await httpRequest(`${url}/health`).catch(() => undefined))?.status === 200)
+      return { url, kill: () => museum.kill() };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  museum.kill();
+  throw new Error(`${url} did not become healthy`);
+}
+
 describe('regatta chart release', () => {
   let featureCommit = '';
 
@@ -238,29 +268,9 @@ describe('regatta chart release', () => {
 
   it('ChartMuseum with basic auth: the password comes from the variable the fleet names, and is never printed', async () => {
     const password = `pw-${Date.now()}`;
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    const storage = mkdtempSync(join(tmpdir(), 'regatta-cm-auth-'));
-    const museum = spawn(state.binaries.chartmuseum as string, [
-      '--listen-host=127.0.0.1',
-      `--port=${port}`,
-      '--storage=local',
-      `--storage-local-rootdir=${storage}`,
-      '--basic-auth-user=ci',
-      `--basic-auth-pass=${password}`,
-    ]);
+    const museum = await startChartMuseum(['--basic-auth-user=ci', `--basic-auth-pass=${password}`]);
     try {
-      const url = `http://127.0.0.1:${port}`;
-      for (
-        let i = 0;
-        i < 50 && (await httpRequest(`${url}/health`).catch(() => undefined))?.status !== 200;
-        i++
-      )
-        await new Promise((r) => setTimeout(r, 100));
+      const url = museum.url;
       const fleet = parse(readFileSync(join(repo, 'regatta.yaml'), 'utf8'));
       fleet.environments.dev.chartRepository = { url, username: 'ci', passwordEnv: 'TEST_CM_PASSWORD' };
       const fleetFile = join(repo, 'regatta-auth.yaml');
@@ -338,10 +348,108 @@ describe('regatta chart release', () => {
     }
   });
 
+  it('a push that fails part-way: exit 1 naming exactly what was pushed and what was not', async () => {
+    // A repository that refuses to replace a version, even with ?force=true.
+    const museum = await startChartMuseum(['--disable-force-overwrite']);
+    try {
+      const url = museum.url;
+      const fleet = parse(readFileSync(join(repo, 'regatta.yaml'), 'utf8'));
+      fleet.environments.dev.chartRepository = { url };
+      const fleetFile = join(repo, 'regatta-partial.yaml');
+      writeFileSync(fleetFile, stringify(fleet));
+      await git('checkout', '-q', '-f', '-b', 'feature-partial', 'main');
+      const before = { rlib: version('rlib'), rapp: version('rapp'), rumbrella: version('rumbrella') };
+      appendFileSync(join(repo, 'charts', 'rlib', 'values.yaml'), 'partial: true\n');
+      await git('commit', '-qam', 'change rlib');
+      const commit = (await git('rev-parse', '--short=8', 'HEAD')).stdout.trim();
+      const next = (v: string) =>
+        `${v.replace(/\d+$/, (patch) => String(Number(patch) + 1))}-feature-partial.${commit}`;
+      // The umbrella's new version is already there: its push (the last, by name) is refused.
+      const taken = mkdtempSync(join(tmpdir(), 'regatta-taken-'));
+      writeFileSync(
+        join(taken, 'Chart.yaml'),
+        stringify({ apiVersion: 'v2', name: 'rumbrella', version: next(before.rumbrella) }),
+      );
+      const packaged = await run('helm', ['package', taken, '-d', taken], { env });
+      const tgz = /saved it to: (.+\.tgz)/.exec(packaged.stdout)?.[1] ?? '';
+      assert.equal(
+        (await httpRequest(`${url}/api/charts`, { method: 'POST', body: readFileSync(tgz) })).status,
+        201,
+      );
+
+      const result = await regatta(['chart', 'release', '--fleet', fleetFile, '--force'], env, repo);
+      assert.equal(result.exitCode, 1, result.stdout + result.stderr);
+      const line = result.stderr.trim().split('\n').at(-1) ?? '';
+      assert.ok(line.startsWith('error: '), result.stderr);
+      assert.ok(
+        line.includes(`pushing rumbrella ${next(before.rumbrella)} to ${url} failed: `) &&
+          line.includes(
+            `; pushed: rapp ${next(before.rapp)}, rlib ${next(before.rlib)}; not pushed: rumbrella ${next(before.rumbrella)}; Chart.yaml files restored`,
+          ),
+        line,
+      );
+      assert.match(line, /\(the repository holds the pushed versions, git does not: .*--force\)$/);
+      assert.deepEqual(
+        { rlib: version('rlib'), rapp: version('rapp'), rumbrella: version('rumbrella') },
+        before,
+        'Chart.yaml files restored',
+      );
+      const repository = { url, type: 'chartmuseum' as const, plainHttp: true };
+      assert.deepEqual(await listChartVersions(repository, 'rapp'), [next(before.rapp)]);
+      assert.deepEqual(await listChartVersions(repository, 'rlib'), [next(before.rlib)]);
+      await git('checkout', '-q', '-f', 'main');
+    } finally {
+      museum.kill();
+    }
+  });
+
   it('a branch that feeds no environment: exit 2', async () => {
     const result = await chartRelease('--branch', 'hotfix', '--dry-run');
     assert.equal(result.exitCode, 2);
     assert.match(result.stderr, /^error: branch hotfix feeds no environment/);
+  });
+
+  it('a shallow clone without --base: exit 2 saying so, instead of guessing HEAD~1', async () => {
+    const clone = mkdtempSync(join(tmpdir(), 'regatta-shallow-'));
+    await git('checkout', '-q', '-f', '-b', 'feature-shallow', 'main');
+    appendFileSync(join(repo, 'charts', 'rother', 'values.yaml'), 'shallow: true\n');
+    await git('commit', '-qam', 'change rother');
+    // What CI checks out: the branch alone, one commit deep.
+    await run(
+      'git',
+      ['clone', '-q', '--depth', '1', '--branch', 'feature-shallow', `file://${repo}`, clone],
+      {
+        env,
+      },
+    );
+    await git('checkout', '-q', '-f', 'main');
+    const result = await regatta(
+      ['chart', 'release', '--fleet', join(repo, 'regatta.yaml'), '--dry-run'],
+      env,
+      clone,
+    );
+    assert.equal(result.exitCode, 2, result.stdout + result.stderr);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /shallow clone: the merge base of feature-shallow and dev is not in this checkout.*\(fetch the history .* or pass --base REF\)/,
+    );
+    const withBase = await regatta(
+      [
+        'chart',
+        'release',
+        '--fleet',
+        join(repo, 'regatta.yaml'),
+        '--dry-run',
+        '--base',
+        'HEAD',
+        '--output',
+        'json',
+      ],
+      env,
+      clone,
+    );
+    assert.equal(withBase.exitCode, 0, withBase.stderr);
   });
 
   it('chart graph prints the local dependencies', async () => {

@@ -63,6 +63,19 @@ describe("chart versions from the environment's repository", () => {
     assert.deepEqual(await plannedVersion('dev', 'dev'), ['1.2.0-dev.1a2b3c4']);
   });
 
+  it('a branch with a slash finds its builds, and takes the one pushed last, not the largest hash', async () => {
+    // What `chart release` on feature/login pushes: the pre-release feature-login. The older build
+    // has the lexically larger hash.
+    for (const version of ['1.4.0-feature-login.fff0000', '1.4.0-feature-login.0aa1111']) {
+      const upload = await httpRequest(`http://127.0.0.1:${state.ports.chartmuseum}/api/charts?force=true`, {
+        method: 'POST',
+        body: readFileSync(await packageAs('versioned', version)),
+      });
+      assert.equal(upload.status, 201, upload.body);
+    }
+    assert.deepEqual(await plannedVersion('dev', 'feature/login'), ['1.4.0-feature-login.0aa1111']);
+  });
+
   it('OCI registry, prod: the newest released version', async () => {
     assert.deepEqual(await plannedVersion('prod'), ['1.1.0']);
   });

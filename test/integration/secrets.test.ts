@@ -268,6 +268,80 @@ describe('secrets from OpenBao at deploy time', () => {
     assertNoCanary(ok.stdout + bad.stdout + ok.stderr + bad.stderr, 'secrets check output');
   });
 
+  it('short (1, 2 and 3 characters) and multi-line values: deployed whole, compared for no-ops, never printed', async () => {
+    // Characters Regatta never prints itself, so a plain search of its output is a real test.
+    const SHORT = { one: '\u0244', two: '\u0238\u0239', three: '\u0240\u0241\u0242' };
+    const MULTI = `-----BEGIN TEST KEY-----\n${canary('line1')}\n${canary('line2')}\n-----END TEST KEY-----`;
+    await vaultRequest(root, 'POST', 'secret/data/regatta-test/short', { data: { ...SHORT, multi: MULTI } });
+    const forms = [
+      ...allForms(Object.values(SHORT)),
+      ...allForms([MULTI]),
+      ...MULTI.split('\n').filter((line) => line.includes('canary')),
+      JSON.stringify(MULTI).slice(1, -1),
+    ];
+    const assertNone = (text: string, where: string) => {
+      for (const form of forms)
+        assert.ok(!text.includes(form), `a short or multi-line value reached ${where}`);
+    };
+    const secrets = ['one', 'two', 'three', 'multi'].map((key) => ({
+      secret_id: key,
+      contexts: [{ name: 'default', vaultPath: '/secret/regatta-test/short', vaultKey: key }],
+    }));
+    // secret-echo also copies each value into a ConfigMap: diff prints that one in full, so only
+    // the output scan stands between it and the terminal there.
+    const file = writeRelease(fleet.dir, 'short.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: `short.${namespace}-short`, environment: 'dev' },
+      spec: {
+        chart_name: 'secret-echo',
+        chart_path: join(packageRoot, 'test', 'fixtures', 'charts', 'secret-echo'),
+        secrets,
+      },
+    });
+    const plan = await regatta(['plan', '--fleet', fleet.file, file, '--output', 'json'], env);
+    assert.equal(plan.exitCode, 0, plan.stderr);
+    assertNone(plan.stdout + plan.stderr, 'plan output');
+    const diff = await regatta(['diff', '--fleet', fleet.file, file], env);
+    assert.equal(diff.exitCode, 0, diff.stderr);
+    assert.match(diff.stdout, /short-echo/);
+    assertNone(diff.stdout + diff.stderr, 'diff output');
+    const deploy = await regatta(['deploy', '--fleet', fleet.file, file, '--output', 'json'], env);
+    assert.equal(deploy.exitCode, 0, deploy.stderr);
+    assertNone(deploy.stdout + deploy.stderr, 'deploy output');
+    const data = await run(
+      'kubectl',
+      [
+        '--context',
+        state.clusters[0]!,
+        '-n',
+        `${namespace}-short`,
+        'get',
+        'secret',
+        'short',
+        '-o',
+        'jsonpath={.data}',
+      ],
+      { env },
+    );
+    const decoded = Object.fromEntries(
+      Object.entries(JSON.parse(data.stdout) as Record<string, string>).map(([k, v]) => [
+        k,
+        Buffer.from(v, 'base64').toString(),
+      ]),
+    );
+    assert.deepEqual(decoded, { ...SHORT, multi: MULTI }, 'helm received every value whole');
+    const again = await regatta(['deploy', '--fleet', fleet.file, file, '--output', 'json'], env);
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.ok(
+      deployJson<{ outcomes: { status: string }[] }>(again.stdout).outcomes.every(
+        (o) => o.status === 'unchanged',
+      ),
+      'the same secrets compare equal to the live values: unchanged',
+    );
+    assertNone(again.stdout + again.stderr, 'second deploy output');
+  });
+
   it('never writes a value to disk, also when interrupted with SIGINT mid-deploy', async () => {
     const file = writeRelease(fleet.dir, 'interrupted.yaml', {
       apiVersion: 'regatta/v1',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadFleet } from '../../../src/config/fleet.js';
+import { credentialVariables, loadFleet } from '../../../src/config/fleet.js';
 import { UserError } from '../../../src/errors.js';
 import { FLEET, writeFiles } from './support.js';
 
@@ -20,6 +20,16 @@ describe('fleet file', () => {
   const dir = writeFiles({ 'regatta.yaml': FLEET });
   const fleet = loadFleet(join(dir, 'regatta.yaml'));
 
+  it('names the variables holding credentials, which no child process inherits', () => {
+    const withAuth = `${FLEET.replace('type: chartmuseum }', 'type: chartmuseum, username: ci, passwordEnv: CM_PASSWORD }')}vault:\n  auth:\n    approle: { roleId: r, secretIdEnv: APPROLE_SECRET }\n`;
+    const loaded = loadFleet(join(writeFiles({ 'regatta.yaml': withAuth }), 'regatta.yaml'));
+    assert.deepEqual(credentialVariables(loaded).sort(), [
+      'APPROLE_SECRET',
+      'CM_PASSWORD',
+      'SLACK_WEBHOOK_URL',
+    ]);
+  });
+
   it('reads environments with their branches and chart repositories', () => {
     assert.deepEqual(fleet.environments.staging?.branches, ['master', 'main']);
     assert.deepEqual(fleet.environments.dev?.chartRepository, {
@@ -32,7 +42,7 @@ describe('fleet file', () => {
       type: 'oci',
       plainHttp: true,
     });
-    assert.equal(fleet.environments.prod?.chartRepository.plainHttp, false, 'a remote registry uses TLS');
+    assert.equal(fleet.environments.prod?.chartRepository?.plainHttp, false, 'a remote registry uses TLS');
   });
 
   it('reads clusters: the context defaults to the name, labels and globals kept', () => {
@@ -56,14 +66,15 @@ describe('fleet file', () => {
     const error = fleetError(
       FLEET.replace('    region: us-central1\n    cloud: true', '    region: us-central1\n    clould: true'),
     );
-    assert.equal(error.message, 'unknown field clusters[0].clould in the fleet file');
+    assert.equal(error.message, 'unknown field clusters[0].clould in the fleet file; did you mean cloud?');
+    assert.equal(error.hint, 'rename it to cloud');
     assert.deepEqual([error.position?.line, error.position?.col], [11, 5]);
   });
 
-  it('reports malformed YAML at its line', () => {
+  it('reports malformed YAML at its line: an unclosed [ where it opens', () => {
     const error = fleetError('apiVersion: regatta/v1\nkind: Fleet\nenvironments: [dev\n');
     assert.match(error.message, /^malformed YAML/);
-    assert.equal(error.position?.line, 4);
+    assert.deepEqual([error.position?.line, error.position?.col], [3, 15]);
   });
 
   it('refuses a cluster listed twice', () => {

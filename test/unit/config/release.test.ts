@@ -55,10 +55,37 @@ describe('release files', () => {
         '  chart_name: "app1"',
         '  chart_name: "app1"\n  chart_path: charts/app1\n  values_files: [values/common.yaml]\n  values: { a: 1 }',
       );
-    const [release] = load({ 'app1.yaml': text });
+    const dir = writeFiles({
+      'regatta.yaml': FLEET,
+      'app1.yaml': text,
+      'charts/app1/Chart.yaml': 'apiVersion: v2\nname: app1\nversion: 1.0.0\n',
+      'values/common.yaml': 'b: 2\n',
+    });
+    const [release] = loadReleases([join(dir, 'app1.yaml')], loadFleet(join(dir, 'regatta.yaml')));
     assert.match(release?.chart.path ?? '', /\/charts\/app1$/);
     assert.match(release?.valuesFiles[0] ?? '', /^\/.*\/values\/common\.yaml$/);
     assert.deepEqual(release?.values, { a: 1 });
+  });
+
+  it('needs no chartRepository in an environment whose releases all use chart_path', () => {
+    const fleetText = FLEET.replace(
+      /,\s+chartRepository: \{ url: http:\/\/127\.0\.0\.1:8080, type: chartmuseum \}/,
+      '',
+    );
+    assert.notEqual(fleetText, FLEET);
+    const text = SEED_RELEASE.replace(
+      '  chart_name: "app1"',
+      '  chart_name: "app1"\n  chart_path: charts/app1',
+    );
+    const dir = writeFiles({
+      'regatta.yaml': fleetText,
+      'app1.yaml': text,
+      'charts/app1/Chart.yaml': 'apiVersion: v2\nname: app1\nversion: 1.0.0\n',
+    });
+    const fleet = loadFleet(join(dir, 'regatta.yaml'));
+    assert.equal(fleet.environments.dev?.chartRepository, undefined);
+    const [release] = loadReleases([join(dir, 'app1.yaml')], fleet);
+    assert.match(release?.chart.path ?? '', /\/charts\/app1$/);
   });
 
   it('puts a release without a namespace in default', () => {
@@ -122,7 +149,7 @@ describe('release files', () => {
 
   it('refuses a negative replica count with the field path', () => {
     const error = releaseError({ 'a.yaml': SEED_RELEASE.replace('count: 2', 'count: -1') });
-    assert.match(error.message, /^spec\.scaling\[0\]\.replicas\[0\]\.count must be >= 0/);
+    assert.match(error.message, /^spec\.scaling\[0\]\.replicas\[0\]\.count must be at least 0/);
     assert.equal(error.position?.line, 14);
   });
 });

@@ -22,7 +22,7 @@ describe('environment engine', () => {
       () => loadFleet(join(dir, 'regatta.yaml')),
       (error: unknown) =>
         error instanceof UserError &&
-        error.message === 'environments.prod.engine must be one of "helm", "flux"' &&
+        error.message === 'environments.prod.engine must be one of "helm", "flux", not the string "argo"' &&
         error.position?.line === 6 &&
         error.position?.col === 22,
     );

@@ -102,6 +102,11 @@ describe('bump plan', () => {
       '1.4.3-feature-my-branch.1a2b3c4',
     );
     assert.equal(nextVersion('1.4.2', { level: 'minor' }), '1.5.0');
+    assert.equal(
+      nextVersion('1.4.2', { level: 'patch', prerelease: { branch: 'dev', commit: '01234567' } }),
+      '1.4.3-dev.g01234567',
+      'an all-digit commit would be a number with a leading zero: no semver',
+    );
   });
 
   it('maps changed files to the chart that owns them (the deepest folder)', () => {

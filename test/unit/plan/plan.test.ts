@@ -136,6 +136,20 @@ describe('chart version choice', () => {
     assert.equal(pickChartVersion(versions, 'mybranch'), '1.4.11-mybranch.9f8e7d6');
     assert.equal(pickChartVersion(versions, 'nobranch'), undefined);
   });
+  it('finds the builds of a branch with a slash under the pre-release the bump gave them', () => {
+    assert.equal(
+      pickChartVersion(['1.4.3-feature-login.1a2b3c4', '1.4.2'], 'feature/login'),
+      '1.4.3-feature-login.1a2b3c4',
+    );
+  });
+  it('among builds of one version, takes the one pushed last, not the largest hash', () => {
+    const builds = [
+      { version: '1.4.3-mybranch.fff0000', created: '2026-11-20T10:00:00Z' },
+      { version: '1.4.3-mybranch.0aa1111', created: '2026-11-25T09:00:00Z' },
+      { version: '1.4.2-mybranch.eee2222', created: '2026-11-26T09:00:00Z' },
+    ];
+    assert.equal(pickChartVersion(builds, 'mybranch'), '1.4.3-mybranch.0aa1111');
+  });
 });
 
 describe('deploy ids and selectors', () => {

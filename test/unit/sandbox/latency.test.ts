@@ -80,11 +80,16 @@ describe('latency profiles', () => {
   it('points at a round trip that is not a whole number of milliseconds', () => {
     rejectsWith(
       () => parse('prod-asia-east1: { rttMs: fast }\n'),
-      /prod-asia-east1.rttMs must be integer/,
+      /prod-asia-east1.rttMs must be a whole number/,
       1,
       27,
     );
-    rejectsWith(() => parse('prod-asia-east1: { rttMs: -1 }\n'), /prod-asia-east1.rttMs must be >= 0/, 1, 27);
+    rejectsWith(
+      () => parse('prod-asia-east1: { rttMs: -1 }\n'),
+      /prod-asia-east1.rttMs must be at least 0/,
+      1,
+      27,
+    );
   });
 
   it('rejects unknown fields, a missing rttMs, an empty file and malformed YAML', () => {
