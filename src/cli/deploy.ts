@@ -89,7 +89,7 @@ async function prepareFromFiles(
   const { fleet, selection } = loadSelection(options);
   const releases = loadReleaseFiles(fleet, paths);
   assertSelectedContexts(fleet, releases, selection);
-  const helm = extra.helm ?? (await helmBinary());
+  const helm = extra.helm ?? (await helmBinary(fleet));
   const progress = extra.progress ?? streamProgress();
   const prepared = await prepareWithSecrets({
     fleet,
@@ -185,7 +185,7 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         const { fleet, selection } = loadSelection(options);
         const releases = loadReleaseFiles(fleet, paths);
         assertSelectedContexts(fleet, releases, selection);
-        const helm = await helmBinary();
+        const helm = await helmBinary(fleet);
         let live: readonly Outcome[] = [];
         const unguard = interrupts.guard(() => renderOutcomeStates(live));
         let report: DeployReport;
@@ -261,7 +261,7 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
           to: options.to,
           previous: !!options.previous,
           force: !!options.force,
-          helm: await helmBinary(),
+          helm: await helmBinary(fleet),
           timeoutSeconds,
           progress,
           runId: newDeployId(),
@@ -310,7 +310,7 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         clusters: selectEnvironmentClusters(fleet, env, selection),
         release,
         namespace,
-        helm: await helmBinary(),
+        helm: await helmBinary(fleet),
         timeoutSeconds,
         progress: streamProgress(),
         runId: newDeployId(),
@@ -333,7 +333,7 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
       const outcomes = await abortDeploy({
         deployId,
         clusters: selectEnvironmentClusters(fleet, env, selection),
-        helm: await helmBinary(),
+        helm: await helmBinary(fleet),
         timeoutSeconds,
         progress: streamProgress(),
       });

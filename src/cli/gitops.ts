@@ -55,7 +55,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
     const env = requireEnv(selection, 'gitops render');
     const clusters = selectEnvironmentClusters(fleet, env, selection);
     const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
-      helm: await helmBinary(),
+      helm: await helmBinary(fleet),
       clusters,
     });
     const sync = options.repo && options.branch ? { url: options.repo, branch: options.branch } : undefined;
@@ -130,7 +130,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
     const env = requireEnv(selection, 'gitops deploy');
     const clusters = selectEnvironmentClusters(fleet, env, selection);
     const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
-      helm: await helmBinary(),
+      helm: await helmBinary(fleet),
       clusters,
     });
     const deployId = newDeployId(await currentCommit(process.cwd()));
