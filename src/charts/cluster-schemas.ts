@@ -1,7 +1,7 @@
+import { limiter } from '../concurrency.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
 import { getRaw, serverVersion } from '../adapters/kube.js';
 import { assertKubeContexts, kubeTarget } from '../deploy/clusters.js';
 import { DeployError, RegattaError, UserError } from '../errors.js';
@@ -66,7 +66,7 @@ async function fetchSchemas(
   const version = (await serverVersion(target)).gitVersion;
   const hash = createHash('sha256').update(version).update(urls.join('\n')).digest('hex');
   if (cached?.hash === hash) return new ClusterSchemas(cached.documents);
-  const limit = pLimit(4);
+  const limit = limiter(4);
   const documents = await Promise.all(
     urls.map((url) => limit(async () => JSON.parse(await getRaw(target, url)) as OpenApiDocument)),
   );

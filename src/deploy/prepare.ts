@@ -1,7 +1,7 @@
+import { limiter } from '../concurrency.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import pLimit from 'p-limit';
 import { parse } from 'yaml';
 import { listBranchBuilds, listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
@@ -244,7 +244,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
     if (!repository) throw new Error(`no environment has the chart repository ${url}`);
     return repository;
   });
-  const limit = pLimit(8);
+  const limit = limiter(8);
   const values = new Map<string, Values>();
   const manifests = new Map<string, { planned: string; live: string }>();
   const entries = await Promise.all(

@@ -1,7 +1,7 @@
+import { limiter } from '../concurrency.js';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parse } from 'yaml';
-import pLimit from 'p-limit';
 import { listChartVersions } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
 import { remoteUrl, repositoryRoot } from '../adapters/git.js';
@@ -104,7 +104,7 @@ function readValuesFiles(release: Release): Values[] {
 
 /** Renders a release for each cluster (`helm template`, secrets as placeholders) to find the HPAs' targets. */
 async function hpaTargetsByCluster(
-  render: { helm: HelmBinary; charts: ChartFetcher; limit: ReturnType<typeof pLimit> },
+  render: { helm: HelmBinary; charts: ChartFetcher; limit: ReturnType<typeof limiter> },
   environment: Environment,
   resolved: Omit<GitopsRelease, 'hpaTargets'>,
   clusters: readonly Cluster[],
@@ -179,7 +179,7 @@ export async function gitopsReleases(
   const render = {
     helm,
     charts: new ChartFetcher(helm, () => chartRepositoryOf(environment)),
-    limit: pLimit(4),
+    limit: limiter(4),
   };
   return {
     environment,

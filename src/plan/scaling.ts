@@ -4,7 +4,7 @@ import type { ReplicaCount } from '../model/release.js';
 const SCALABLE_KINDS = new Set(['Deployment', 'StatefulSet']);
 
 /** `Kind/name` of every workload a HorizontalPodAutoscaler of the same manifest scales. */
-function autoscaledWorkloads(objects: readonly unknown[]): Set<string> {
+export function autoscaledWorkloads(objects: readonly unknown[]): Set<string> {
   const targets = new Set<string>();
   for (const object of objects) {
     const o = object as {
