@@ -94,8 +94,3 @@ export function parsePositiveInteger(flag: string, value: string): number {
     });
   return Number(value);
 }
-
-/** @deprecated use parseDuration with the flag's name */
-export function parseSeconds(value: string, flag = '--timeout'): number {
-  return parseDuration(flag, value);
-}

@@ -19,7 +19,7 @@ import {
   helmBinary,
   loadReleaseFiles,
   loadSelection,
-  parseSeconds,
+  parseDuration,
   requireEnv,
   type FleetOptions,
 } from './common.js';
@@ -64,7 +64,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
       clusters,
       releases,
       sync,
-      timeoutSeconds: parseSeconds(options.timeout),
+      timeoutSeconds: parseDuration('--timeout', options.timeout),
     });
     const out = resolve(options.out);
     // The folder is the complete desired state: a release removed from the files disappears.
@@ -125,7 +125,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
         '300',
       ),
   ).action(async (paths: string[], options: BootstrapCliOptions & { timeout: string }) => {
-    const timeoutSeconds = parseSeconds(options.timeout);
+    const timeoutSeconds = parseDuration('--timeout', options.timeout);
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops deploy');
     const clusters = selectEnvironmentClusters(fleet, env, selection);
@@ -179,7 +179,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
       branch: options.branch,
       to: options.to,
       deployId,
-      timeoutSeconds: parseSeconds(options.timeout),
+      timeoutSeconds: parseDuration('--timeout', options.timeout),
       progress: streamProgress(),
     });
     done({ stdout: renderGitopsRollback(report) });
