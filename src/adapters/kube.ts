@@ -242,29 +242,40 @@ export async function canListPods(kubeconfig: string): Promise<boolean> {
 }
 
 /**
- * Whether a cluster runs Pods again, end to end (scheduler, kubelet — kwok here): a probe Pod in
- * kube-system is created if absent and checked; once Running it is deleted and true returned.
+ * Whether a cluster runs workloads again, end to end (deployment and replica-set controllers,
+ * scheduler, kubelet — kwok here): a probe Deployment in kube-system is created if absent and
+ * checked; once Available it is deleted and true returned.
  */
-export async function probePodRuns(kubeconfig: string, name: string): Promise<boolean> {
+export async function probeDeploymentRuns(kubeconfig: string, name: string): Promise<boolean> {
   const config = new k8s.KubeConfig();
   config.loadFromFile(kubeconfig);
-  const core = config.makeApiClient(k8s.CoreV1Api);
+  const apps = config.makeApiClient(k8s.AppsV1Api);
   const namespace = 'kube-system';
   try {
-    const pod = await core.readNamespacedPod({ namespace, name }).catch(async (error: unknown) => {
-      if (!(error instanceof k8s.ApiException) || error.code !== 404) throw error;
-      return core.createNamespacedPod({
-        namespace,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name, namespace },
-          spec: { containers: [{ name: 'probe', image: 'regatta.local/probe:1' }] },
-        },
+    const deployment = await apps
+      .readNamespacedDeployment({ namespace, name })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof k8s.ApiException) || error.code !== 404) throw error;
+        const labels = { app: name };
+        return apps.createNamespacedDeployment({
+          namespace,
+          body: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name, namespace },
+            spec: {
+              replicas: 1,
+              selector: { matchLabels: labels },
+              template: {
+                metadata: { labels },
+                spec: { containers: [{ name: 'probe', image: 'regatta.local/probe:1' }] },
+              },
+            },
+          },
+        });
       });
-    });
-    if (pod.status?.phase !== 'Running') return false;
-    await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
+    if ((deployment.status?.availableReplicas ?? 0) < 1) return false;
+    await apps.deleteNamespacedDeployment({ namespace, name });
     return true;
   } catch {
     return false;

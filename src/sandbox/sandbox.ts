@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../adapters/http.js';
 import {
   canListPods,
-  probePodRuns,
+  probeDeploymentRuns,
   createFakeNode,
   listNodes,
   serverVersion,
@@ -573,12 +573,22 @@ export async function startCluster(dir: string, cluster: string, progress: Progr
     while (!(await canListPods(schedulerKubeconfig)) && Date.now() < deadline) await sleep(200);
     await stopComponents(dependents);
     for (const dependent of dependents) await startComponent(paths, state, dependent, progress);
-    // Healthy is not yet working: a restarted scheduler can sit on an informer that met
-    // "forbidden" for a while before it schedules anything. Back only once a Pod runs again.
+    // Healthy is not yet working: a restarted controller or scheduler can sit on an informer
+    // that met "forbidden" for a while before it acts. Back only once a Deployment runs again.
     const admin = paths.cluster(cluster).adminKubeconfig;
     const probe = `regatta-probe-${Date.now().toString(36)}`;
-    while (!(await probePodRuns(admin, probe)) && Date.now() < deadline) await sleep(500);
-    progress.line(`${cluster}: runs Pods again`);
+    for (;;) {
+      if (await probeDeploymentRuns(admin, probe)) break;
+      if (Date.now() > deadline)
+        throw new DeployError(
+          `${cluster}: its API server is back, but no Deployment became available within ${HEALTH_TIMEOUT_MS / 1000}s`,
+          {
+            hint: `see ${paths.logs} (kube-controller-manager, kube-scheduler, kwok)`,
+          },
+        );
+      await sleep(500);
+    }
+    progress.line(`${cluster}: runs workloads again`);
   }
   await setClusterReachable(state, cluster, true);
   settleDaemons();
