@@ -2,13 +2,7 @@ import { upgradeInstall, type HelmBinary } from '../adapters/helm.js';
 import { labelRevision, latestHelmRevision, listHelmRevisions } from '../adapters/helm-storage.js';
 import { ensureNamespace } from '../adapters/kube.js';
 import { retryTransient } from '../adapters/transient.js';
-import {
-  CHART_DIGEST_LABEL,
-  DEPLOY_ID_LABEL,
-  VERDICT_LABEL,
-  type HelmRevision,
-  type Verdict,
-} from '../model/helm-release.js';
+import { revisionLabels, VERDICT_LABEL, type HelmRevision, type Verdict } from '../model/helm-release.js';
 import type { PlanEntry } from '../model/plan.js';
 import type { Progress } from '../report/progress.js';
 import { helmCluster, kubeTarget } from './clusters.js';
@@ -40,8 +34,8 @@ export interface HelmActionOptions {
   timeoutSeconds: number;
   rollbackTimeoutSeconds: number;
   progress: Progress;
-  /** More labels for every revision it makes (an emergency option, recorded in history). */
-  labels?: Record<string, string>;
+  /** The emergency options it runs with, recorded on every revision it makes. */
+  emergency?: string;
 }
 
 /** The real actions: helm for releases, the API server for Helm's records and namespaces. */
@@ -78,11 +72,12 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
         chart: await prepared.charts.local(entry.target.chart),
         values: prepared.values.get(targetKey(entry.target)) ?? {},
         replicas: entry.target.replicas,
-        labels: {
-          ...options.labels,
-          [DEPLOY_ID_LABEL]: options.deployId,
-          [CHART_DIGEST_LABEL]: entry.target.chartDigest,
-        },
+        labels: revisionLabels({
+          deployId: options.deployId,
+          chartDigest: entry.target.chartDigest,
+          emergency: options.emergency,
+          firstInstall: entry.action === 'install' && !entry.overHistory,
+        }),
         timeoutSeconds: options.timeoutSeconds,
         firstInstall: entry.action === 'install' && !entry.overHistory,
         signal,

@@ -29,8 +29,8 @@ export interface ExecuteOptions {
   onOutcomes?: (outcomes: readonly Outcome[]) => void;
   /** The wave these targets belong to (events carry it). */
   wave?: string;
-  /** More labels for every revision it makes (emergency options, recorded in history). */
-  labels?: Record<string, string>;
+  /** The emergency options it runs with, recorded on every revision it makes. */
+  emergency?: string;
 }
 
 const label = (entry: PlanEntry) =>

@@ -14,7 +14,6 @@ import { realGates } from './gates.js';
 import { runWaves } from './waves.js';
 import { planWaves } from '../plan/waves.js';
 import type { PlanEntry } from '../model/plan.js';
-import { EMERGENCY_LABEL } from '../model/helm-release.js';
 import { FleetLock } from './lock.js';
 import { announce, deployAnnouncements } from './notify.js';
 import { prepareDeploy, type PreparedDeploy } from './prepare.js';
@@ -133,7 +132,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       interrupt: options.interrupts.signal,
       lockLost: lock?.lost,
       onOutcomes: options.onOutcomes,
-      labels: emergency.length > 0 ? { [EMERGENCY_LABEL]: emergency.join('_') } : undefined,
+      emergency: emergency.length > 0 ? emergency.join('_') : undefined,
     };
     const execution = new DeployExecution(
       waves.flatMap((w) => w.entries),

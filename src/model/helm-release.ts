@@ -50,3 +50,27 @@ export interface HelmRevision {
   /** The user-supplied values of that revision. May hold secrets: never print. */
   config: Record<string, unknown>;
 }
+
+/**
+ * Pure: the labels of a revision a deploy makes. `helm upgrade` carries the previous revision's
+ * labels over (its mergeCustomLabels), so a verdict or an emergency mark of the revision before
+ * would be inherited: they are dropped with Helm's "null" value unless set on purpose. (An
+ * inherited `good` once made an unfinished deploy's revision a rollback target.)
+ */
+export function revisionLabels(options: {
+  deployId: string;
+  chartDigest: string;
+  emergency?: string;
+  /** `helm install` of a release with no history: nothing to inherit, and "null" would be kept. */
+  firstInstall: boolean;
+}): Record<string, string> {
+  const drop: Record<string, string> = options.firstInstall
+    ? {}
+    : { [VERDICT_LABEL]: 'null', [EMERGENCY_LABEL]: 'null' };
+  return {
+    ...drop,
+    ...(options.emergency ? { [EMERGENCY_LABEL]: options.emergency } : {}),
+    [DEPLOY_ID_LABEL]: options.deployId,
+    [CHART_DIGEST_LABEL]: options.chartDigest,
+  };
+}

@@ -177,6 +177,10 @@ for (const helm of ['helm', 'helm3'] as const) {
       );
       for (const context of contexts) {
         assert.equal(await liveImage(context, namespace), 'registry.example/web:2');
+        // Helm carries labels over from the revision before: the failed deploy's must say failed.
+        for (const r of await revisions(context, namespace, 'web'))
+          if (r.labels['regatta.io/deploy-id'] === report.deployId && !r.description.startsWith('Rollback'))
+            assert.equal(r.labels['regatta.io/verdict'], 'failed', `revision ${r.revision} in ${context}`);
         const last = (await revisions(context, namespace, 'web')).at(-1);
         assert.equal(last?.status, 'deployed');
         assert.match(last?.description ?? '', /^Rollback to 2/);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isTransient } from '../../../src/adapters/transient.js';
 import { recoveryStep } from '../../../src/deploy/rollback.js';
 import { UserError } from '../../../src/errors.js';
+import { revisionLabels } from '../../../src/model/helm-release.js';
 import type { WorkloadObservation } from '../../../src/model/workload.js';
 import { historyOf } from '../../../src/plan/history.js';
 import { lastGoodRevision, verdictOf } from '../../../src/plan/last-good.js';
@@ -253,6 +254,25 @@ describe('flags and errors', () => {
     assert.equal(
       isTransient(new Error('UPGRADE FAILED: template: web/templates/x.yaml:3: function "nope" not defined')),
       false,
+    );
+  });
+});
+
+describe('the labels of a revision', () => {
+  it('an upgrade drops the verdict and emergency mark helm would carry over from the revision before', () => {
+    assert.deepEqual(revisionLabels({ deployId: 'd2', chartDigest: 'c', firstInstall: false }), {
+      'regatta.io/verdict': 'null',
+      'regatta.io/emergency': 'null',
+      'regatta.io/deploy-id': 'd2',
+      'regatta.io/chart-digest': 'c',
+    });
+    assert.deepEqual(
+      revisionLabels({ deployId: 'd1', chartDigest: 'c', emergency: 'skip-gates', firstInstall: true }),
+      {
+        'regatta.io/emergency': 'skip-gates',
+        'regatta.io/deploy-id': 'd1',
+        'regatta.io/chart-digest': 'c',
+      },
     );
   });
 });
