@@ -109,7 +109,7 @@ describe('the live view on a terminal (tmux)', () => {
     // Dozens of events, one matrix: it was redrawn, not printed again.
     assert.equal(headerLines(pane).length, 1, pane);
     assert.match(headerLines(pane)[0]!, /^RELEASE +dev-us-central1-0 +dev-europe-west1-0 +dev-asia-east1-0$/);
-    assert.match(pane, /^ +all ─+$/m);
+    assert.match(pane, /^ +all( [✓✗])? ─+$/m);
     assert.match(rowOf(pane), /^live\.\S+ +healthy \d+:\d\d +healthy \d+:\d\d +healthy \d+:\d\d$/, pane);
     assert.doesNotMatch(pane, /Ctrl-C: stop and roll back/, 'the last frame has nothing left to stop');
     assert.match(pane, /^CLUSTER +RELEASE +ACTION +RESULT/m, 'the report follows the last frame');
