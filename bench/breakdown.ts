@@ -24,7 +24,10 @@ export interface ClusterBreakdown {
 }
 
 export interface Breakdown {
-  /** First event → first target deploying: reachability, lock, observing, rendering, planning. */
+  /**
+   * Process start → first target deploying: node's start, reachability, secrets, lock, observing,
+   * rendering, planning (the stream's first event comes once the plan is made).
+   */
   prepare: number;
   /** First target deploying → last target healthy. */
   apply: number;
@@ -39,7 +42,8 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-export function breakdown(jsonLines: string): Breakdown {
+/** `wallSeconds`: the deploy process's own wall time, start to exit, as the caller measured it. */
+export function breakdown(jsonLines: string, wallSeconds: number): Breakdown {
   const lines = jsonLines
     .split('\n')
     .filter((line) => line.trim())
@@ -52,7 +56,7 @@ export function breakdown(jsonLines: string): Breakdown {
   );
   const summary = lines.at(-1) as {
     at: string;
-    outcomes?: { cluster: string; release: string; timings?: { upgrade?: number } }[];
+    outcomes?: { cluster: string; release: string; namespace: string; timings?: { upgrade?: number } }[];
   };
   const firstAt = (state: string, key: string) =>
     targets.find((t) => t.state === state && `${t.cluster}\0${t.release}` === key)?.at;
@@ -62,7 +66,7 @@ export function breakdown(jsonLines: string): Breakdown {
     const outcomes = (summary.outcomes ?? []).filter((o) => o.cluster === cluster);
     const upgrades = outcomes.map((o) => o.timings?.upgrade ?? NaN);
     const queued = outcomes.map((o) => {
-      const key = `${cluster}\0${o.release}`;
+      const key = `${cluster}\0${o.release}.${o.namespace}`;
       const waiting = firstAt('waiting', key);
       const started = firstAt('deploying', key);
       return waiting && started ? since(started) - since(waiting) : NaN;
@@ -82,8 +86,10 @@ export function breakdown(jsonLines: string): Breakdown {
   });
   const firstDeploying = Math.min(...deploying);
   const lastHealthy = Math.max(...healthy);
+  // The summary is printed just before exit: what the wall time has beyond it came before the first event.
+  const beforeFirstEvent = Math.max(0, wallSeconds - since(summary.at));
   return {
-    prepare: firstDeploying,
+    prepare: beforeFirstEvent + firstDeploying,
     apply: lastHealthy - firstDeploying,
     finish: since(summary.at) - lastHealthy,
     clusters,
