@@ -396,7 +396,10 @@ async function scale(helmfileBinary: () => Promise<string | undefined>): Promise
         [regattaBin, 'deploy', '--fleet', fleet, folder, '--concurrency', String(RELEASES * clusters.length)],
         env,
       );
-      if (deploy.exitCode !== 0) throw new Error(`regatta deploy failed: ${deploy.stderr.slice(-1500)}`);
+      if (deploy.exitCode !== 0) {
+        const why = deploy.stderr.split('\n').filter((line) => /: failed|error/.test(line));
+        throw new Error(`regatta deploy failed:\n${why.slice(0, 20).join('\n')}`);
+      }
       const point: ScalePoint = { releases, targets: releases * clusters.length, regatta: deploy };
       if (helmfileBin) {
         const started = performance.now();
