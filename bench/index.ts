@@ -1,32 +1,40 @@
 // `npm run bench`: deploy benchmarks against a real 6-cluster sandbox, measured side by side in
 // one run. 10 releases to 1, 3 and 6 clusters with Regatta, with a sequential
-// `helm upgrade --install --wait` loop (what a CI script does), with helmfile (if built), and a
-// no-op Regatta redeploy. Prints the ratios and writes bench/RESULTS.md.
+// `helm upgrade --install --wait` loop (what a CI script does), with helmfile in its best
+// multi-cluster form (one process per cluster context, all in parallel, `--concurrency` set), a
+// no-op Regatta redeploy and `regatta plan` of 60 targets. Twice, each on a sandbox of its own:
+// without latency (the CPU-bound reference) and with the seed's wide-area latencies
+// (`sandbox up --latency seed`), where the 6-cluster deploy is also broken down per target from
+// Regatta's own JSON Lines. `npm run bench -- --latency seed` (or `none`) runs one of the two.
+// Prints the ratios and writes bench/RESULTS.md.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { HELMFILE, KUBECONFORM } from '../src/sandbox/binaries.js';
 import { validationBench, type ValidationResult } from './validation.js';
 import { resolveBinary } from '../src/sandbox/binary-store.js';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { run } from '../src/adapters/process.js';
 import { packageRoot } from '../src/paths.js';
 import { sandboxPaths } from '../src/sandbox/layout.js';
 import { sandboxEnvironment } from '../src/sandbox/sandbox.js';
-import { readState } from '../src/sandbox/state.js';
+import { readState, type SandboxState } from '../src/sandbox/state.js';
+import { linkOf, SEED_PROFILE } from '../src/sandbox/latency.js';
 import { renderTable } from '../src/report/table.js';
+import { breakdown, type Breakdown } from './breakdown.js';
+import { measured, type Measured } from './measure.js';
 
 const RELEASES = 10;
 const CLUSTER_COUNTS = [1, 3, 6];
+type Latency = 'none' | 'seed';
 const regattaBin = join(packageRoot, 'bin', 'regatta.js');
 const chart = join(packageRoot, 'test', 'fixtures', 'charts', 'web');
-const work = mkdtempSync(join(tmpdir(), 'regatta-bench-'));
-const sandboxDir = join(work, 'sandbox');
+const work = mkdtempSync(join(tmpdir(), 'bench-regatta-'));
 
-async function timed(what: () => Promise<unknown>): Promise<number> {
+async function timed<T>(what: () => Promise<T>): Promise<{ seconds: number; value: T }> {
   const started = performance.now();
-  await what();
-  return (performance.now() - started) / 1000;
+  const value = await what();
+  return { seconds: (performance.now() - started) / 1000, value };
 }
 
 function regatta(args: string[], env: NodeJS.ProcessEnv) {
@@ -52,10 +60,10 @@ function writeFleet(dir: string, clusters: string[]): string {
   return file;
 }
 
-function writeReleases(dir: string, namespace: string): string {
+function writeReleases(dir: string, namespace: string, count = RELEASES): string {
   const folder = join(dir, `releases-${namespace}`);
   mkdirSync(folder, { recursive: true });
-  for (let i = 0; i < RELEASES; i++) {
+  for (let i = 0; i < count; i++) {
     writeFileSync(
       join(folder, `app${i}.yaml`),
       stringify({
@@ -108,103 +116,146 @@ async function sequentialHelm(clusters: string[], namespace: string, env: NodeJS
   }
 }
 
-/** helmfile with the same charts and values, --concurrency over the releases, one run per cluster. */
-async function helmfile(
+/**
+ * helmfile at its best over many clusters: one helmfile file and process per cluster context, all
+ * started at once, each with --concurrency over its releases (helmfile itself handles one context).
+ */
+function helmfile(
   binary: string,
   dir: string,
   clusters: string[],
   namespace: string,
   env: NodeJS.ProcessEnv,
-) {
-  for (const cluster of clusters) {
-    const file = join(dir, `helmfile-${namespace}-${cluster}.yaml`);
-    writeFileSync(
-      file,
-      stringify({
-        helmDefaults: { wait: true, timeout: 300, createNamespace: true, kubeContext: cluster },
-        releases: Array.from({ length: RELEASES }, (_, i) => ({
-          name: `app${i}`,
-          namespace,
-          chart,
-          values: [{ ...globalsFor(cluster), image: `registry.example/app${i}:1` }],
-        })),
-      }),
-    );
-    await run(binary, ['--file', file, 'sync', '--concurrency', String(RELEASES)], { env });
+  releases = RELEASES,
+): Promise<Measured[]> {
+  return Promise.all(
+    clusters.map((cluster) => {
+      const file = join(dir, `helmfile-${namespace}-${cluster}.yaml`);
+      writeFileSync(
+        file,
+        stringify({
+          helmDefaults: { wait: true, timeout: 300, createNamespace: true, kubeContext: cluster },
+          releases: Array.from({ length: releases }, (_, i) => ({
+            name: `app${i}`,
+            namespace,
+            chart,
+            values: [{ ...globalsFor(cluster), image: `registry.example/app${i}:1` }],
+          })),
+        }),
+      );
+      return measured(binary, ['--file', file, 'sync', '--concurrency', String(RELEASES)], env);
+    }),
+  ).then((runs) => {
+    const failed = runs.find((r) => r.exitCode !== 0);
+    if (failed) throw new Error(`helmfile sync failed: ${failed.stderr.slice(-1500)}`);
+    return runs;
+  });
+}
+
+interface CountResult {
+  regatta: number;
+  sequential: number;
+  helmfile?: number;
+  noop: number;
+}
+
+interface FanOut {
+  latency: Latency;
+  results: Record<number, CountResult>;
+  /** `regatta plan` of RELEASES × 6 targets, wall time. */
+  plan: number;
+  breakdown: Breakdown;
+  validation?: ValidationResult;
+  /** Load average (1 min) when it started and ended: the machine is shared. */
+  load: [number, number];
+}
+
+/** One fan-out run on a 6-cluster sandbox of its own, started with `--latency` and always stopped. */
+async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | undefined>): Promise<FanOut> {
+  const sandboxDir = join(work, `sandbox-${latency}`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const load0 = loadavg()[0]!;
+  console.log(`starting a 6-cluster sandbox (--latency ${latency}) in ${sandboxDir}`);
+  try {
+    await regatta(['sandbox', 'up', '--clusters', '6', '--latency', latency, '--dir', sandboxDir], env);
+    Object.assign(env, sandboxEnvironment(sandboxDir, process.env));
+    const state = readState(sandboxPaths(sandboxDir).state)!;
+    const results: Record<number, CountResult> = {};
+    const dirs: Record<number, string> = {};
+    let plan = NaN;
+    let events = '';
+    for (const count of CLUSTER_COUNTS) {
+      const clusters = state.clusters.slice(0, count);
+      const dir = mkdtempSync(join(work, `${latency}-n${count}-`));
+      const fleet = writeFleet(dir, clusters);
+      const releases = writeReleases(dir, `r${count}`);
+      // As many helm processes at once as helmfile gets (--concurrency RELEASES per cluster): with
+      // far clusters the time is round trips, and the default of 10 in all would queue targets.
+      const concurrency = ['--concurrency', String(RELEASES * count)];
+      const deploy = await timed(() =>
+        regatta(['deploy', '--fleet', fleet, releases, ...concurrency, '--output', 'json'], env),
+      );
+      const noop = await timed(() => regatta(['deploy', '--fleet', fleet, releases, ...concurrency], env));
+      if (count === 6) {
+        events = deploy.value.stdout;
+        plan = (await timed(() => regatta(['plan', '--fleet', fleet, releases], env))).seconds;
+      }
+      const sequential = await timed(() => sequentialHelm(clusters, `s${count}`, env));
+      results[count] = { regatta: deploy.seconds, sequential: sequential.seconds, noop: noop.seconds };
+      dirs[count] = dir;
+      console.log(
+        `[${latency}] ${count} cluster(s): regatta ${deploy.seconds.toFixed(1)}s, no-op ${noop.seconds.toFixed(1)}s, sequential helm ${sequential.seconds.toFixed(1)}s`,
+      );
+    }
+    // helmfile last, on the same sandbox (namespaces of its own): its cold build takes minutes.
+    const helmfileBin = await helmfileBinary();
+    for (const count of helmfileBin ? CLUSTER_COUNTS : []) {
+      const clusters = state.clusters.slice(0, count);
+      const run = await timed(() => helmfile(helmfileBin!, dirs[count]!, clusters, `h${count}`, env));
+      results[count]!.helmfile = run.seconds;
+      console.log(`[${latency}] ${count} cluster(s): helmfile ${run.seconds.toFixed(1)}s`);
+    }
+    const validation = latency === 'none' ? await runValidation(state, sandboxDir, env) : undefined;
+    return {
+      latency,
+      results,
+      plan,
+      breakdown: breakdown(events, results[6]!.regatta),
+      validation,
+      load: [load0, loadavg()[0]!],
+    };
+  } finally {
+    await regatta(['sandbox', 'down', '--dir', sandboxDir], env).catch(() => undefined);
   }
 }
 
-async function main() {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  const helmfileBin = (await resolveBinary(HELMFILE, process.env, (line) => console.log(line))).path;
-  console.log(`starting a 6-cluster sandbox in ${sandboxDir}`);
-  await regatta(['sandbox', 'up', '--clusters', '6', '--dir', sandboxDir], env);
-  Object.assign(env, sandboxEnvironment(sandboxDir, process.env));
-  const state = readState(sandboxPaths(sandboxDir).state)!;
-  const rows: string[][] = [];
-  let validation: ValidationResult | undefined;
-  const results: Record<number, { regatta: number; sequential: number; helmfile?: number; noop: number }> =
-    {};
-  try {
-    for (const count of CLUSTER_COUNTS) {
-      const clusters = state.clusters.slice(0, count);
-      const dir = mkdtempSync(join(work, `n${count}-`));
-      const fleet = writeFleet(dir, clusters);
-      const releases = writeReleases(dir, `r${count}`);
-      const regattaSeconds = await timed(() => regatta(['deploy', '--fleet', fleet, releases], env));
-      const noopSeconds = await timed(() => regatta(['deploy', '--fleet', fleet, releases], env));
-      const sequentialSeconds = await timed(() => sequentialHelm(clusters, `s${count}`, env));
-      const helmfileSeconds = helmfileBin
-        ? await timed(() => helmfile(helmfileBin, dir, clusters, `h${count}`, env))
-        : undefined;
-      results[count] = {
-        regatta: regattaSeconds,
-        sequential: sequentialSeconds,
-        helmfile: helmfileSeconds,
-        noop: noopSeconds,
-      };
-      console.log(
-        `${count} cluster(s): regatta ${regattaSeconds.toFixed(1)}s, no-op ${noopSeconds.toFixed(1)}s, sequential helm ${sequentialSeconds.toFixed(1)}s, helmfile ${helmfileSeconds?.toFixed(1) ?? 'n/a'}s`,
-      );
-    }
-    const kubeconformBin = (await resolveBinary(KUBECONFORM, process.env, (line) => console.log(line))).path;
-    const first = state.clusters[0]!;
-    validation = await validationBench(
-      {
-        name: first,
-        context: first,
-        kubeconfig: sandboxPaths(sandboxDir).kubeconfig,
-        env: 'bench',
-        cloud: true,
-        region: 'bench',
-        labels: {},
-        globals: {},
-        position: { file: 'bench' },
-      },
-      kubeconformBin,
-      work,
-      env,
-    );
-  } finally {
-    await regatta(['sandbox', 'down', '--dir', sandboxDir], env).catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
-  }
-  const one = results[1]!.regatta;
-  for (const count of CLUSTER_COUNTS) {
-    const r = results[count]!;
-    rows.push([
-      String(count),
-      `${r.regatta.toFixed(1)}s`,
-      `${r.sequential.toFixed(1)}s`,
-      r.helmfile === undefined ? 'not built' : `${r.helmfile.toFixed(1)}s`,
-      `${r.noop.toFixed(1)}s`,
-      `${(r.regatta / one).toFixed(2)}×`,
-      `${(r.sequential / r.regatta).toFixed(1)}×`,
-      r.helmfile === undefined ? '-' : `${(r.helmfile / r.regatta).toFixed(1)}×`,
-      `${((r.noop / r.regatta) * 100).toFixed(0)}%`,
-    ]);
-  }
-  const table = renderTable(
+async function runValidation(state: SandboxState, sandboxDir: string, env: NodeJS.ProcessEnv) {
+  const kubeconformBin = (await resolveBinary(KUBECONFORM, process.env, (line) => console.log(line))).path;
+  const first = state.clusters[0]!;
+  return validationBench(
+    {
+      name: first,
+      context: first,
+      kubeconfig: sandboxPaths(sandboxDir).kubeconfig,
+      env: 'bench',
+      cloud: true,
+      region: 'bench',
+      labels: {},
+      globals: {},
+      position: { file: 'bench' },
+    },
+    kubeconformBin,
+    work,
+    env,
+  );
+}
+
+const ratio = (a: number, b: number, digits = 1) => `${(a / b).toFixed(digits)}×`;
+const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+function fanOutTable(fan: FanOut): string {
+  const one = fan.results[1]!.regatta;
+  return renderTable(
     [
       'CLUSTERS',
       'REGATTA',
@@ -216,18 +267,231 @@ async function main() {
       'HELMFILE/REGATTA',
       'NO-OP/FULL',
     ],
-    rows,
+    CLUSTER_COUNTS.map((count) => {
+      const r = fan.results[count]!;
+      return [
+        String(count),
+        `${r.regatta.toFixed(1)}s`,
+        `${r.sequential.toFixed(1)}s`,
+        r.helmfile === undefined ? 'not built' : `${r.helmfile.toFixed(1)}s`,
+        `${r.noop.toFixed(1)}s`,
+        ratio(r.regatta, one, 2),
+        ratio(r.sequential, r.regatta),
+        r.helmfile === undefined ? '-' : ratio(r.helmfile, r.regatta),
+        `${((r.noop / r.regatta) * 100).toFixed(0)}%`,
+      ];
+    }),
   );
+}
+
+/** The issue's targets, each against this run's numbers at 6 clusters. */
+function targets(fan: FanOut): string[] {
+  const six = fan.results[6]!;
+  const lines = [
+    `6 clusters vs 1: ${ratio(six.regatta, fan.results[1]!.regatta, 2)} (target ≤ 1.3×): ${met(six.regatta / fan.results[1]!.regatta <= 1.3)}`,
+    `sequential helm / Regatta: ${ratio(six.sequential, six.regatta)} (target ≥ 5×): ${met(six.sequential / six.regatta >= 5)}`,
+    six.helmfile === undefined
+      ? 'helmfile / Regatta: helmfile not built'
+      : `helmfile / Regatta: ${ratio(six.helmfile, six.regatta)} (target ≥ 2×): ${met(six.helmfile / six.regatta >= 2)}`,
+    `no-op / full deploy: ${((six.noop / six.regatta) * 100).toFixed(0)}% (target ≤ 10%): ${met(six.noop / six.regatta <= 0.1)}`,
+    `plan of ${RELEASES * 6} targets: ${fan.plan.toFixed(2)}s wall (target < 3 s): ${met(fan.plan < 3)}`,
+  ];
+  return lines;
+}
+
+function breakdownTable(fan: FanOut): string {
+  const rtt = (cluster: string) => {
+    if (fan.latency === 'none') return '-';
+    const link = linkOf(SEED_PROFILE, cluster);
+    return `${link.rttMs}±${link.jitterMs} ms`;
+  };
+  const s = (value: number) => `${value.toFixed(2)}s`;
+  return renderTable(
+    [
+      'CLUSTER',
+      'RTT',
+      'TARGETS',
+      'QUEUED (MEDIAN)',
+      'UPGRADE+WAIT MIN',
+      'MEDIAN',
+      'MAX',
+      'LAST HEALTHY AT (S SINCE FIRST EVENT)',
+    ],
+    fan.breakdown.clusters.map((c) => [
+      c.cluster,
+      rtt(c.cluster),
+      String(c.targets),
+      s(c.queuedMedian),
+      s(c.upgradeMin),
+      s(c.upgradeMedian),
+      s(c.upgradeMax),
+      s(c.lastHealthyAt),
+    ]),
+  );
+}
+
+function section(fan: FanOut): string {
+  const b = fan.breakdown;
+  const title =
+    fan.latency === 'seed'
+      ? "With the seed's latencies (`sandbox up --clusters 6 --latency seed`)"
+      : 'Without latency (CPU-bound reference: six control planes on the same cores as helm)';
+  return [
+    `## ${title}`,
+    '',
+    `Load average (1 min) at start ${fan.load[0].toFixed(1)}, at end ${fan.load[1].toFixed(1)} on ${availableParallelism()} cores.`,
+    '',
+    '```',
+    fanOutTable(fan),
+    '```',
+    '',
+    ...targets(fan).map((line) => `- ${line}`),
+    '',
+    `Where the time of the 6-cluster deploy went (from its own \`--output json\` events and \`timings\`;` +
+      ` from the process start): start, reachability, lock, observe and render before the first target` +
+      ` started ${b.prepare.toFixed(2)}s; targets ${b.apply.toFixed(2)}s; verdicts, lock release` +
+      ` and exit ${b.finish.toFixed(2)}s (process wall ${fan.results[6]!.regatta.toFixed(2)}s).`,
+    '',
+    '```',
+    breakdownTable(fan),
+    '```',
+    '',
+    ...(fan.validation
+      ? [
+          `Validation of ${fan.validation.objects} objects against one API server's OpenAPI (strict): Regatta ${Math.round(fan.validation.regattaPerSecond)} objects/s, kubeconform v0.7.0 ${Math.round(fan.validation.kubeconformPerSecond)} objects/s, ratio ${(fan.validation.regattaPerSecond / fan.validation.kubeconformPerSecond).toFixed(2)}× (target ≥ 1×).`,
+          '',
+        ]
+      : []),
+  ].join('\n');
+}
+
+interface ScalePoint {
+  releases: number;
+  targets: number;
+  regatta: Measured;
+  helmfile?: { seconds: number; cpuSeconds: number };
+}
+
+/**
+ * `--scale`: 60 and then 120 releases to 6 clusters under the seed's latencies: wall time,
+ * Regatta's own peak RSS, CPU-seconds per target (Regatta + its helm processes, and helmfile +
+ * its helm processes), and how each grows from 360 to 720 targets (the exponent of n).
+ */
+async function scale(helmfileBinary: () => Promise<string | undefined>): Promise<string> {
+  const sandboxDir = join(work, 'sandbox-scale');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const points: ScalePoint[] = [];
+  console.log(`starting a 6-cluster sandbox (--latency seed) in ${sandboxDir}`);
+  try {
+    await regatta(['sandbox', 'up', '--clusters', '6', '--latency', 'seed', '--dir', sandboxDir], env);
+    Object.assign(env, sandboxEnvironment(sandboxDir, process.env));
+    const clusters = readState(sandboxPaths(sandboxDir).state)!.clusters.slice(0, 6);
+    const helmfileBin = await helmfileBinary();
+    for (const releases of [60, 120]) {
+      const dir = mkdtempSync(join(work, `scale-${releases}-`));
+      const fleet = writeFleet(dir, clusters);
+      const folder = writeReleases(dir, `sc${releases}`, releases);
+      const deploy = await measured(
+        process.execPath,
+        [regattaBin, 'deploy', '--fleet', fleet, folder, '--concurrency', String(RELEASES * clusters.length)],
+        env,
+      );
+      if (deploy.exitCode !== 0) {
+        const why = deploy.stderr.split('\n').filter((line) => /: failed|error/.test(line));
+        throw new Error(`regatta deploy failed:\n${why.slice(0, 20).join('\n')}`);
+      }
+      const point: ScalePoint = { releases, targets: releases * clusters.length, regatta: deploy };
+      if (helmfileBin) {
+        const started = performance.now();
+        const runs = await helmfile(helmfileBin, dir, clusters, `hc${releases}`, env, releases);
+        point.helmfile = {
+          seconds: (performance.now() - started) / 1000,
+          cpuSeconds: runs.reduce((sum, r) => sum + r.cpuSeconds + r.childCpuSeconds, 0),
+        };
+      }
+      points.push(point);
+      console.log(
+        `[scale] ${point.targets} targets: regatta ${deploy.seconds.toFixed(1)}s, ${deploy.peakRssMiB.toFixed(0)} MiB peak, helmfile ${point.helmfile?.seconds.toFixed(1) ?? 'n/a'}s`,
+      );
+    }
+  } finally {
+    await regatta(['sandbox', 'down', '--dir', sandboxDir], env).catch(() => undefined);
+  }
+  const cpuOf = (p: ScalePoint) => p.regatta.cpuSeconds + p.regatta.childCpuSeconds;
+  const [small, large] = points as [ScalePoint, ScalePoint];
+  const exponent = (a: number, b: number) =>
+    (Math.log(b / a) / Math.log(large.targets / small.targets)).toFixed(2);
+  const table = renderTable(
+    [
+      'TARGETS',
+      'REGATTA WALL',
+      'PEAK RSS',
+      'CPU-S/TARGET (REGATTA+HELM)',
+      'OF WHICH REGATTA',
+      'HELMFILE WALL',
+      'CPU-S/TARGET (HELMFILE+HELM)',
+    ],
+    points.map((p) => [
+      String(p.targets),
+      `${p.regatta.seconds.toFixed(1)}s`,
+      `${p.regatta.peakRssMiB.toFixed(0)} MiB`,
+      (cpuOf(p) / p.targets).toFixed(3),
+      (p.regatta.cpuSeconds / p.targets).toFixed(3),
+      p.helmfile ? `${p.helmfile.seconds.toFixed(1)}s` : '-',
+      p.helmfile ? (p.helmfile.cpuSeconds / p.targets).toFixed(3) : '-',
+    ]),
+  );
+  return [
+    '## Scale (`npm run bench -- --scale`, 6 clusters, seed latencies)',
+    '',
+    '```',
+    table,
+    '```',
+    '',
+    `Growth from ${small.targets} to ${large.targets} targets (exponent of n; 1 = linear): Regatta wall ${exponent(small.regatta.seconds, large.regatta.seconds)}, CPU ${exponent(cpuOf(small), cpuOf(large))}, Regatta's own CPU ${exponent(small.regatta.cpuSeconds, large.regatta.cpuSeconds)}, peak RSS ${exponent(small.regatta.peakRssMiB, large.regatta.peakRssMiB)}` +
+      (small.helmfile && large.helmfile
+        ? `; helmfile wall ${exponent(small.helmfile.seconds, large.helmfile.seconds)}, CPU ${exponent(small.helmfile.cpuSeconds, large.helmfile.cpuSeconds)}.`
+        : '.'),
+    `Peak RSS at ${large.targets} targets: ${large.regatta.peakRssMiB.toFixed(0)} MiB (target ≤ 300 MB): ${met(large.regatta.peakRssMiB * 1.048576 <= 300)}.`,
+    '',
+  ].join('\n');
+}
+
+async function main() {
+  const only = process.argv.indexOf('--latency');
+  const latencies: Latency[] =
+    only >= 0
+      ? [process.argv[only + 1] as Latency].filter((l) => l === 'none' || l === 'seed')
+      : ['none', 'seed'];
+  if (latencies.length === 0) throw new Error('--latency takes none or seed');
+  const helmfileBinary = async () =>
+    (await resolveBinary(HELMFILE, process.env, (line) => console.log(line))).path;
+  if (process.argv.includes('--scale')) {
+    let body: string;
+    try {
+      body = await scale(helmfileBinary);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    console.log(`\n${body}`);
+    writeFileSync(
+      join(packageRoot, 'bench', 'RESULTS-scale.md'),
+      `# Scale benchmark (last run)\n\nMachine: ${availableParallelism()} cores, shared with other sessions. Run: ${new Date().toISOString()}.\n\n${body}`,
+    );
+    return;
+  }
+  const fans: FanOut[] = [];
+  try {
+    for (const latency of latencies) fans.push(await fanOut(latency, helmfileBinary));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
   const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`;
-  const validationLine = validation
-    ? `Validation of ${validation.objects} objects against one API server's OpenAPI (strict): Regatta ${Math.round(validation.regattaPerSecond)} objects/s, kubeconform v0.7.0 ${Math.round(validation.kubeconformPerSecond)} objects/s, ratio ${(validation.regattaPerSecond / validation.kubeconformPerSecond).toFixed(2)}× (target ≥ 1×).`
-    : 'Validation benchmark did not run.';
-  console.log(
-    `\n${table}\n\nTargets: 6 clusters ≤ 1.5× of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.\n\n${validationLine}`,
-  );
+  const body = fans.map(section).join('\n');
+  console.log(`\n${body}`);
   writeFileSync(
     join(packageRoot, 'bench', 'RESULTS.md'),
-    `# Deploy benchmark (last run)\n\n${RELEASES} releases (test/fixtures/charts/web, 2 replicas each) per cluster, sandbox clusters, Helm 4.\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n\`\`\`\n${table}\n\`\`\`\n\nTargets: 6 clusters ≤ 1.5× the time of 1 cluster; ≥ 4× faster than the sequential loop; no-op ≤ 10% of a full deploy.\n\n${validationLine}\n`,
+    `# Deploy benchmark (last run)\n\n${RELEASES} releases (test/fixtures/charts/web, 2 replicas each) per cluster, sandbox clusters, Helm 4; helmfile v1.4.4 one process per cluster context in parallel, \`--concurrency ${RELEASES}\`.\nMachine: ${machine}, shared with other sessions. Run: ${new Date().toISOString()}.\n\n${body}`,
   );
 }
 

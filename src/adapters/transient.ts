@@ -37,6 +37,13 @@ export interface RetryOptions {
   attempts?: number;
   /** Wait before the second try; doubled each time. */
   firstDelayMs?: number;
+  /**
+   * No new try starts once this long (ms) has passed since the first one began (default 60 s).
+   * A black-holed API server costs a whole request timeout per try: without a budget, five tries
+   * of 30 s each kept a deploy two and a half minutes on a cluster that had stopped answering.
+   * Quick failures (refused, reset, 5xx) still get every try.
+   */
+  budgetMs?: number;
   /** Called before each new try (progress). */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
   signal?: AbortSignal;
@@ -44,16 +51,19 @@ export interface RetryOptions {
 
 /**
  * Runs `fn` again after a transient error (connection reset, 5xx, 429…), with exponential
- * backoff, a bounded number of times; any other error is thrown at once.
+ * backoff, a bounded number of times within a time budget; any other error is thrown at once.
  */
 export async function retryTransient<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 4;
+  const budgetMs = options.budgetMs ?? 60_000;
+  const started = Date.now();
   let delay = options.firstDelayMs ?? 500;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= attempts || !isTransient(error) || options.signal?.aborted) throw error;
+      const overBudget = Date.now() - started + delay > budgetMs;
+      if (attempt >= attempts || overBudget || !isTransient(error) || options.signal?.aborted) throw error;
       options.onRetry?.(error, attempt, delay);
       await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
       delay *= 2;

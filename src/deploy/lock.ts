@@ -50,6 +50,7 @@ export interface LockOptions {
 
 const leaseName = (release: string) => `regatta-lock.${release}`;
 const keyText = (key: LockKey) => `${key.release}.${key.namespace}@${key.cluster.name}`;
+const releaseTarget = (cluster: LockKey['cluster']) => ({ ...kubeTarget(cluster), timeoutMs: 10_000 });
 
 /**
  * The fleet-wide lock of a set of releases: a coordination.k8s.io Lease per release in each of
@@ -241,11 +242,13 @@ export class FleetLock {
   async release(): Promise<void> {
     await Promise.all(
       this.letGo().map((entry) =>
-        retryTransient(() => deleteLease(kubeTarget(entry.key.cluster), entry.lease), { attempts: 2 }).catch(
-          () =>
-            this.options.progress.line(
-              `${keyText(entry.key)}: could not release the lock; it expires on its own`,
-            ),
+        // 10 s a try, not 30: a lease left behind only delays the next deploy until it expires.
+        retryTransient(() => deleteLease(releaseTarget(entry.key.cluster), entry.lease), {
+          attempts: 2,
+        }).catch(() =>
+          this.options.progress.line(
+            `${keyText(entry.key)}: could not release the lock; it expires on its own`,
+          ),
         ),
       ),
     );

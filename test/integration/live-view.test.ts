@@ -132,7 +132,7 @@ describe('the live view on a terminal (tmux)', () => {
     );
     assert.match(
       pane,
-      /a target failed: every cluster this deploy changed goes back/,
+      /(a target|wave all) failed: every cluster this deploy changed goes back/,
       'free lines stay visible',
     );
     assert.doesNotMatch(painted, SGR, 'NO_COLOR: no colour codes');

@@ -33,8 +33,9 @@ export function writeTestFleet(
   options: { dir?: string; name?: string; globals?: Record<string, Record<string, unknown>> } = {},
 ): TestFleet {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'regatta-fleet-'));
+  // A smaller sandbox (e.g. a 2-cluster one of its own) gives each environment its first N.
   const clusters = [DEV, PROD].flatMap((group, envIndex) =>
-    group.map((cluster, index) => ({
+    group.slice(0, state.clusters.length).map((cluster, index) => ({
       name: cluster.name,
       context: state.clusters[index],
       env: envIndex === 0 ? 'dev' : 'prod',

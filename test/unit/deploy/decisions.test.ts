@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isTransient } from '../../../src/adapters/transient.js';
+import { isTransient, retryTransient } from '../../../src/adapters/transient.js';
 import { recoveryStep } from '../../../src/deploy/rollback.js';
 import { UserError } from '../../../src/errors.js';
 import { revisionLabels } from '../../../src/model/helm-release.js';
@@ -243,6 +243,35 @@ describe('flags and errors', () => {
     for (const bad of ['0', 'abc', '-2', '1.5'])
       assert.throws(() => parsePositiveInteger('--concurrency', bad), UserError);
   });
+  it('retryTransient: every try for quick transient failures; none past the time budget', async () => {
+    const timedOut = () => Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' });
+    let tries = 0;
+    await assert.rejects(
+      retryTransient(
+        async () => {
+          tries++;
+          throw timedOut();
+        },
+        { attempts: 3, firstDelayMs: 1 },
+      ),
+      /ETIMEDOUT/,
+    );
+    assert.equal(tries, 3);
+    tries = 0;
+    // A budget already spent (as after one request that waited its whole timeout): no second try.
+    await assert.rejects(
+      retryTransient(
+        async () => {
+          tries++;
+          throw timedOut();
+        },
+        { attempts: 3, firstDelayMs: 1, budgetMs: 0 },
+      ),
+      /ETIMEDOUT/,
+    );
+    assert.equal(tries, 1);
+  });
+
   it('transient: resets, refusals, 5xx and 429 — not what a user caused', () => {
     assert.equal(isTransient(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), true);
     assert.equal(

@@ -1,0 +1,64 @@
+// A program run with what /proc says about it: wall time, peak resident memory (VmHWM) and
+// CPU-seconds of the process itself and of the children it waited for (helm, for Regatta and
+// helmfile), sampled every 100 ms until it exits.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface Measured {
+  exitCode: number | null;
+  seconds: number;
+  peakRssMiB: number;
+  /** utime + stime of the process itself. */
+  cpuSeconds: number;
+  /** cutime + cstime: its children's, once it has waited for them. */
+  childCpuSeconds: number;
+  stderr: string;
+}
+
+const TICKS = 100; // USER_HZ on Linux
+
+function sample(pid: number): { rssKiB: number; self: number; children: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const tick = (index: number) => Number(fields[index]) / TICKS;
+    return {
+      rssKiB: Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0),
+      self: tick(11) + tick(12),
+      children: tick(13) + tick(14),
+    };
+  } catch {
+    return undefined; // it has exited (or is a zombie without /proc/PID/status lines)
+  }
+}
+
+export function measured(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Measured> {
+  const started = performance.now();
+  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let last = { rssKiB: 0, self: 0, children: 0 };
+  const timer = setInterval(() => {
+    const now = child.pid === undefined ? undefined : sample(child.pid);
+    if (now && now.rssKiB > 0) last = now;
+  }, 100);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (exitCode) => {
+      clearInterval(timer);
+      resolve({
+        exitCode,
+        seconds: (performance.now() - started) / 1000,
+        peakRssMiB: last.rssKiB / 1024,
+        cpuSeconds: last.self,
+        childCpuSeconds: last.children,
+        stderr,
+      });
+    });
+  });
+}
