@@ -41,14 +41,27 @@ function regatta(args: string[], env: NodeJS.ProcessEnv) {
   return run(process.execPath, [regattaBin, ...args], { env });
 }
 
-function writeFleet(dir: string, clusters: string[]): string {
-  const file = join(dir, 'regatta.yaml');
+/** A fleet over these clusters; `waves`: two waves (the first half, then the rest), no soak. */
+function writeFleet(dir: string, clusters: string[], waves = false): string {
+  const file = join(dir, waves ? 'regatta-waves.yaml' : 'regatta.yaml');
+  const rollout = {
+    waves: [
+      { name: 'first', clusters: { names: clusters.slice(0, Math.ceil(clusters.length / 2)) } },
+      { name: 'rest', clusters: { selector: {} } },
+    ],
+  };
   writeFileSync(
     file,
     stringify({
       apiVersion: 'regatta/v1',
       kind: 'Fleet',
-      environments: { bench: { branches: ['main'], chartRepository: { url: 'http://127.0.0.1:1' } } },
+      environments: {
+        bench: {
+          branches: ['main'],
+          chartRepository: { url: 'http://127.0.0.1:1' },
+          ...(waves ? { rollout } : {}),
+        },
+      },
       clusters: clusters.map((name) => ({
         name,
         env: 'bench',
@@ -154,6 +167,8 @@ function helmfile(
 
 interface CountResult {
   regatta: number;
+  /** The same deploy in two waves, no soak (6 clusters only): the cost of waves. */
+  waves?: number;
   sequential: number;
   helmfile?: number;
   noop: number;
@@ -196,12 +211,18 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
         regatta(['deploy', '--fleet', fleet, releases, ...concurrency, '--output', 'json'], env),
       );
       const noop = await timed(() => regatta(['deploy', '--fleet', fleet, releases, ...concurrency], env));
+      let waves: number | undefined;
       if (count === 6) {
         events = deploy.value.stdout;
         plan = (await timed(() => regatta(['plan', '--fleet', fleet, releases], env))).seconds;
+        const waved = writeFleet(dir, clusters, true);
+        const wavedReleases = writeReleases(dir, `w${count}`);
+        waves = (await timed(() => regatta(['deploy', '--fleet', waved, wavedReleases, ...concurrency], env)))
+          .seconds;
+        console.log(`[${latency}] 6 clusters in two waves: ${waves.toFixed(1)}s`);
       }
       const sequential = await timed(() => sequentialHelm(clusters, `s${count}`, env));
-      results[count] = { regatta: deploy.seconds, sequential: sequential.seconds, noop: noop.seconds };
+      results[count] = { regatta: deploy.seconds, sequential: sequential.seconds, noop: noop.seconds, waves };
       dirs[count] = dir;
       console.log(
         `[${latency}] ${count} cluster(s): regatta ${deploy.seconds.toFixed(1)}s, no-op ${noop.seconds.toFixed(1)}s, sequential helm ${sequential.seconds.toFixed(1)}s`,
@@ -295,6 +316,9 @@ function targets(fan: FanOut): string[] {
       : `helmfile / Regatta: ${ratio(six.helmfile, six.regatta)} (target ≥ 2×): ${met(six.helmfile / six.regatta >= 2)}`,
     `no-op / full deploy: ${((six.noop / six.regatta) * 100).toFixed(0)}% (target ≤ 10%): ${met(six.noop / six.regatta <= 0.1)}`,
     `plan of ${RELEASES * 6} targets: ${fan.plan.toFixed(2)}s wall (target < 3 s): ${met(fan.plan < 3)}`,
+    six.waves === undefined
+      ? 'two waves / all at once: not measured'
+      : `two waves (no soak) / all at once, 6 clusters: ${ratio(six.waves, six.regatta, 2)} (the cost of waves)`,
   ];
   return lines;
 }
