@@ -12,7 +12,7 @@ import { DeployExecution } from './execute.js';
 import { helmActions } from './actions.js';
 import { realGates } from './gates.js';
 import { runWaves } from './waves.js';
-import { planWaves } from '../plan/waves.js';
+import { checkWaveName, planWaves } from '../plan/waves.js';
 import type { PlanEntry } from '../model/plan.js';
 import { FleetLock } from './lock.js';
 import { announce, deployAnnouncements } from './notify.js';
@@ -68,6 +68,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
         hint: `deploy it through git: regatta gitops deploy --env ${flux.release.environment} --repo URL --branch BRANCH`,
       },
     );
+  if (options.onlyWave !== undefined) checkWaveName(options.onlyWave, options.releases, options.fleet);
   const secrets = await resolveSecrets(options.fleet, targets, process.env);
   const deployId = options.resume ?? newDeployId(await currentCommit(process.cwd()));
   const emergency = emergencies(options);

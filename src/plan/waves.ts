@@ -103,3 +103,14 @@ export function planWaves(
 
 export const releaseOfEntry = (entry: PlanEntry) =>
   releaseKey({ name: entry.target.release, namespace: entry.target.namespace });
+
+/** Pure: `--wave NAME` must name a wave of one of the releases' strategies (checked before any I/O). */
+export function checkWaveName(name: string, releases: readonly Release[], fleet: Fleet): void {
+  const names = new Set(
+    releases.flatMap(
+      (r) => (r.rollout ?? fleet.environments[r.environment]?.rollout)?.waves.map((w) => w.name) ?? [ALL],
+    ),
+  );
+  if (!names.has(name))
+    throw new UserError(`--wave ${name}: no such wave`, { hint: `the waves are: ${[...names].join(', ')}` });
+}

@@ -9,7 +9,7 @@ import type { Cluster, Fleet } from '../../../src/model/fleet.js';
 import { deployExitCode } from '../../../src/model/outcome.js';
 import type { Release } from '../../../src/model/release.js';
 import type { RolloutStrategy } from '../../../src/model/rollout.js';
-import { planWaves } from '../../../src/plan/waves.js';
+import { checkWaveName, planWaves } from '../../../src/plan/waves.js';
 import { silentProgress } from '../../../src/report/progress.js';
 import { entry, executeOptions, good, recordingActions } from './support.js';
 
