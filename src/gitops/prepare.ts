@@ -14,7 +14,7 @@ import type { ChartReference } from '../model/plan.js';
 import { chartReference } from '../plan/plan.js';
 import { layerValues } from '../values/layer.js';
 import { hpaScaleTargets, type ScaleTarget } from './hpa.js';
-import { releaseKey, type Release } from '../model/release.js';
+import { releaseKey, type Release, replicasFor } from '../model/release.js';
 import { pickChartVersion } from '../plan/chart-version.js';
 import type { Values } from '../values/layer.js';
 import type { ChartOrigin } from './objects.js';
@@ -119,7 +119,7 @@ async function hpaTargetsByCluster(
   const entries = await Promise.all(
     clusters.map((cluster) =>
       render.limit(async (): Promise<[string, ScaleTarget[]]> => {
-        const replicas = release.scaling.find((entry) => entry.cluster === cluster.name)?.replicas ?? [];
+        const replicas = replicasFor(release, cluster.name);
         const values = layerValues({
           files: valuesFiles,
           release: release.values,

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { chartRepositoryOf, type Cluster, type Environment } from '../model/fleet.js';
-import { releaseKey, type Release } from '../model/release.js';
+import { releaseKey, type Release, replicasFor } from '../model/release.js';
 import { layerValues, type Values } from '../values/layer.js';
 import {
   gitChartSource,
@@ -84,7 +84,7 @@ export function renderEnvironment(input: RenderInput): RenderedFile[] {
     if (namespaces.length > 0)
       files.push({ path: `${folder}/namespaces.yaml`, content: documents(namespaces.map(namespaceObject)) });
     for (const { release, origin, valuesFiles, hpaTargets, secretNames } of releases) {
-      const replicas = release.scaling.find((entry) => entry.cluster === cluster.name)?.replicas ?? [];
+      const replicas = replicasFor(release, cluster.name);
       const values = layerValues({
         files: valuesFiles,
         release: release.values,

@@ -57,3 +57,7 @@ export interface Release {
 
 export const releaseKey = (release: Pick<Release, 'name' | 'namespace'>) =>
   `${release.name}.${release.namespace}`;
+
+/** A release's replica counts for one cluster (none: the chart's own). */
+export const replicasFor = (release: Pick<Release, 'scaling'>, cluster: string): ReplicaCount[] =>
+  release.scaling.find((entry) => entry.cluster === cluster)?.replicas ?? [];

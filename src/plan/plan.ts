@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { ChartReference, PlanEntry, PlannedTarget } from '../model/plan.js';
-import type { Release } from '../model/release.js';
+import { replicasFor, type Release } from '../model/release.js';
 import { sameValues } from '../values/secret.js';
 import { isPending, type HelmStatus, type Verdict } from '../model/helm-release.js';
 import { applyReplicaCounts } from './scaling.js';
@@ -41,7 +41,7 @@ export function plannedTarget(
     chartVersion,
     chartDigest,
     chart: chartReference(release, environment, chartVersion),
-    replicas: release.scaling.find((entry) => entry.cluster === cluster.name)?.replicas ?? [],
+    replicas: replicasFor(release, cluster.name),
     secretIds: release.secrets.map((secret) => secret.secretId),
     slackChannel: release.slackChannel,
     releaseFile: release.file,
