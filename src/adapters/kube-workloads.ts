@@ -30,6 +30,22 @@ const missing = (kind: WorkloadKind, namespace: string, name: string): WorkloadO
   conditions: [],
 });
 
+/** The fields a Deployment and a StatefulSet report alike. */
+function replicaSetLike(
+  object: k8s.V1Deployment | k8s.V1StatefulSet,
+): Omit<WorkloadObservation, 'kind' | 'namespace' | 'name' | 'exists' | 'conditions'> {
+  return {
+    generation: object.metadata?.generation ?? 0,
+    observedGeneration: object.status?.observedGeneration ?? 0,
+    desired: object.spec?.replicas ?? 1,
+    current: object.status?.replicas ?? 0,
+    updated: object.status?.updatedReplicas ?? 0,
+    ready: object.status?.readyReplicas ?? 0,
+    available: object.status?.availableReplicas ?? 0,
+    selector: object.spec?.selector.matchLabels,
+  };
+}
+
 /** Reads one Deployment, StatefulSet or DaemonSet's status as plain data. */
 export async function readWorkload(
   target: KubeTarget,
@@ -46,15 +62,8 @@ export async function readWorkload(
         namespace,
         name,
         exists: true,
-        generation: d.metadata?.generation ?? 0,
-        observedGeneration: d.status?.observedGeneration ?? 0,
-        desired: d.spec?.replicas ?? 1,
-        current: d.status?.replicas ?? 0,
-        updated: d.status?.updatedReplicas ?? 0,
-        ready: d.status?.readyReplicas ?? 0,
-        available: d.status?.availableReplicas ?? 0,
+        ...replicaSetLike(d),
         conditions: conditions(d.status?.conditions),
-        selector: d.spec?.selector.matchLabels,
       };
     }
     if (kind === 'StatefulSet') {
@@ -64,17 +73,10 @@ export async function readWorkload(
         namespace,
         name,
         exists: true,
-        generation: s.metadata?.generation ?? 0,
-        observedGeneration: s.status?.observedGeneration ?? 0,
-        desired: s.spec?.replicas ?? 1,
-        current: s.status?.replicas ?? 0,
-        updated: s.status?.updatedReplicas ?? 0,
-        ready: s.status?.readyReplicas ?? 0,
-        available: s.status?.availableReplicas ?? 0,
+        ...replicaSetLike(s),
         currentRevision: s.status?.currentRevision,
         updateRevision: s.status?.updateRevision,
         conditions: [],
-        selector: s.spec?.selector.matchLabels,
       };
     }
     const ds = await apps.readNamespacedDaemonSet({ namespace, name });
