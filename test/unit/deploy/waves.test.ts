@@ -123,7 +123,9 @@ describe('planning waves', () => {
     assert.throws(
       () => planWaves(plan, [release], fleet(strategy()), { only: 'nope', skipGates: false }),
       UserError,
-    );
+    ); // …and it is checked before anything is read from a cluster.
+    checkWaveName('rest', [release], fleet(strategy()));
+    assert.throws(() => checkWaveName('nope', [release], fleet(strategy())), /--wave nope: no such wave/);
   });
 });
 
