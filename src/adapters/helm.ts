@@ -40,6 +40,14 @@ export class HelmError extends Error {
     this.name = 'HelmError';
   }
 
+  /**
+   * Helm 4's watcher (kstatus) gave up on a Deployment because of its `ProgressDeadlineExceeded`
+   * condition — which may come from a clock older than this change (see plan/rollout.ts).
+   */
+  get readProgressDeadline(): boolean {
+    return /status: Failed, message: Progress deadline exceeded/.test(this.stderr);
+  }
+
   /** What a user should do about it, where helm's own message does not say. */
   get hint(): string | undefined {
     if (/TillerVersion/.test(this.stderr)) {

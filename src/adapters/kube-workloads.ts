@@ -64,6 +64,7 @@ export async function readWorkload(
         exists: true,
         ...replicaSetLike(d),
         conditions: conditions(d.status?.conditions),
+        progressDeadlineSeconds: d.spec?.progressDeadlineSeconds ?? 600,
       };
     }
     if (kind === 'StatefulSet') {

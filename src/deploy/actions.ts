@@ -1,4 +1,4 @@
-import { upgradeInstall, type HelmBinary } from '../adapters/helm.js';
+import { HelmError, upgradeInstall, type HelmBinary } from '../adapters/helm.js';
 import { labelRevision, latestHelmRevision, listHelmRevisions } from '../adapters/helm-storage.js';
 import { ensureNamespace } from '../adapters/kube.js';
 import { retryTransient } from '../adapters/transient.js';
@@ -8,6 +8,7 @@ import type { Progress } from '../report/progress.js';
 import { helmCluster, kubeTarget } from './clusters.js';
 import { targetKey, type PreparedDeploy } from './prepare.js';
 import { restoreRevision, retrying, uninstall, unlock, type RestoreTarget } from './restore.js';
+import { RolloutError, waitForRollouts, workloadsOf } from './wait.js';
 
 /**
  * The verbs the executor has, one per Helm or Kubernetes action on one target (Flux's
@@ -65,23 +66,51 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
       const cluster = clusterOf(entry);
       // Regatta creates missing namespaces itself (see adapters/helm.ts: why not --create-namespace).
       if (entry.action === 'install') await ensureNamespaceOnce(entry);
-      await upgradeInstall(options.helm, {
-        release: entry.target.release,
-        namespace: entry.target.namespace,
-        cluster: helmCluster(cluster),
-        chart: await prepared.charts.local(entry.target.chart),
-        values: prepared.values.get(targetKey(entry.target)) ?? {},
-        replicas: entry.target.replicas,
-        labels: revisionLabels({
-          deployId: options.deployId,
-          chartDigest: entry.target.chartDigest,
-          emergency: options.emergency,
+      const started = Date.now();
+      const upgrade = async () =>
+        upgradeInstall(options.helm, {
+          release: entry.target.release,
+          namespace: entry.target.namespace,
+          cluster: helmCluster(cluster),
+          chart: await prepared.charts.local(entry.target.chart),
+          values: prepared.values.get(targetKey(entry.target)) ?? {},
+          replicas: entry.target.replicas,
+          labels: revisionLabels({
+            deployId: options.deployId,
+            chartDigest: entry.target.chartDigest,
+            emergency: options.emergency,
+            firstInstall: entry.action === 'install' && !entry.overHistory,
+          }),
+          timeoutSeconds: options.timeoutSeconds,
           firstInstall: entry.action === 'install' && !entry.overHistory,
-        }),
-        timeoutSeconds: options.timeoutSeconds,
-        firstInstall: entry.action === 'install' && !entry.overHistory,
-        signal,
-      });
+          signal,
+        });
+      try {
+        await upgrade();
+      } catch (error) {
+        if (!(error instanceof HelmError) || !error.readProgressDeadline || signal.aborted) throw error;
+        // Helm's watcher judged the rollout on a progress deadline that may have run before this
+        // change (a rerun over a rollout a lost cluster left half-way). Give each Deployment its
+        // whole deadline from our change; if the rollout completes, upgrade again: the same
+        // manifests, now Ready, recorded as deployed (this revision stays failed, as helm said).
+        const target = kubeTarget(cluster);
+        const made = await retryTransient(() =>
+          latestHelmRevision(target, entry.target.namespace, entry.target.release),
+        );
+        const where = `${entry.target.cluster} ${entry.target.release}.${entry.target.namespace}`;
+        options.progress.line(
+          `${where}: helm read a progress deadline exceeded ${Math.round((Date.now() - started) / 1000)}s into the upgrade; waiting for the rollout with each Deployment's whole deadline`,
+        );
+        await waitForRollouts(target, workloadsOf(made?.manifest ?? '', entry.target.namespace), {
+          changedAt: started,
+          timeoutMs: Math.max(0, started + options.timeoutSeconds * 1000 - Date.now()),
+          signal,
+        }).catch((late: unknown) => {
+          throw late instanceof RolloutError ? error : late;
+        });
+        options.progress.line(`${where}: the rollout completed; upgrading again to record it`);
+        await upgrade();
+      }
       const latest = await retryTransient(() =>
         latestHelmRevision(kubeTarget(cluster), entry.target.namespace, entry.target.release),
       );

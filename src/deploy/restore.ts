@@ -5,7 +5,7 @@ import type { Cluster } from '../model/fleet.js';
 import { isPending } from '../model/helm-release.js';
 import type { Progress } from '../report/progress.js';
 import { helmCluster, kubeTarget } from './clusters.js';
-import { observeWorkloads, waitForRollouts, workloadsOf } from './wait.js';
+import { waitForRollouts, workloadsOf } from './wait.js';
 
 /** One release in one cluster, as the rollback actions need it. */
 export interface RestoreTarget {
@@ -51,9 +51,9 @@ export async function unlock(t: RestoreTarget, revision: number, why: string): P
 }
 
 /**
- * `helm rollback` to a revision, then waits for its workloads ourselves, judging each against
- * how it looked just before (a condition left by the failed rollout does not count: see
- * plan/rollout.ts). A retried try first looks at what the failed one left.
+ * `helm rollback` to a revision, then waits for its workloads ourselves, giving each Deployment
+ * its whole progress deadline from the rollback on (the failed rollout's clock does not count:
+ * see plan/rollout.ts). A retried try first looks at what the failed one left.
  */
 export async function restoreRevision(t: RestoreTarget, to: number): Promise<void> {
   const target = kubeTarget(t.cluster);
@@ -64,7 +64,7 @@ export async function restoreRevision(t: RestoreTarget, to: number): Promise<voi
   if (!restored)
     throw new Error(`revision ${to} of ${t.release} is not in ${t.cluster.name}'s history any more`);
   const workloads = workloadsOf(restored.manifest, t.namespace);
-  const before = await retrying(t, () => observeWorkloads(target, workloads));
+  const changedAt = Date.now();
   await retrying(t, async () => {
     const latest = (await listHelmRevisions(target, { namespace: t.namespace, release: t.release })).at(-1);
     if (latest?.description === `Rollback to ${to}` && latest.status === 'deployed') return;
@@ -78,7 +78,7 @@ export async function restoreRevision(t: RestoreTarget, to: number): Promise<voi
     );
   });
   t.progress.line(`${where(t)}: revision ${to} applied; waiting for ${workloads.length} workload(s)`);
-  await waitForRollouts(target, workloads, { before, timeoutMs: t.timeoutSeconds * 1000 });
+  await waitForRollouts(target, workloads, { changedAt, timeoutMs: t.timeoutSeconds * 1000 });
 }
 
 /** `helm uninstall`: the state before a first install. */

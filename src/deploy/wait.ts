@@ -23,21 +23,6 @@ export function workloadsOf(manifest: string, namespace: string): WorkloadRef[] 
     }));
 }
 
-/** Each workload as it is now: the baseline a rollout is judged against (see plan/rollout.ts). */
-export async function observeWorkloads(
-  target: KubeTarget,
-  workloads: readonly WorkloadRef[],
-): Promise<Map<string, WorkloadObservation>> {
-  const seen = new Map<string, WorkloadObservation>();
-  for (const workload of workloads) {
-    seen.set(
-      `${workload.kind}/${workload.namespace}/${workload.name}`,
-      await readWorkload(target, workload.kind, workload.namespace, workload.name),
-    );
-  }
-  return seen;
-}
-
 export class RolloutError extends Error {
   constructor(message: string) {
     super(message);
@@ -53,12 +38,20 @@ export class RolloutError extends Error {
 export async function waitForRollouts(
   target: KubeTarget,
   workloads: readonly WorkloadRef[],
-  options: { before: Map<string, WorkloadObservation>; timeoutMs: number; pollMs?: number },
+  options: {
+    /** When our change began (ms since the epoch): each Deployment's progress deadline counts from it. */
+    changedAt: number;
+    timeoutMs: number;
+    pollMs?: number;
+    /** Stops the wait (a deploy stopping): it then rejects with the signal's reason. */
+    signal?: AbortSignal;
+  },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   const pending = new Set(workloads);
   let last = '';
   while (pending.size > 0) {
+    options.signal?.throwIfAborted();
     for (const workload of [...pending]) {
       const key = `${workload.kind}/${workload.namespace}/${workload.name}`;
       let now: WorkloadObservation;
@@ -69,7 +62,7 @@ export async function waitForRollouts(
         last = `${key}: ${(error as Error).message.split('\n')[0]}`;
         continue;
       }
-      const state = rolloutState(now, options.before.get(key));
+      const state = rolloutState(now, (Date.now() - options.changedAt) / 1000);
       if (state.state === 'done') pending.delete(workload);
       else if (state.state === 'failed') throw new RolloutError(`${key} failed: ${state.reason}`);
       else last = `${key}: ${state.detail}`;
@@ -77,6 +70,6 @@ export async function waitForRollouts(
     if (pending.size === 0) return;
     if (Date.now() >= deadline)
       throw new RolloutError(`not ready within ${Math.round(options.timeoutMs / 1000)}s (${last})`);
-    await sleep(options.pollMs ?? 1000);
+    await sleep(options.pollMs ?? 1000, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }

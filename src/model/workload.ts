@@ -27,6 +27,8 @@ export interface WorkloadObservation {
   currentRevision?: string;
   updateRevision?: string;
   conditions: WorkloadCondition[];
+  /** Deployment: spec.progressDeadlineSeconds (the API server defaults it to 600). */
+  progressDeadlineSeconds?: number;
   /** spec.selector.matchLabels: how to find its Pods. */
   selector?: Record<string, string>;
 }

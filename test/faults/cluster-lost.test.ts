@@ -55,7 +55,7 @@ describe('fault: an API server stopped mid-deploy', () => {
       if (ok) held++;
       else
         failures.push(
-          `run ${run}: exit ${code}; others ${JSON.stringify(others)}; rerun ${rerun.exitCode} ${rerun.stderr.slice(-600)}; after ${JSON.stringify(after)}\n${stderr.slice(-1500)}`,
+          `run ${run}: exit ${code}; others ${JSON.stringify(others)}; rerun ${rerun.exitCode} ${rerun.stderr.slice(-3000)}; after ${JSON.stringify(after)}\n${stderr.slice(-1500)}`,
         );
     }
     assert.ok(figure('API server stopped mid-deploy', held, runs), failures.join('\n\n'));
