@@ -122,9 +122,14 @@ export async function commitPaths(
   return git(cwd, ['rev-parse', 'HEAD']);
 }
 
-/** Reverts one commit with a message of our own; returns the revert commit. */
-export async function revertCommit(cwd: string, commit: string, message: string): Promise<string> {
-  await git(cwd, [...(await identityArgs(cwd)), 'revert', '--no-edit', '--no-commit', commit]);
+/** Reverts commits (newest first) in one commit with a message of our own; returns it. */
+export async function revertCommits(
+  cwd: string,
+  commits: readonly string[],
+  message: string,
+): Promise<string> {
+  // Newest first: each revert applies over the state the later commits left.
+  await git(cwd, [...(await identityArgs(cwd)), 'revert', '--no-edit', '--no-commit', ...commits]);
   await git(cwd, [...(await identityArgs(cwd)), 'commit', '--quiet', '-m', message]);
   return git(cwd, ['rev-parse', 'HEAD']);
 }
@@ -133,18 +138,52 @@ export async function pushBranch(cwd: string, branch: string): Promise<void> {
   await git(cwd, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);
 }
 
+/** One commit of a log, as git prints it. */
+export interface LoggedCommit {
+  commit: string;
+  author: string;
+  /** ISO 8601. */
+  date: string;
+  message: string;
+}
+
+/** HEAD's commits, newest first, that touch any of `paths` (git pathspecs; none: all). */
+export async function logCommits(cwd: string, paths: readonly string[] = []): Promise<LoggedCommit[]> {
+  const out = await git(cwd, ['log', '--format=%H%x1f%an%x1f%aI%x1f%B%x1e', '--', ...paths]).catch(
+    () => '', // a branch with no commit yet
+  );
+  return out
+    .split('\x1e')
+    .map((record) => record.trim())
+    .filter(Boolean)
+    .map((record) => {
+      const [commit = '', author = '', date = '', message = ''] = record.split('\x1f');
+      return { commit, author, date, message: message.trim() };
+    });
+}
+
 /** The newest commit of HEAD whose message has a line matching `pattern` (git's basic regex), if any. */
 export async function findCommit(cwd: string, pattern: string): Promise<string | undefined> {
   return (await git(cwd, ['log', '-n', '1', '--format=%H', `--grep=${pattern}`])) || undefined;
 }
 
-/** The paths (folders) that exist in a commit, among those given. */
+/** Every file under the given folders in a commit. */
+export async function filesInCommit(
+  cwd: string,
+  commit: string,
+  folders: readonly string[],
+): Promise<string[]> {
+  const listed = await git(cwd, ['ls-tree', '-r', '--name-only', commit, '--', ...folders]).catch(() => '');
+  return listed.split('\n').filter(Boolean);
+}
+
+/** The paths (folders or files) that exist in a commit, among those given. */
 export async function pathsInCommit(
   cwd: string,
   commit: string,
   paths: readonly string[],
 ): Promise<string[]> {
-  const listed = await git(cwd, ['ls-tree', '-d', '--name-only', commit, '--', ...paths]);
+  const listed = await git(cwd, ['ls-tree', '--name-only', commit, '--', ...paths]);
   return listed.split('\n').filter(Boolean);
 }
 

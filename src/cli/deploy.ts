@@ -14,6 +14,18 @@ import { assertKubeContexts } from '../deploy/clusters.js';
 import { recoverRelease, rollbackToDeploy } from '../deploy/rollback.js';
 import { abortDeploy } from '../deploy/abort.js';
 import { deployFailure, runDeploy } from '../deploy/run.js';
+import type { GitopsDeployReport } from '../gitops/deploy.js';
+import { fluxEnvironment, gitopsDeployFailure, gitopsRemote, runGitopsDeploy } from '../gitops/run.js';
+import {
+  renderGitopsDeploy,
+  renderGitopsHistory,
+  renderGitopsRollback,
+  renderGitopsStatus,
+} from '../report/gitops.js';
+import { readGitopsHistory } from '../gitops/history.js';
+import { gitopsRollback } from '../gitops/rollback.js';
+import { gitopsStatus } from '../gitops/status.js';
+import { releaseKey } from '../model/release.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
 import { planWaves } from '../plan/waves.js';
@@ -185,6 +197,37 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         const { fleet, selection } = loadSelection(options);
         const releases = loadReleaseFiles(fleet, paths);
         assertSelectedContexts(fleet, releases, selection);
+        const flux = fluxEnvironment(fleet, releases, selection);
+        if (flux) {
+          if (options.resume)
+            throw new UserError('--resume: a Flux environment has no paused deploys to resume', {
+              hint: `environment ${flux.name} is deployed through git (engine: flux)`,
+            });
+          const remote = gitopsRemote(fleet, flux, {}, process.env);
+          const unguard = interrupts.guard(() => 'reverting what this deploy committed');
+          let report: GitopsDeployReport;
+          try {
+            report = await runGitopsDeploy({
+              fleet,
+              environment: flux,
+              selection,
+              releases,
+              helm: await helmBinary(fleet),
+              remote,
+              timeoutSeconds,
+              progress: streamProgress(),
+              interrupt: interrupts.signal,
+              onlyWave: options.wave,
+              skipGates: !!options.skipGates,
+            });
+          } finally {
+            unguard();
+          }
+          done({ stdout: options.output === 'json' ? json(report) : renderGitopsDeploy(report) });
+          const failure = gitopsDeployFailure(report);
+          if (failure) throw failure;
+          return;
+        }
         const helm = await helmBinary(fleet);
         let live: readonly Outcome[] = [];
         const unguard = interrupts.guard(() => renderOutcomeStates(live));
@@ -252,6 +295,32 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
           parseDuration('--wait-for-lock', options.waitForLock, { allowZero: true }) * 1000;
         const { fleet, selection } = loadSelection(options);
         const env = requireEnv(selection, 'rollback');
+        const environment = fleet.environments[env]!;
+        if (environment.engine === 'flux') {
+          if (!options.to)
+            throw new UserError('--previous: a Flux environment is rolled back to a deploy id', {
+              hint: `pick one with \`regatta history ${name} --env ${env}\`, then --to ID`,
+            });
+          const report = await gitopsRollback({
+            environment,
+            clusters: selectEnvironmentClusters(fleet, env, selection),
+            ...gitopsRemote(fleet, environment, {}, process.env),
+            release: name,
+            to: options.to,
+            deployId: newDeployId(),
+            timeoutSeconds,
+            progress: streamProgress(),
+          });
+          done({ stdout: options.output === 'json' ? json(report) : renderGitopsRollback(report) });
+          if (report.outcomes.some((o) => o.state !== 'ready'))
+            throw new RollbackError(
+              `rollback to ${options.to} was committed, but not every release is Ready`,
+              {
+                hint: 'Flux keeps reconciling the committed state: see regatta status',
+              },
+            );
+          return;
+        }
         const [release, namespace] = name.split('.') as [string, string?];
         const progress = streamProgress();
         const result = await rollbackToDeploy({
@@ -356,6 +425,20 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
     )
     .action(async (names: string[], options: FleetOptions & { wide?: boolean }) => {
       const { fleet, selection } = loadSelection(options);
+      if (selection.env && fleet.environments[selection.env]?.engine === 'flux') {
+        // As Flux reports it: the commit each cluster applied, each HelmRelease's readiness and drift.
+        const releases = loadReleaseFiles(fleet, []).filter(
+          (r) =>
+            r.environment === selection.env &&
+            (names.length === 0 || names.includes(r.name) || names.includes(releaseKey(r))),
+        );
+        const rows = await gitopsStatus(releases, selectEnvironmentClusters(fleet, selection.env, selection));
+        done({
+          stdout: options.output === 'json' ? json(rows) : renderGitopsStatus(rows),
+          exitCode: rows.every((row) => row.state === 'ready') ? 0 : 1,
+        });
+        return;
+      }
       // Without --env: every cluster of the fleet, environment by environment.
       const clusters = selection.env
         ? selectEnvironmentClusters(fleet, selection.env, selection)
@@ -382,6 +465,12 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
     .action(async (name: string, options: FleetOptions) => {
       const { fleet, selection } = loadSelection(options);
       const env = requireEnv(selection, 'history');
+      const environment = fleet.environments[env]!;
+      if (environment.engine === 'flux') {
+        // Git is the audit log of a Flux environment: its history is the fleet branch's.
+        const entries = await readGitopsHistory(gitopsRemote(fleet, environment, {}, process.env), name);
+        return done({ stdout: options.output === 'json' ? json(entries) : renderGitopsHistory(entries) });
+      }
       const clusters = selectEnvironmentClusters(fleet, env, selection);
       const result = await releaseHistory(clusters, name);
       done({

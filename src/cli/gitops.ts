@@ -3,9 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { currentCommit } from '../adapters/git.js';
 import { newDeployId } from '../deploy/deploy-id.js';
-import { DeployError, RollbackError } from '../errors.js';
+import { DeployError } from '../errors.js';
 import { bootstrap } from '../gitops/bootstrap.js';
-import { gitopsDeploy } from '../gitops/deploy.js';
+import { gitopsDeployFailure, gitopsRemote, runGitopsDeploy } from '../gitops/run.js';
 import { gitopsRollback } from '../gitops/rollback.js';
 import { gitopsStatus } from '../gitops/status.js';
 import { gitopsReleases } from '../gitops/prepare.js';
@@ -114,49 +114,43 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
     gitops
       .command('deploy')
       .description(
-        'commit and push the rendered state, watch every HelmRelease become Ready; on a failure commit the revert',
+        'commit and push the rendered state wave by wave, watch every HelmRelease become Ready; on a failure commit the revert',
       )
       .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
-      .requiredOption('--repo <url>', 'the fleet repository (as given to gitops bootstrap)')
-      .requiredOption('--branch <branch>', 'the branch every cluster syncs')
+      .option(
+        '--repo <url>',
+        "the fleet repository (default: the fleet file's environments.<env>.gitops.repo)",
+      )
+      .option('--branch <branch>', 'the branch every cluster syncs (default: gitops.branch, else main)')
       .option(
         '--timeout <duration>',
         'for Flux to apply the commit and every release to be Ready (300, 5m)',
         '300',
       ),
-  ).action(async (paths: string[], options: BootstrapCliOptions & { timeout: string }) => {
-    const timeoutSeconds = parseDuration('--timeout', options.timeout);
-    const { fleet, selection } = loadSelection(options);
-    const env = requireEnv(selection, 'gitops deploy');
-    const clusters = selectEnvironmentClusters(fleet, env, selection);
-    const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
-      helm: await helmBinary(fleet),
-      clusters,
-    });
-    const deployId = newDeployId(await currentCommit(process.cwd()));
-    const report = await gitopsDeploy({
-      fleet,
-      environment,
-      clusters,
-      releases,
-      repo: options.repo,
-      branch: options.branch,
-      deployId,
-      timeoutSeconds,
-      env: process.env,
-      progress: streamProgress(),
-    });
-    const stdout = renderGitopsDeploy(report);
-    done({ stdout });
-    if (report.revert && !report.revertConverged)
-      throw new RollbackError(
-        `deploy ${deployId} failed and was reverted (${report.revert.slice(0, 8)}), but not every cluster is back on a Ready release`,
-      );
-    if (report.revert)
-      throw new DeployError(
-        `deploy ${deployId} failed; reverted in git as ${report.revert.slice(0, 8)} and every cluster is back on last good`,
-      );
-  });
+  ).action(
+    async (paths: string[], options: FleetOptions & { repo?: string; branch?: string; timeout: string }) => {
+      const timeoutSeconds = parseDuration('--timeout', options.timeout);
+      const { fleet, selection } = loadSelection(options);
+      const env = requireEnv(selection, 'gitops deploy');
+      const environment = fleet.environments[env]!;
+      const report = await runGitopsDeploy({
+        fleet,
+        environment,
+        selection,
+        releases: loadReleaseFiles(fleet, paths),
+        helm: await helmBinary(fleet),
+        remote: gitopsRemote(fleet, environment, options, process.env),
+        timeoutSeconds,
+        progress: streamProgress(),
+        skipGates: false,
+      });
+      done({
+        stdout: options.output === 'json' ? JSON.stringify(report, null, 2) : renderGitopsDeploy(report),
+      });
+      const failure = gitopsDeployFailure(report);
+      if (failure) throw failure;
+    },
+  );
 
   addFleetOptions(
     gitops

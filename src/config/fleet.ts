@@ -21,6 +21,7 @@ interface RawFleet {
     {
       branches: string[];
       engine?: 'helm' | 'flux';
+      gitops?: { repo: string; branch?: string };
       chartRepository?: {
         url: string;
         type?: 'chartmuseum' | 'oci';
@@ -155,6 +156,15 @@ export function loadFleet(file: string): Fleet {
         ? { rollout: readRollout(env.rollout, source, ['environments', name, 'rollout']) }
         : {}),
       engine: env.engine ?? 'helm',
+      ...(env.gitops
+        ? {
+            gitops: {
+              repo: env.gitops.repo,
+              branch: env.gitops.branch ?? 'main',
+              position: source.positionOf(['environments', name, 'gitops', 'repo']),
+            },
+          }
+        : {}),
     };
   }
   const seen = new Map<string, number>();

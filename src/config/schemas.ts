@@ -84,6 +84,22 @@ export const fleetSchema = {
             description:
               'helm (default): Regatta runs helm; flux: Regatta commits HelmReleases that Flux applies',
           },
+          gitops: {
+            type: 'object',
+            required: ['repo'],
+            additionalProperties: false,
+            description:
+              'engine: flux — the fleet repository and branch every cluster of the environment syncs',
+            properties: {
+              repo: {
+                type: 'string',
+                pattern: '^\\S+$',
+                patternErrorMessage: 'a git URL (http(s) or ssh), without spaces; ${VAR} reads a variable',
+                examples: ['https://git.example.com/fleet.git', '${REGATTA_GIT_URL}/fleet.git'],
+              },
+              branch: { type: 'string', minLength: 1, description: 'default: main' },
+            },
+          },
           chartRepository: {
             type: 'object',
             required: ['url'],

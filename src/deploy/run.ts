@@ -57,17 +57,6 @@ function emergencies(options: DeployRunOptions): string[] {
  */
 export async function runDeploy(options: DeployRunOptions): Promise<DeployReport> {
   const targets = selectTargets(options.fleet, options.releases, options.selection);
-  const flux = targets.find(
-    ({ release }) => options.fleet.environments[release.environment]?.engine === 'flux',
-  );
-  if (flux)
-    throw new UserError(
-      `environment ${flux.release.environment} is delivered by Flux (engine: flux): Regatta does not run helm there`,
-      {
-        position: flux.release.position,
-        hint: `deploy it through git: regatta gitops deploy --env ${flux.release.environment} --repo URL --branch BRANCH`,
-      },
-    );
   if (options.onlyWave !== undefined) checkWaveName(options.onlyWave, options.releases, options.fleet);
   const secrets = await resolveSecrets(options.fleet, targets, process.env);
   const deployId = options.resume ?? newDeployId(await currentCommit(process.cwd()));

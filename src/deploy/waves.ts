@@ -18,11 +18,17 @@ const clock = (seconds: number) =>
   `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
 const now = () => new Date().toISOString();
 
-/** Runs the gates of a wave that deployed; the first that fails stops the deploy. */
-async function passGates(
-  execution: DeployExecution,
+/** What gates answer to: the deploy's stop signal, and where a failed gate is reported. */
+export interface GatedRun {
+  readonly stopSignal: AbortSignal;
+  failGate(wave: string, reason: string): void;
+}
+
+/** Runs the gates of a wave that deployed (either engine); the first that fails stops the deploy. */
+export async function passGates(
+  execution: GatedRun,
   wave: PlannedWave,
-  options: WavesOptions,
+  options: Pick<WavesOptions, 'progress' | 'gates'>,
 ): Promise<void> {
   const { progress, gates } = options;
   const signal = execution.stopSignal;

@@ -6,6 +6,7 @@ import {
   checkoutBranch,
   commitPaths,
   findCommit,
+  filesInCommit,
   pathsInCommit,
   pushBranch,
   restorePaths,
@@ -24,6 +25,8 @@ export interface GitopsRollbackOptions {
   branch: string;
   /** The deploy to return to. */
   to: string;
+  /** Only this release (`name` or `name.namespace`): its HelmRelease file in each cluster folder. */
+  release?: string;
   deployId: string;
   timeoutSeconds: number;
   progress: Progress;
@@ -62,6 +65,26 @@ function folderTargets(folder: string): WatchTarget[] {
   });
 }
 
+/** The HelmRelease files of one release under the folders, in any of the commits. */
+async function releaseFiles(
+  checkout: string,
+  commits: readonly string[],
+  folders: readonly string[],
+  release: string,
+): Promise<string[]> {
+  const file = release.includes('.') ? `${release}.yaml` : undefined;
+  const found = new Set<string>();
+  for (const commit of commits)
+    for (const path of await filesInCommit(
+      checkout,
+      commit,
+      folders.map((f) => `${f}/releases`),
+    ))
+      if (file ? path.endsWith(`/${file}`) : path.split('/').pop()?.startsWith(`${release}.`))
+        found.add(path);
+  return [...found].sort();
+}
+
 /**
  * `rollback --to ID` for a Flux environment is a commit too: the cluster folders as deploy ID
  * committed them, pushed, then watched like a deploy until every HelmRelease is Ready again.
@@ -78,14 +101,17 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
         hint: 'deploy ids are in the commit messages: git log --grep "Regatta-Deploy-Id"',
       });
     const folders = options.clusters.map((cluster) => clusterFolder(cluster.name));
-    const present = await pathsInCommit(checkout, target, folders);
-    for (const folder of folders.filter((f) => !present.includes(f)))
-      rmSync(join(checkout, folder), { recursive: true, force: true });
+    const paths = options.release
+      ? await releaseFiles(checkout, [target, 'HEAD'], folders, options.release)
+      : folders;
+    const present = await pathsInCommit(checkout, target, paths);
+    for (const path of paths.filter((f) => !present.includes(f)))
+      rmSync(join(checkout, path), { recursive: true, force: true });
     await restorePaths(checkout, target, present);
     const commit = await commitPaths(
       checkout,
-      folders,
-      `regatta rollback ${options.deployId}: ${options.environment.name} back to ${options.to}\n\nRegatta-Deploy-Id: ${options.deployId}\nRegatta-Rollback-To: ${options.to}\n`,
+      paths,
+      `regatta rollback ${options.deployId}: ${options.environment.name}${options.release ? ` ${options.release}` : ''} back to ${options.to}\n\nRegatta-Deploy-Id: ${options.deployId}\nRegatta-Rollback-To: ${options.to}\n`,
     );
     if (!commit) {
       options.progress.line(`${options.branch} already holds the state of ${options.to}`);

@@ -19,6 +19,8 @@ export interface Environment {
   rollout?: RolloutStrategy;
   /** Who applies releases: Regatta running helm, or Flux pulling what Regatta commits. */
   engine: 'helm' | 'flux';
+  /** engine: flux — the repository (`${VAR}` not yet expanded) and branch every cluster syncs. */
+  gitops?: { repo: string; branch: string; position: SourcePosition };
 }
 
 /**

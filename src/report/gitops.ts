@@ -1,13 +1,26 @@
 import type { GitopsStatusRow } from '../gitops/status.js';
 import type { GitopsDeployReport } from '../gitops/deploy.js';
 import type { GitopsRollbackReport } from '../gitops/rollback.js';
+import type { GitopsHistoryEntry } from '../gitops/history.js';
 import type { TargetOutcome } from '../gitops/watch.js';
 import { renderTable } from './table.js';
 
 export function renderGitopsDeploy(report: GitopsDeployReport): string {
-  if (!report.commit) return `deploy ${report.deployId}: nothing changed`;
-  const table = outcomeTable(report.outcomes);
-  return `deploy ${report.deployId}: commit ${report.commit.slice(0, 8)}\n${table}`;
+  if (report.waves.every((w) => w.state === 'unchanged')) return `deploy ${report.deployId}: nothing changed`;
+  const waves = renderTable(
+    ['WAVE', 'CLUSTERS', 'COMMIT', 'STATE', 'REASON'],
+    report.waves.map((w) => [
+      w.name,
+      w.clusters.join(', '),
+      w.commit?.slice(0, 8) ?? '-',
+      w.state,
+      w.reason ?? '',
+    ]),
+  );
+  const revert = report.revert
+    ? `\nreverted in ${report.revert.slice(0, 8)}${report.revertConverged ? '' : ' (not every cluster back yet)'}`
+    : '';
+  return `deploy ${report.deployId}\n${waves}\n\n${outcomeTable(report.outcomes)}${revert}`;
 }
 
 function outcomeTable(outcomes: readonly TargetOutcome[]): string {
@@ -26,5 +39,25 @@ export function renderGitopsStatus(rows: readonly GitopsStatusRow[]): string {
   return renderTable(
     ['RELEASE', 'CLUSTER', 'APPLIED', 'CHART', 'STATE', 'REASON'],
     rows.map((r) => [r.release, r.cluster, r.applied, r.chart, r.state, r.reason]),
+  );
+}
+
+export function renderGitopsHistory(entries: readonly GitopsHistoryEntry[]): string {
+  return renderTable(
+    ['DEPLOY', 'WHAT', 'WAVE', 'WHEN', 'WHO', 'COMMIT'],
+    entries.map((e) => [
+      e.deployId,
+      e.kind === 'deploy'
+        ? e.reverted
+          ? 'deploy (REVERTED)'
+          : 'deploy'
+        : e.kind === 'rollback'
+          ? `rollback to ${e.rollbackTo ?? '?'}`
+          : 'revert',
+      e.wave ?? '',
+      e.date,
+      e.author,
+      e.commit.slice(0, 8),
+    ]),
   );
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
@@ -357,7 +357,8 @@ describe('regatta gitops on Flux', () => {
     const started = Date.now();
     const deploy = await gitopsCli('deploy');
     assert.equal(deploy.exitCode, 0, `${deploy.stdout}\n${deploy.stderr}`);
-    firstDeployId = /^deploy (\S+): commit/.exec(deploy.stdout)?.[1] as string;
+    firstDeployId = /^deploy (\S+)$/m.exec(deploy.stdout)?.[1] as string;
+    assert.ok(firstDeployId, deploy.stdout);
     t.diagnostic(
       `gitops deploy (commit → every HelmRelease Ready in 2 clusters): ${((Date.now() - started) / 1000).toFixed(1)}s`,
     );
@@ -429,17 +430,18 @@ describe('regatta gitops on Flux', () => {
     assert.equal(deploy.exitCode, 1, `${deploy.stdout}\n${deploy.stderr}`);
     assert.match(
       deploy.stderr,
-      /failed; reverted in git as [0-9a-f]{8} and every cluster is back on last good/,
+      /failed in wave all: .*; reverted in git as [0-9a-f]{8} and every cluster is back on last good/,
     );
     assert.match(deploy.stdout, new RegExp(`web\\.${namespace}\\s+${broken}\\s+(failed|timeout)`));
-    assert.match(deploy.stdout, new RegExp(`web\\.${namespace}\\s+${healthy}\\s+ready`));
+    // Ready, or no longer watched once the other failed (the deploy had failed: the revert is due).
+    assert.match(deploy.stdout, new RegExp(`web\\.${namespace}\\s+${healthy}\\s+(ready|stopped)`));
     assert.equal(await image(broken), 'registry.example/web:1');
     assert.equal(await image(healthy), 'registry.example/web:1');
 
     const clone = join(work, 'after-revert');
     await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
     const subjects = (await git(clone, 'log', '--format=%s')).split('\n');
-    assert.match(subjects[0] as string, /^regatta revert \S+: 1 of 2 targets not ready$/);
+    assert.match(subjects[0] as string, /^regatta revert \S+: wave all failed$/);
     assert.match(subjects[1] as string, /^regatta deploy \S+: prod, 1 releases × 2 clusters$/);
     for (const cluster of state.clusters) {
       assert.equal(
@@ -522,5 +524,124 @@ describe('regatta gitops on Flux', () => {
     assert.deepEqual((await git(clone, 'show', '--name-only', '--format=', 'HEAD')).split('\n'), [
       `clusters/${first}/releases/web.${namespace}.yaml`,
     ]);
+  });
+
+  it('regatta deploy drives a Flux environment through git wave by wave; a failing canary stops the rest', async () => {
+    const [first, second] = state.clusters as [string, string];
+    const wavesFleet = join(dirname(fleetFile), 'regatta-waves.yaml');
+    writeFileSync(
+      wavesFleet,
+      stringify({
+        apiVersion: 'regatta/v1',
+        kind: 'Fleet',
+        environments: {
+          prod: {
+            engine: 'flux',
+            branches: ['prod'],
+            chartRepository: { url: `http://127.0.0.1:${state.ports.chartmuseum}` },
+            // The repository of gitops bootstrap, read from the environment as a user's CI would.
+            gitops: { repo: '${REGATTA_GIT_URL}/fleet/prod.git', branch: 'prod' },
+            rollout: {
+              waves: [
+                { name: 'canary', clusters: { names: [first] } },
+                { name: 'rest', clusters: { selector: {} } },
+              ],
+            },
+          },
+        },
+        clusters: state.clusters.map((name, index) => ({
+          name,
+          env: 'prod',
+          region: `region-${index}`,
+          ...(index === 1 ? { globals: { imageSuffix: '' } } : {}),
+        })),
+      }),
+    );
+    const cli = (...args: string[]) => regatta([...args, '--fleet', wavesFleet, '--env', 'prod'], env);
+    const subjects = async (count: number) => {
+      const clone = mkdtempSync(join(work, 'log-'));
+      await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+      return (await git(clone, 'log', `-${count}`, '--format=%s')).split('\n');
+    };
+
+    writeWebRelease({ replicas: 3 });
+    const good = await cli('deploy', releaseFile);
+    assert.equal(good.exitCode, 0, `${good.stdout}\n${good.stderr}`);
+    const goodId = /^deploy (\S+)$/m.exec(good.stdout)?.[1] as string;
+    assert.match(good.stdout, new RegExp(`canary\\s+${first}\\s+[0-9a-f]{8}\\s+done`));
+    assert.match(good.stdout, new RegExp(`rest\\s+${second}\\s+[0-9a-f]{8}\\s+done`));
+    assert.deepEqual(
+      (await subjects(2)).map((s) => s.replace(goodId, 'ID')),
+      [
+        'regatta deploy ID: prod, wave rest (2/2), 1 releases × 1 clusters',
+        'regatta deploy ID: prod, wave canary (1/2), 1 releases × 1 clusters',
+      ],
+    );
+    assert.equal((await deployment(first))?.spec.replicas, 3);
+    assert.equal((await deployment(second))?.spec.replicas, 4, 'its own replica count');
+
+    // Broken in the canary only: the rest is never committed, the canary's commit is reverted.
+    const restBefore = await readObject<KubeObject>(kube(second), {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      name: 'web',
+      namespace,
+    });
+    writeWebRelease({ replicas: 3, global: { imageSuffix: '-broken' } });
+    const bad = await cli('deploy', '--timeout', '30', releaseFile);
+    assert.equal(bad.exitCode, 1, `${bad.stdout}\n${bad.stderr}`);
+    const badId = /^deploy (\S+)$/m.exec(bad.stdout)?.[1] as string;
+    assert.match(
+      bad.stderr,
+      /failed in wave canary: .*reverted in git as [0-9a-f]{8} and every cluster is back/,
+    );
+    assert.match(bad.stdout, new RegExp(`rest\\s+${second}\\s+-\\s+not-started`));
+    assert.deepEqual(
+      (await subjects(2)).map((s) => s.replace(badId, 'ID')),
+      [
+        'regatta revert ID: wave canary failed',
+        'regatta deploy ID: prod, wave canary (1/2), 1 releases × 1 clusters',
+      ],
+    );
+    const restAfter = await readObject<KubeObject>(kube(second), {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      name: 'web',
+      namespace,
+    });
+    assert.equal(
+      restAfter?.metadata.generation,
+      restBefore?.metadata.generation,
+      'the rest was never touched',
+    );
+    const image = async (cluster: string) =>
+      (
+        await readObject<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>(
+          kube(cluster),
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace },
+        )
+      )?.spec.template.spec.containers[0]?.image;
+    assert.equal(await image(first), 'registry.example/web:1', 'the canary is back on last good');
+
+    // Git is the audit log: history reads it; status reads Flux; rollback --to is a commit.
+    const history = await cli('history', 'web');
+    assert.equal(history.exitCode, 0, history.stderr);
+    assert.match(history.stdout, new RegExp(`${badId}\\s+deploy \\(REVERTED\\)\\s+canary`));
+    assert.match(history.stdout, new RegExp(`${goodId}\\s+deploy\\s+rest`));
+    const status = await cli('status');
+    assert.equal(status.exitCode, 0, `${status.stdout}\n${status.stderr}`);
+    for (const cluster of state.clusters)
+      assert.match(
+        status.stdout,
+        new RegExp(`web\\.${namespace}\\s+${cluster}\\s+[0-9a-f]{8}\\s+1\\.0\\.0\\s+ready`),
+      );
+    writeWebRelease({ replicas: 2 });
+    const rollback = await cli('rollback', `web.${namespace}`, '--to', firstDeployId);
+    assert.equal(rollback.exitCode, 0, `${rollback.stdout}\n${rollback.stderr}`);
+    assert.equal((await deployment(first))?.spec.replicas, 2);
+    assert.match(
+      (await subjects(1))[0] as string,
+      new RegExp(`^regatta rollback \\S+: prod web\\.${namespace} back to ${firstDeployId}$`),
+    );
   });
 });

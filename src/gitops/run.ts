@@ -1,0 +1,161 @@
+import { currentCommit } from '../adapters/git.js';
+import type { HelmBinary } from '../adapters/helm.js';
+import { newDeployId } from '../deploy/deploy-id.js';
+import { realGates } from '../deploy/gates.js';
+import { DeployError, InterruptedError, RollbackError, UserError, type RegattaError } from '../errors.js';
+import type { Environment, Fleet } from '../model/fleet.js';
+import type { Release } from '../model/release.js';
+import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
+import { checkWaveName } from '../plan/waves.js';
+import type { Progress } from '../report/progress.js';
+import { gitopsDeploy, type GitopsDeployReport } from './deploy.js';
+import { gitopsReleases } from './prepare.js';
+import { gitopsWaves } from './waves.js';
+
+/**
+ * Pure: the Flux environment a command over these releases runs in, or undefined when they are
+ * all delivered by helm. One command drives one engine: a selection mixing both is refused.
+ */
+export function fluxEnvironment(
+  fleet: Fleet,
+  releases: readonly Release[],
+  selection: Selection,
+): Environment | undefined {
+  const environments = [
+    ...new Set(selectTargets(fleet, releases, selection).map(({ release }) => release.environment)),
+  ].map((name) => fleet.environments[name]!);
+  const flux = environments.filter((environment) => environment.engine === 'flux');
+  if (flux.length === 0) return undefined;
+  if (environments.length > 1)
+    throw new UserError(
+      `these releases span environments ${environments.map((e) => `${e.name} (${e.engine})`).join(', ')}`,
+      {
+        hint: `a Flux environment is deployed through git on its own: pass --env ${flux[0]!.name}`,
+      },
+    );
+  return flux[0];
+}
+
+/** Pure: `${VAR}` in a fleet file's gitops.repo, from the environment (an unset one is exit 2). */
+function expand(value: string, vars: NodeJS.ProcessEnv, at: Environment['gitops']): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const found = vars[name];
+    if (!found)
+      throw new UserError(`gitops.repo reads \${${name}}, which is not set`, {
+        position: at?.position,
+        hint: `export ${name}, or write the repository URL in the fleet file`,
+      });
+    return found;
+  });
+}
+
+/**
+ * Pure: the fleet repository and branch of a Flux environment — the flags first, then the
+ * fleet file's `environments.<env>.gitops`.
+ */
+export function gitopsRemote(
+  fleet: Fleet,
+  environment: Environment,
+  flags: { repo?: string; branch?: string },
+  vars: NodeJS.ProcessEnv,
+): { repo: string; branch: string } {
+  const repo =
+    flags.repo ?? (environment.gitops && expand(environment.gitops.repo, vars, environment.gitops));
+  if (!repo)
+    throw new UserError(
+      `environment ${environment.name} is delivered by Flux but names no fleet repository`,
+      {
+        position: { file: fleet.file },
+        hint: `add environments.${environment.name}.gitops: { repo: URL, branch: BRANCH } (as given to gitops bootstrap), or pass --repo`,
+      },
+    );
+  return { repo, branch: flags.branch ?? environment.gitops?.branch ?? 'main' };
+}
+
+export interface FluxDeployRequest {
+  fleet: Fleet;
+  environment: Environment;
+  selection: Selection;
+  releases: readonly Release[];
+  helm: HelmBinary;
+  remote: { repo: string; branch: string };
+  timeoutSeconds: number;
+  progress: Progress;
+  interrupt?: AbortSignal;
+  onlyWave?: string;
+  skipGates: boolean;
+}
+
+/**
+ * `regatta deploy` (and `gitops deploy`) for a Flux environment: chart versions and values
+ * resolved, the waves cut over whole clusters, then committed wave by wave (gitops/deploy.ts).
+ */
+export async function runGitopsDeploy(request: FluxDeployRequest): Promise<GitopsDeployReport> {
+  const { fleet, environment, selection } = request;
+  if (request.onlyWave !== undefined) checkWaveName(request.onlyWave, request.releases, fleet);
+  const clusters = selectEnvironmentClusters(fleet, environment.name, selection);
+  const { releases } = await gitopsReleases(fleet, environment.name, request.releases, {
+    helm: request.helm,
+    clusters,
+  });
+  const waves = gitopsWaves(releases, clusters, fleet, {
+    only: request.onlyWave,
+    skipGates: request.skipGates,
+  });
+  const gated = waves.find((wave) => wave.approval);
+  if (gated)
+    throw new UserError(
+      `wave ${gated.name} waits for a manual approval, which the Flux engine does not offer yet`,
+      {
+        position: { file: fleet.file },
+        hint: 'remove rollout.approval for this environment, or deploy with --skip-gates (recorded in git)',
+      },
+    );
+  const deployId = newDeployId(await currentCommit(process.cwd()));
+  for (const option of [
+    ...(request.skipGates ? ['skip-gates'] : []),
+    ...(request.onlyWave ? [`wave.${request.onlyWave}`] : []),
+  ])
+    request.progress.line(`WARNING: emergency option ${option}: gates or waves are bypassed`);
+  return gitopsDeploy({
+    fleet,
+    environment,
+    clusters,
+    releases,
+    waves,
+    gates: realGates({
+      clusters: new Map(clusters.map((cluster) => [cluster.name, cluster])),
+      helm: request.helm,
+      deployId,
+      fleetFile: fleet.file,
+      timeoutSeconds: request.timeoutSeconds,
+    }),
+    repo: request.remote.repo,
+    branch: request.remote.branch,
+    deployId,
+    timeoutSeconds: request.timeoutSeconds,
+    env: process.env,
+    progress: request.progress,
+    interrupt: request.interrupt,
+  });
+}
+
+/** Pure: how a Flux deploy ended, as the error the CLI exits with (undefined: it succeeded). */
+export function gitopsDeployFailure(report: GitopsDeployReport): RegattaError | undefined {
+  if (!report.failure) return undefined;
+  const where = `deploy ${report.deployId} failed in wave ${report.failure.wave}: ${report.failure.reason}`;
+  if (report.failure.reason === 'interrupted' && (!report.revert || report.revertConverged))
+    return new InterruptedError(
+      `deploy ${report.deployId} interrupted${report.revert ? `; reverted in git as ${report.revert.slice(0, 8)}, every cluster back on last good` : ' before anything was committed'}`,
+    );
+  if (!report.revert)
+    return new DeployError(where, { hint: 'nothing was committed: every cluster is as it was' });
+  if (!report.revertConverged)
+    return new RollbackError(
+      `${where}; reverted in git as ${report.revert.slice(0, 8)}, but not every cluster is back on a Ready release`,
+      { hint: 'Flux keeps reconciling the reverted state: see regatta status' },
+    );
+  return new DeployError(
+    `${where}; reverted in git as ${report.revert.slice(0, 8)} and every cluster is back on last good`,
+  );
+}
