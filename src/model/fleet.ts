@@ -19,7 +19,19 @@ export interface Environment {
   rollout?: RolloutStrategy;
   /** Who applies releases: Regatta running helm, or Flux pulling what Regatta commits. */
   engine: 'helm' | 'flux';
+  /**
+   * Flux engine: where a HelmRelease's secret values come from. `vault`: Regatta reads Vault at
+   * deploy time and creates the Secret each HelmRelease reads; `external-secrets`: Regatta commits
+   * ExternalSecret objects and the External Secrets Operator in each cluster reads Vault.
+   */
+  secrets: SecretsSource;
+  /** The ClusterSecretStore those ExternalSecrets read from (`secrets: external-secrets`). */
+  secretStore: string;
 }
+
+export const SECRETS_SOURCES = ['vault', 'external-secrets'] as const;
+export type SecretsSource = (typeof SECRETS_SOURCES)[number];
+export const DEFAULT_SECRET_STORE = 'vault';
 
 /**
  * The environment's chart repository, on a path that needs one: loading refuses a release with a

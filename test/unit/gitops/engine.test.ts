@@ -28,3 +28,64 @@ describe('environment engine', () => {
     );
   });
 });
+
+const withSecrets = (settings: string) =>
+  FLEET.replace('prod:    { branches: [prod],', `prod:    { engine: flux, ${settings}, branches: [prod],`);
+const loadError = (text: string): UserError => {
+  const dir = writeFiles({ 'regatta.yaml': text });
+  try {
+    loadFleet(join(dir, 'regatta.yaml'));
+  } catch (error) {
+    assert.ok(error instanceof UserError, String(error));
+    return error;
+  }
+  assert.fail('expected a UserError');
+};
+
+describe('environment secrets', () => {
+  it('are read from Vault by Regatta, through a ClusterSecretStore named vault, unless the file says otherwise', () => {
+    const dir = writeFiles({ 'regatta.yaml': withEngine('flux') });
+    const fleet = loadFleet(join(dir, 'regatta.yaml'));
+    assert.equal(fleet.environments.prod?.secrets, 'vault');
+    assert.equal(fleet.environments.prod?.secretStore, 'vault');
+  });
+
+  it('external-secrets with the store the file names', () => {
+    const dir = writeFiles({
+      'regatta.yaml': withSecrets('secrets: external-secrets, secretStore: vault-prod'),
+    });
+    const fleet = loadFleet(join(dir, 'regatta.yaml'));
+    assert.equal(fleet.environments.prod?.secrets, 'external-secrets');
+    assert.equal(fleet.environments.prod?.secretStore, 'vault-prod');
+  });
+
+  it('refuses another source at its line and column', () => {
+    const error = loadError(withSecrets('secrets: sops'));
+    assert.equal(
+      error.message,
+      'environments.prod.secrets must be one of "vault", "external-secrets", not the string "sops"',
+    );
+    assert.deepEqual([error.position?.line, error.position?.col], [6, 37]);
+  });
+
+  it('refuses a store name that is no Kubernetes object name, at its line and column', () => {
+    const error = loadError(withSecrets('secretStore: Vault_Prod'));
+    assert.equal(
+      error.message,
+      'environments.prod.secretStore must be a Kubernetes object name: lowercase letters, digits, "-" and ".", not the string "Vault_Prod"',
+    );
+    assert.deepEqual([error.position?.line, error.position?.col], [6, 41]);
+  });
+
+  it('refuses external-secrets for an environment helm deploys', () => {
+    const error = loadError(
+      FLEET.replace(
+        'prod:    { branches: [prod],',
+        'prod:    { secrets: external-secrets, branches: [prod],',
+      ),
+    );
+    assert.equal(error.message, 'environment prod: secrets: external-secrets needs engine: flux');
+    assert.deepEqual([error.position?.line, error.position?.col], [6, 23]);
+    assert.match(error.hint ?? '', /engine: flux/);
+  });
+});

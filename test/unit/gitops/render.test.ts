@@ -23,6 +23,8 @@ const chartmuseum: Environment = {
   branches: ['master'],
   chartRepository: { url: 'http://127.0.0.1:8080', type: 'chartmuseum', plainHttp: true },
   engine: 'flux',
+  secrets: 'vault',
+  secretStore: 'vault',
 };
 const oci: Environment = {
   ...chartmuseum,
