@@ -3,15 +3,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkoutBranch, commitPaths, pushBranch, revertCommit } from '../adapters/git.js';
-import { applyObjects } from '../adapters/kube-objects.js';
+import { applyObjects, type KubeObject } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
-import { resolveSecrets } from '../deploy/secrets.js';
 import { UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import { releaseKey } from '../model/release.js';
 import type { Progress } from '../report/progress.js';
 import { clusterFolder, renderEnvironment, type GitopsRelease } from './render.js';
-import { versionSecrets } from './secret-versions.js';
+import type { SecretsDelivery } from './external-secrets.js';
+import { requireExternalSecretsOperator } from './external-secrets-check.js';
+import { vaultSecrets, versionSecrets } from './secret-versions.js';
 import { requestReconcile, watchCommit, type TargetOutcome } from './watch.js';
 
 /** On top of helm's own timeout: for Flux to fetch the commit, apply it and start the upgrade. */
@@ -29,6 +30,8 @@ export interface GitopsDeployOptions {
   timeoutSeconds: number;
   env: NodeJS.ProcessEnv;
   progress: Progress;
+  /** Default: Regatta reads Vault and creates the (versioned) Secrets the HelmReleases read. */
+  secrets?: SecretsDelivery;
 }
 
 export interface GitopsDeployReport {
@@ -59,29 +62,37 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       hint: `set environments.${environment.name}.engine: flux, or use regatta deploy`,
     });
   const releases = options.releases.filter(({ release }) => release.environment === environment.name);
+  const delivery = options.secrets ?? { source: 'vault' };
   // Every secret is read before anything changes; each Secret exists before the commit that needs it.
-  const secrets = await resolveSecrets(
-    options.fleet,
-    releases.map(({ release }) => ({ release, clusters })),
-    options.env,
-  );
+  // With external-secrets nothing is read: the operator of each cluster makes those Secrets.
+  const secrets = await vaultSecrets({
+    delivery,
+    fleet: options.fleet,
+    releases: releases.map(({ release }) => release),
+    clusters,
+    env: options.env,
+  });
+  if (delivery.source === 'external-secrets') await requireExternalSecretsOperator(clusters, delivery.store);
   const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
   try {
     const checkout = join(work, 'checkout');
     await checkoutBranch(options.repo, options.branch, checkout);
-    const versioned = await versionSecrets({
-      checkout,
-      releases,
-      clusters,
-      secrets: (release, cluster) => revealSecretsForFlux(secrets(release, cluster)),
-      deployId: options.deployId,
-    });
+    const versioned = secrets
+      ? await versionSecrets({
+          checkout,
+          releases,
+          clusters,
+          secrets: (release, cluster) => revealSecretsForFlux(secrets(release, cluster)),
+          deployId: options.deployId,
+        })
+      : { releases, objects: new Map<string, KubeObject[]>() };
     const files = renderEnvironment({
       environment,
       clusters,
       releases: versioned.releases,
       timeoutSeconds: options.timeoutSeconds,
       sync: { url: options.repo, branch: options.branch },
+      secrets: delivery,
     });
     const folders = clusters.map((cluster) => clusterFolder(cluster.name));
     for (const folder of folders) rmSync(join(checkout, folder), { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
+import { bootstrapObjects } from '../../../src/gitops/bootstrap.js';
 import {
   externalSecret,
   remoteRef,
@@ -10,7 +11,9 @@ import {
 } from '../../../src/gitops/external-secrets.js';
 import { secretValuesContent } from '../../../src/gitops/objects.js';
 import { renderEnvironment, type GitopsRelease } from '../../../src/gitops/render.js';
+import { vaultSecrets } from '../../../src/gitops/secret-versions.js';
 import { UserError } from '../../../src/errors.js';
+import type { Fleet } from '../../../src/model/fleet.js';
 import type { SecretMapping } from '../../../src/model/release.js';
 import { chartmuseum, clusters, release, web } from './fixtures.js';
 
@@ -225,5 +228,40 @@ describe('gitops render with external-secrets', () => {
       }
       assert.doesNotMatch(eso.spec.target.template.data['values.yaml'], /^ {2}"[^"]+": (?!\{\{)/m);
     }
+  });
+});
+
+describe('external-secrets never asks Vault', () => {
+  // A Vault no client could reach: no address, no token. Asking it fails at once.
+  const fleet: Fleet = {
+    file: '/fleet.yaml',
+    vault: { auth: { kind: 'token' } },
+    environments: { prod: { ...chartmuseum, engine: 'flux' } },
+    clusters,
+  };
+  const noVault = {};
+
+  it('reads no secret for a deploy', async () => {
+    const options = { fleet, releases: [withSecrets.release], clusters, env: noVault };
+    assert.equal(await vaultSecrets({ ...options, delivery: ESO }), undefined);
+    await assert.rejects(vaultSecrets({ ...options, delivery: { source: 'vault' } }), /no Vault address/);
+  });
+
+  it('bootstraps with no Secret and no Vault: only flux-system and the sync objects', async () => {
+    const options = {
+      fleet,
+      environment: fleet.environments.prod!,
+      clusters,
+      releases: [withSecrets.release],
+      repo: 'http://127.0.0.1:1/fleet.git',
+      branch: 'prod',
+      env: noVault,
+    };
+    const byCluster = await bootstrapObjects({ ...options, secrets: ESO });
+    assert.deepEqual(
+      byCluster.get('prod-us-central1')?.map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Namespace/flux-system', 'GitRepository/regatta-fleet', 'Kustomization/regatta-fleet'],
+    );
+    await assert.rejects(bootstrapObjects({ ...options, secrets: { source: 'vault' } }), /no Vault address/);
   });
 });
