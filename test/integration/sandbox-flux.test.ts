@@ -331,6 +331,74 @@ describe('regatta gitops on Flux', () => {
     }
   });
 
+  it('render --secrets external-secrets needs no Vault: ExternalSecrets with the path, never the value', async () => {
+    const out = join(work, 'rendered-eso');
+    const noVault = { ...env, VAULT_ADDR: 'http://127.0.0.1:1', VAULT_TOKEN: '' };
+    const result = await regatta(
+      [
+        'gitops',
+        'render',
+        '--fleet',
+        fleetFile,
+        '--env',
+        'prod',
+        '--out',
+        out,
+        '--secrets',
+        'external-secrets',
+        releaseFile,
+      ],
+      noVault,
+    );
+    assert.equal(result.exitCode, 0, result.stderr);
+    for (const cluster of state.clusters) {
+      const content = readFileSync(
+        join(out, 'clusters', cluster, 'external-secrets', `web.${namespace}.yaml`),
+        'utf8',
+      );
+      assert.match(content, /kind: ExternalSecret/);
+      assert.match(content, /key: secret\/flux-test\/web\n\s+property: password/);
+      assert.doesNotMatch(content, new RegExp(CANARY));
+    }
+  });
+
+  it('bootstrap --secrets external-secrets refuses clusters without the operator, touching nothing', async () => {
+    const result = await regatta(
+      [
+        'gitops',
+        'bootstrap',
+        '--fleet',
+        fleetFile,
+        '--env',
+        'prod',
+        '--repo',
+        repo,
+        '--branch',
+        'eso-check',
+        '--secrets',
+        'external-secrets',
+        releaseFile,
+      ],
+      env,
+    );
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /no External Secrets Operator: CRD externalsecrets\.external-secrets\.io missing/,
+    );
+    for (const cluster of state.clusters)
+      assert.equal(
+        await readObject(kube(cluster), {
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'GitRepository',
+          name: 'regatta-fleet',
+          namespace: 'flux-system',
+        }),
+        undefined,
+        `${cluster}: no sync object was applied`,
+      );
+  });
+
   /** `regatta gitops <command>` for the prod environment, its repository and branch. */
   const gitopsCli = (command: 'bootstrap' | 'deploy', ...extra: string[]) =>
     regatta(
