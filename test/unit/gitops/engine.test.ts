@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadFleet } from '../../../src/config/fleet.js';
 import { UserError } from '../../../src/errors.js';
-import { FLEET, writeFiles } from '../config/support.js';
+import { FLEET, fleetError, writeFiles } from '../config/support.js';
 
 const withEngine = (engine: string) =>
   FLEET.replace('prod:    { branches: [prod],', `prod:    { engine: ${engine}, branches: [prod],`);
@@ -31,17 +31,6 @@ describe('environment engine', () => {
 
 const withSecrets = (settings: string) =>
   FLEET.replace('prod:    { branches: [prod],', `prod:    { engine: flux, ${settings}, branches: [prod],`);
-const loadError = (text: string): UserError => {
-  const dir = writeFiles({ 'regatta.yaml': text });
-  try {
-    loadFleet(join(dir, 'regatta.yaml'));
-  } catch (error) {
-    assert.ok(error instanceof UserError, String(error));
-    return error;
-  }
-  assert.fail('expected a UserError');
-};
-
 describe('environment secrets', () => {
   it('are read from Vault by Regatta, through a ClusterSecretStore named vault, unless the file says otherwise', () => {
     const dir = writeFiles({ 'regatta.yaml': withEngine('flux') });
@@ -60,7 +49,7 @@ describe('environment secrets', () => {
   });
 
   it('refuses another source at its line and column', () => {
-    const error = loadError(withSecrets('secrets: sops'));
+    const error = fleetError(withSecrets('secrets: sops'));
     assert.equal(
       error.message,
       'environments.prod.secrets must be one of "vault", "external-secrets", not the string "sops"',
@@ -69,7 +58,7 @@ describe('environment secrets', () => {
   });
 
   it('refuses a store name that is no Kubernetes object name, at its line and column', () => {
-    const error = loadError(withSecrets('secretStore: Vault_Prod'));
+    const error = fleetError(withSecrets('secretStore: Vault_Prod'));
     assert.equal(
       error.message,
       'environments.prod.secretStore must be a Kubernetes object name: lowercase letters, digits, "-" and ".", not the string "Vault_Prod"',
@@ -78,7 +67,7 @@ describe('environment secrets', () => {
   });
 
   it('refuses external-secrets for an environment helm deploys', () => {
-    const error = loadError(
+    const error = fleetError(
       FLEET.replace(
         'prod:    { branches: [prod],',
         'prod:    { secrets: external-secrets, branches: [prod],',
