@@ -1,6 +1,6 @@
 import type { HelmReleaseState } from '../gitops/readiness.js';
 import type { KubeTarget } from './kube.js';
-import { readObject, type KubeObject } from './kube-objects.js';
+import { listObjects, readObject, type KubeObject } from './kube-objects.js';
 
 interface RawHelmRelease extends KubeObject {
   metadata: { name: string; namespace?: string; generation?: number };
@@ -62,4 +62,17 @@ export async function readKustomization(
     lastAppliedRevision: object.status?.lastAppliedRevision,
     lastAttemptedRevision: object.status?.lastAttemptedRevision,
   };
+}
+
+/** The HelmReleases carrying these labels (Regatta's own), by namespace and name. */
+export async function listHelmReleases(
+  target: KubeTarget,
+  labels: Record<string, string>,
+): Promise<{ name: string; namespace: string }[]> {
+  const items = await listObjects<RawHelmRelease>(
+    target,
+    { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease' },
+    labels,
+  );
+  return items.map((item) => ({ name: item.metadata.name, namespace: item.metadata.namespace ?? 'default' }));
 }

@@ -84,6 +84,34 @@ export async function readObject<T extends KubeObject = KubeObject>(
   }
 }
 
+/** Every object of a kind in all namespaces that carries the labels; none when the kind is not served. */
+export async function listObjects<T extends KubeObject = KubeObject>(
+  target: KubeTarget,
+  ref: { apiVersion: string; kind: string },
+  labels: Record<string, string>,
+): Promise<T[]> {
+  const selector = Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+  try {
+    const list = await objectApi(target).list(
+      ref.apiVersion,
+      ref.kind,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
+    return list.items as T[];
+  } catch (error) {
+    if (error instanceof k8s.ApiException && error.code === 404) return [];
+    if (error instanceof k8s.ApiException)
+      throw new Error(`${target.context}: cannot list ${ref.kind}: ${apiMessage(error)}`);
+    throw error;
+  }
+}
+
 /** Deletes one object; nothing to do when it does not exist. */
 export async function deleteObject(
   target: KubeTarget,

@@ -24,8 +24,7 @@ import {
 } from '../report/gitops.js';
 import { readGitopsHistory } from '../gitops/history.js';
 import { gitopsRollback } from '../gitops/rollback.js';
-import { gitopsStatus } from '../gitops/status.js';
-import { releaseKey } from '../model/release.js';
+import { committedReleases, gitopsStatus } from '../gitops/status.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
 import { planWaves } from '../plan/waves.js';
@@ -427,12 +426,8 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
       const { fleet, selection } = loadSelection(options);
       if (selection.env && fleet.environments[selection.env]?.engine === 'flux') {
         // As Flux reports it: the commit each cluster applied, each HelmRelease's readiness and drift.
-        const releases = loadReleaseFiles(fleet, []).filter(
-          (r) =>
-            r.environment === selection.env &&
-            (names.length === 0 || names.includes(r.name) || names.includes(releaseKey(r))),
-        );
-        const rows = await gitopsStatus(releases, selectEnvironmentClusters(fleet, selection.env, selection));
+        const clusters = selectEnvironmentClusters(fleet, selection.env, selection);
+        const rows = await gitopsStatus(await committedReleases(clusters, names), clusters);
         done({
           stdout: options.output === 'json' ? json(rows) : renderGitopsStatus(rows),
           exitCode: rows.every((row) => row.state === 'ready') ? 0 : 1,

@@ -10,6 +10,8 @@ import { gitopsRollback } from '../gitops/rollback.js';
 import { gitopsStatus } from '../gitops/status.js';
 import { gitopsReleases } from '../gitops/prepare.js';
 import { clusterFolder, renderEnvironment } from '../gitops/render.js';
+import { secretsDelivery } from '../gitops/external-secrets.js';
+import type { Environment, Fleet } from '../model/fleet.js';
 import { selectEnvironmentClusters } from '../plan/select.js';
 import { streamProgress } from '../report/progress.js';
 import { renderGitopsDeploy, renderGitopsRollback, renderGitopsStatus } from '../report/gitops.js';
@@ -25,15 +27,40 @@ import {
 } from './common.js';
 import type { CommandResult } from './result.js';
 
-interface RenderOptions extends FleetOptions {
+interface SecretsOptions {
+  secrets?: string;
+  secretStore?: string;
+}
+
+interface RenderOptions extends FleetOptions, SecretsOptions {
   out: string;
   repo?: string;
   branch?: string;
 }
 
-interface BootstrapCliOptions extends FleetOptions {
+interface BootstrapCliOptions extends FleetOptions, SecretsOptions {
   repo: string;
   branch: string;
+}
+
+/** --secrets and --secret-store, shared by render, bootstrap and deploy (defaults: the fleet file's). */
+function addSecretsOptions(command: Command): Command {
+  return command
+    .option(
+      '--secrets <source>',
+      "vault: Regatta reads Vault and creates the Secrets; external-secrets: commit ExternalSecrets the cluster's operator resolves (default: the environment's secrets, else vault)",
+    )
+    .option(
+      '--secret-store <name>',
+      "with --secrets external-secrets: the ClusterSecretStore to read (default: the environment's secretStore, else vault)",
+    );
+}
+
+/** The environment of a selection that loadSelection has checked. */
+function selectedEnvironment(fleet: Fleet, env: string): Environment {
+  const environment = fleet.environments[env];
+  if (!environment) throw new Error(`environment ${env} vanished after the selection check`);
+  return environment;
 }
 
 export function gitopsCommand(done: (result: CommandResult) => void): Command {
@@ -42,17 +69,23 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
   );
 
   addFleetOptions(
-    gitops
-      .command('render')
-      .description("write every cluster's desired state (sources, HelmReleases) to DIR/clusters/<cluster>/")
-      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
-      .requiredOption('--out <dir>', 'folder to write (each rendered cluster folder is replaced whole)')
-      .option('--repo <url>', 'with --branch: also write the objects that make each cluster sync its folder')
-      .option('--branch <branch>', 'the branch of --repo')
-      .option('--timeout <duration>', "helm-controller's wait for each rollout (300, 5m)", '300'),
+    addSecretsOptions(
+      gitops
+        .command('render')
+        .description("write every cluster's desired state (sources, HelmReleases) to DIR/clusters/<cluster>/")
+        .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
+        .requiredOption('--out <dir>', 'folder to write (each rendered cluster folder is replaced whole)')
+        .option(
+          '--repo <url>',
+          'with --branch: also write the objects that make each cluster sync its folder',
+        )
+        .option('--branch <branch>', 'the branch of --repo')
+        .option('--timeout <duration>', "helm-controller's wait for each rollout (300, 5m)", '300'),
+    ),
   ).action(async (paths: string[], options: RenderOptions & { timeout: string }) => {
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops render');
+    const secrets = secretsDelivery(selectedEnvironment(fleet, env), options);
     const clusters = selectEnvironmentClusters(fleet, env, selection);
     const { environment, releases } = await gitopsReleases(fleet, env, loadReleaseFiles(fleet, paths), {
       helm: await helmBinary(fleet),
@@ -65,6 +98,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
       releases,
       sync,
       timeoutSeconds: parseDuration('--timeout', options.timeout),
+      secrets,
     });
     const out = resolve(options.out);
     // The folder is the complete desired state: a release removed from the files disappears.
@@ -78,20 +112,22 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
   });
 
   addFleetOptions(
-    gitops
-      .command('bootstrap')
-      .description(
-        "point each cluster's Flux at its folder of REPO, BRANCH (and create the Secrets its HelmReleases read)",
-      )
-      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
-      .requiredOption('--repo <url>', 'the fleet repository every cluster fetches (http(s) or ssh)')
-      .requiredOption('--branch <branch>', 'the branch holding the rendered folders'),
+    addSecretsOptions(
+      gitops
+        .command('bootstrap')
+        .description(
+          "point each cluster's Flux at its folder of REPO, BRANCH (and create the Secrets its HelmReleases read)",
+        )
+        .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
+        .requiredOption('--repo <url>', 'the fleet repository every cluster fetches (http(s) or ssh)')
+        .requiredOption('--branch <branch>', 'the branch holding the rendered folders'),
+    ),
   ).action(async (paths: string[], options: BootstrapCliOptions) => {
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops bootstrap');
+    const environment = selectedEnvironment(fleet, env);
+    const secrets = secretsDelivery(environment, options);
     const releases = loadReleaseFiles(fleet, paths);
-    const environment = fleet.environments[env];
-    if (!environment) throw new Error(`environment ${env} vanished after the selection check`);
     const outcomes = await bootstrap({
       fleet,
       environment,
@@ -101,6 +137,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
       branch: options.branch,
       env: process.env,
       progress: streamProgress(),
+      secrets,
     });
     done({
       stdout: renderTable(
@@ -111,28 +148,34 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
   });
 
   addFleetOptions(
-    gitops
-      .command('deploy')
-      .description(
-        'commit and push the rendered state wave by wave, watch every HelmRelease become Ready; on a failure commit the revert',
-      )
-      .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
-      .option(
-        '--repo <url>',
-        "the fleet repository (default: the fleet file's environments.<env>.gitops.repo)",
-      )
-      .option('--branch <branch>', 'the branch every cluster syncs (default: gitops.branch, else main)')
-      .option(
-        '--timeout <duration>',
-        'for Flux to apply the commit and every release to be Ready (300, 5m)',
-        '300',
-      ),
+    addSecretsOptions(
+      gitops
+        .command('deploy')
+        .description(
+          'commit and push the rendered state wave by wave, watch every HelmRelease become Ready; on a failure commit the revert',
+        )
+        .argument('[releases...]', 'release files or folders (default: releases/ beside the fleet file)')
+        .option(
+          '--repo <url>',
+          "the fleet repository (default: the fleet file's environments.<env>.gitops.repo)",
+        )
+        .option('--branch <branch>', 'the branch every cluster syncs (default: gitops.branch, else main)')
+        .option(
+          '--timeout <duration>',
+          'for Flux to apply the commit and every release to be Ready (300, 5m)',
+          '300',
+        ),
+    ),
   ).action(
-    async (paths: string[], options: FleetOptions & { repo?: string; branch?: string; timeout: string }) => {
+    async (
+      paths: string[],
+      options: FleetOptions & SecretsOptions & { repo?: string; branch?: string; timeout: string },
+    ) => {
       const timeoutSeconds = parseDuration('--timeout', options.timeout);
       const { fleet, selection } = loadSelection(options);
       const env = requireEnv(selection, 'gitops deploy');
-      const environment = fleet.environments[env]!;
+      const environment = selectedEnvironment(fleet, env);
+      const secrets = secretsDelivery(environment, options);
       const report = await runGitopsDeploy({
         fleet,
         environment,
@@ -143,6 +186,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
         timeoutSeconds,
         progress: streamProgress(),
         skipGates: false,
+        secrets,
       });
       done({
         stdout: options.output === 'json' ? JSON.stringify(report, null, 2) : renderGitopsDeploy(report),
@@ -163,8 +207,7 @@ export function gitopsCommand(done: (result: CommandResult) => void): Command {
   ).action(async (options: BootstrapCliOptions & { to: string; timeout: string }) => {
     const { fleet, selection } = loadSelection(options);
     const env = requireEnv(selection, 'gitops rollback');
-    const environment = fleet.environments[env];
-    if (!environment) throw new Error(`environment ${env} vanished after the selection check`);
+    const environment = selectedEnvironment(fleet, env);
     const deployId = newDeployId(await currentCommit(process.cwd()));
     const report = await gitopsRollback({
       environment,

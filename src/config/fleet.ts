@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, type SourcePosition } from '../errors.js';
 import { redactUrlCredentials, registerSecretValue } from '../report/redact.js';
-import type {
-  ChartRepository,
-  Cluster,
-  Environment,
-  Fleet,
-  VaultAuth,
-  VaultSettings,
+import {
+  DEFAULT_SECRET_STORE,
+  type ChartRepository,
+  type Cluster,
+  type Environment,
+  type Fleet,
+  type SecretsSource,
+  type VaultAuth,
+  type VaultSettings,
 } from '../model/fleet.js';
 import { fleetSchema } from './schemas.js';
 import { placeClusters, readRollout, type RawRollout } from './rollout.js';
@@ -22,6 +24,8 @@ interface RawFleet {
       branches: string[];
       engine?: 'helm' | 'flux';
       gitops?: { repo: string; branch?: string };
+      secrets?: SecretsSource;
+      secretStore?: string;
       chartRepository?: {
         url: string;
         type?: 'chartmuseum' | 'oci';
@@ -141,7 +145,7 @@ export function loadFleet(file: string): Fleet {
 
   const environments: Record<string, Environment> = {};
   for (const [name, env] of Object.entries(raw.environments)) {
-    environments[name] = {
+    const environment: Environment = {
       name,
       branches: env.branches,
       ...(env.chartRepository
@@ -165,7 +169,16 @@ export function loadFleet(file: string): Fleet {
             },
           }
         : {}),
+      secrets: env.secrets ?? 'vault',
+      secretStore: env.secretStore ?? DEFAULT_SECRET_STORE,
     };
+    // The helm engine reads Vault itself on every deploy: an ExternalSecret would have no reader.
+    if (environment.secrets === 'external-secrets' && environment.engine !== 'flux')
+      throw new UserError(`environment ${name}: secrets: external-secrets needs engine: flux`, {
+        position: source.positionOf(['environments', name, 'secrets']),
+        hint: `set environments.${name}.engine: flux, or remove secrets (the helm engine reads Vault at deploy time)`,
+      });
+    environments[name] = environment;
   }
   const seen = new Map<string, number>();
   const clusters: Cluster[] = raw.clusters.map((cluster, index) => {

@@ -100,6 +100,19 @@ export const fleetSchema = {
               branch: { type: 'string', minLength: 1, description: 'default: main' },
             },
           },
+          secrets: {
+            enum: ['vault', 'external-secrets'],
+            description:
+              'engine flux: vault (default): Regatta reads Vault and creates the Secrets the HelmReleases read; external-secrets: Regatta commits ExternalSecrets that the External Secrets Operator of each cluster resolves',
+          },
+          secretStore: {
+            type: 'string',
+            maxLength: 253,
+            pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+            patternErrorMessage: 'a Kubernetes object name: lowercase letters, digits, "-" and "."',
+            description:
+              'secrets: external-secrets: the ClusterSecretStore the ExternalSecrets read (default vault)',
+          },
           chartRepository: {
             type: 'object',
             required: ['url'],

@@ -1,7 +1,6 @@
 import { revealSecretsForFlux } from '../values/secret.js';
-import { applyObjects, type KubeObject } from '../adapters/kube-objects.js';
+import { applyObjects } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
-import { resolveSecrets } from '../deploy/secrets.js';
 import { UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import type { Release } from '../model/release.js';
@@ -14,7 +13,10 @@ import {
   syncObjects,
   type FluxObject,
 } from './objects.js';
+import type { SecretsDelivery } from './external-secrets.js';
+import { requireExternalSecretsOperator } from './external-secrets-check.js';
 import { clusterFolder } from './render.js';
+import { vaultSecrets } from './secret-versions.js';
 
 export interface BootstrapOptions {
   fleet: Fleet;
@@ -25,6 +27,8 @@ export interface BootstrapOptions {
   branch: string;
   env: NodeJS.ProcessEnv;
   progress: Progress;
+  /** Default: Regatta reads Vault and creates the Secrets the HelmReleases read. */
+  secrets?: SecretsDelivery;
 }
 
 /** Each release's valuesFrom Secret for one cluster, with its namespace (the Secret must exist before the HelmRelease). */
@@ -32,7 +36,7 @@ export function secretValuesObjects(
   releases: readonly Release[],
   cluster: Cluster,
   secrets: (release: Release, cluster: Cluster) => Record<string, string>,
-): KubeObject[] {
+): FluxObject[] {
   return releases
     .filter((release) => release.secrets.length > 0)
     .flatMap((release) => [
@@ -59,12 +63,14 @@ function chartRepositoryAuth(environment: Environment, env: NodeJS.ProcessEnv): 
 }
 
 /**
- * Points each cluster's Flux at its folder of the fleet repository. Every secret is read first
- * (nothing is applied when one is missing), then per cluster: the Secrets the HelmReleases read,
- * then the GitRepository and Kustomization. From then on a commit to the branch reaches the
- * cluster with no Regatta command.
+ * Per cluster, what bootstrap applies: the flux-system namespace, the chart repository's
+ * credentials, the Secrets the HelmReleases read (every one read from Vault first, so nothing is
+ * applied when one is missing; none with external-secrets, and Vault is not asked), then the
+ * GitRepository and Kustomization.
  */
-export async function bootstrap(options: BootstrapOptions): Promise<BootstrapOutcome[]> {
+export async function bootstrapObjects(
+  options: Omit<BootstrapOptions, 'progress'>,
+): Promise<Map<string, FluxObject[]>> {
   const { environment, clusters } = options;
   if (environment.engine !== 'flux')
     throw new UserError(`environment ${environment.name} is deployed by helm, not Flux`, {
@@ -73,28 +79,57 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapOut
     });
   const releases = options.releases.filter((release) => release.environment === environment.name);
   const auth = chartRepositoryAuth(environment, options.env);
-  const secrets = await resolveSecrets(
-    options.fleet,
-    releases.map((release) => ({ release, clusters })),
-    options.env,
-  );
-  return Promise.all(
-    clusters.map(async (cluster) => {
-      const secretObjects = secretValuesObjects(releases, cluster, (release, at) =>
-        revealSecretsForFlux(secrets(release, at)),
-      );
-      const path = clusterFolder(cluster.name);
-      await applyObjects(kubeTarget(cluster), [
+  const secrets = await vaultSecrets({
+    delivery: options.secrets ?? { source: 'vault' },
+    fleet: options.fleet,
+    releases,
+    clusters,
+    env: options.env,
+  });
+  return new Map(
+    clusters.map((cluster) => [
+      cluster.name,
+      [
         namespaceObject(FLUX_NAMESPACE),
         ...auth,
-        ...secretObjects,
-        ...syncObjects({ cluster: cluster.name, url: options.repo, branch: options.branch, path }),
-      ]);
+        ...(secrets
+          ? secretValuesObjects(releases, cluster, (release, at) =>
+              revealSecretsForFlux(secrets(release, at)),
+            )
+          : []),
+        ...syncObjects({
+          cluster: cluster.name,
+          url: options.repo,
+          branch: options.branch,
+          path: clusterFolder(cluster.name),
+        }),
+      ],
+    ]),
+  );
+}
+
+/**
+ * Points each cluster's Flux at its folder of the fleet repository. From then on a commit to the
+ * branch reaches the cluster with no Regatta command.
+ */
+export async function bootstrap(options: BootstrapOptions): Promise<BootstrapOutcome[]> {
+  const delivery = options.secrets ?? { source: 'vault' };
+  // Before anything is applied: an ExternalSecret no operator serves would fail each whole folder.
+  if (delivery.source === 'external-secrets')
+    await requireExternalSecretsOperator(options.clusters, delivery.store);
+  const objects = await bootstrapObjects(options);
+  return Promise.all(
+    options.clusters.map(async (cluster) => {
+      const path = clusterFolder(cluster.name);
+      const applied = objects.get(cluster.name) ?? [];
+      await applyObjects(kubeTarget(cluster), applied);
       options.progress.line(`${cluster.name}: Flux syncs ${options.repo} ${options.branch} ./${path}`);
       return {
         cluster: cluster.name,
         path,
-        secrets: secretObjects.filter((o) => o.kind === 'Secret').length,
+        // The valuesFrom Secrets (labelled with their release), not the chart repository's credentials.
+        secrets: applied.filter((o) => o.kind === 'Secret' && o.metadata.labels?.['regatta.io/release'])
+          .length,
       };
     }),
   );

@@ -17,7 +17,7 @@ export const FLUX_NAMESPACE = 'flux-system';
 export const SYNC_NAME = 'regatta-fleet';
 /** The Secret (in the release's namespace) whose `values.yaml` carries the resolved secrets. */
 export const SECRET_VALUES_KEY = 'values.yaml';
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'regatta' };
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'regatta' };
 
 export interface FluxObject {
   apiVersion: string;

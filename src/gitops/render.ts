@@ -12,6 +12,7 @@ import {
   type ChartOrigin,
   type FluxObject,
 } from './objects.js';
+import { externalSecret, type SecretsDelivery } from './external-secrets.js';
 
 /** One release of the environment with everything resolved that needs I/O. */
 export interface GitopsRelease {
@@ -21,7 +22,10 @@ export interface GitopsRelease {
   valuesFiles: readonly Values[];
   /** Per cluster name: Deployments/StatefulSets an HPA scales (from the rendered chart). */
   hpaTargets?: ReadonlyMap<string, readonly { kind: string; name: string }[]>;
-  /** Per cluster name: the versioned valuesFrom Secret (gitops deploy); default its unversioned name. */
+  /**
+   * Per cluster name: the versioned valuesFrom Secret (gitops deploy, secrets from Vault);
+   * default its unversioned name. Not read with external-secrets, whose name is stable.
+   */
   secretNames?: ReadonlyMap<string, string>;
 }
 
@@ -33,6 +37,8 @@ export interface RenderInput {
   timeoutSeconds?: number;
   /** The fleet repository and branch: when given, each folder also holds the objects that sync it. */
   sync?: { url: string; branch: string };
+  /** Default: Vault, read by Regatta (nothing about secrets in the tree but valuesFrom). */
+  secrets?: SecretsDelivery;
 }
 
 /** One file of the rendered tree, path relative to the output folder. */
@@ -69,12 +75,15 @@ function sourcesFor(environment: Environment, releases: readonly GitopsRelease[]
  * Pure: the complete desired state of every cluster of an environment, one folder per cluster —
  * sources, namespaces, one HelmRelease per release — deterministic (sorted, no timestamps) so a
  * render of unchanged files is byte-identical and a change reads well in a pull request.
- * No secret value can be in it: secrets are referenced through `valuesFrom`, never layered here.
+ * No secret value can be in it: secrets are referenced through `valuesFrom`, never layered here;
+ * with external-secrets each cluster's folder also holds, per release with secrets, the
+ * ExternalSecret that makes that Secret — Vault paths and keys only.
  */
 export function renderEnvironment(input: RenderInput): RenderedFile[] {
   const releases = input.releases
     .filter(({ release }) => release.environment === input.environment.name)
     .sort((a, b) => releaseKey(a.release).localeCompare(releaseKey(b.release)));
+  const delivery = input.secrets ?? { source: 'vault' };
   const files: RenderedFile[] = [];
   for (const cluster of [...input.clusters].sort(byName)) {
     const folder = clusterFolder(cluster.name);
@@ -100,10 +109,16 @@ export function renderEnvironment(input: RenderInput): RenderedFile[] {
         values,
         replicas,
         hpaTargets: hpaTargets?.get(cluster.name) ?? [],
-        secretName: secretNames?.get(cluster.name),
+        secretName: delivery.source === 'vault' ? secretNames?.get(cluster.name) : undefined,
         timeoutSeconds: input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
       });
       files.push({ path: `${folder}/releases/${releaseKey(release)}.yaml`, content: documents([object]) });
+      // Its own file: the releases/ files hold one HelmRelease each (secret-versions reads them).
+      if (delivery.source === 'external-secrets' && release.secrets.length > 0)
+        files.push({
+          path: `${folder}/external-secrets/${releaseKey(release)}.yaml`,
+          content: documents([externalSecret({ release, cluster: cluster.name, store: delivery.store })]),
+        });
     }
     if (input.sync) {
       files.push({

@@ -9,6 +9,7 @@ import { selectEnvironmentClusters, selectTargets, type Selection } from '../pla
 import { checkWaveName } from '../plan/waves.js';
 import type { Progress } from '../report/progress.js';
 import { gitopsDeploy, type GitopsDeployReport } from './deploy.js';
+import { secretsDelivery, type SecretsDelivery } from './external-secrets.js';
 import { gitopsReleases } from './prepare.js';
 import { gitopsWaves } from './waves.js';
 
@@ -84,6 +85,8 @@ export interface FluxDeployRequest {
   interrupt?: AbortSignal;
   onlyWave?: string;
   skipGates: boolean;
+  /** Where secret values come from (default: the environment's setting). */
+  secrets?: SecretsDelivery;
 }
 
 /**
@@ -137,6 +140,7 @@ export async function runGitopsDeploy(request: FluxDeployRequest): Promise<Gitop
     env: process.env,
     progress: request.progress,
     interrupt: request.interrupt,
+    secrets: request.secrets ?? secretsDelivery(environment, {}),
   });
 }
 

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { readObject, type KubeObject } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
-import type { Cluster } from '../model/fleet.js';
+import { resolveSecrets } from '../deploy/secrets.js';
+import type { Cluster, Fleet } from '../model/fleet.js';
+import type { Secret } from '../values/secret.js';
+import type { SecretsDelivery } from './external-secrets.js';
 import { releaseKey, type Release } from '../model/release.js';
 import {
   namespaceObject,
@@ -13,6 +16,25 @@ import {
   SECRET_VALUES_KEY,
 } from './objects.js';
 import { clusterFolder, type GitopsRelease } from './render.js';
+
+/**
+ * Every secret value the HelmReleases will read, from Vault, before anything changes; undefined
+ * with external-secrets: then Regatta never asks Vault — the operator in each cluster does.
+ */
+export async function vaultSecrets(options: {
+  delivery: SecretsDelivery;
+  fleet: Fleet;
+  releases: readonly Release[];
+  clusters: readonly Cluster[];
+  env: NodeJS.ProcessEnv;
+}): Promise<((release: Release, cluster: Cluster) => Record<string, Secret>) | undefined> {
+  if (options.delivery.source === 'external-secrets') return undefined;
+  return resolveSecrets(
+    options.fleet,
+    options.releases.map((release) => ({ release, clusters: options.clusters })),
+    options.env,
+  );
+}
 
 /**
  * Pure: the Secret a HelmRelease should read. The one the branch references already, while it

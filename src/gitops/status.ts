@@ -1,8 +1,13 @@
-import { readHelmRelease, readKustomization, type KustomizationState } from '../adapters/flux.js';
+import {
+  listHelmReleases,
+  readHelmRelease,
+  readKustomization,
+  type KustomizationState,
+} from '../adapters/flux.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import type { Cluster } from '../model/fleet.js';
 import { releaseKey, type Release } from '../model/release.js';
-import { FLUX_NAMESPACE, SYNC_NAME } from './objects.js';
+import { FLUX_NAMESPACE, MANAGED_BY, SYNC_NAME } from './objects.js';
 import { helmReleaseReadiness, type HelmReleaseState } from './readiness.js';
 
 export interface GitopsStatusRow {
@@ -42,7 +47,7 @@ export function statusRow(
 
 /** Every release × cluster of a Flux environment, read from the clusters. */
 export async function gitopsStatus(
-  releases: readonly Release[],
+  releases: readonly Pick<Release, 'name' | 'namespace'>[],
   clusters: readonly Cluster[],
 ): Promise<GitopsStatusRow[]> {
   const perCluster = await Promise.all(
@@ -64,4 +69,20 @@ export async function gitopsStatus(
   return perCluster
     .flat()
     .sort((a, b) => a.release.localeCompare(b.release) || a.cluster.localeCompare(b.cluster));
+}
+
+/**
+ * The releases Regatta committed to a Flux environment, as its clusters hold them (`name` or
+ * `name.namespace` filters; none: all) — status needs no release file.
+ */
+export async function committedReleases(
+  clusters: readonly Cluster[],
+  names: readonly string[],
+): Promise<{ name: string; namespace: string }[]> {
+  const found = new Map<string, { name: string; namespace: string }>();
+  for (const cluster of clusters)
+    for (const ref of await listHelmReleases(kubeTarget(cluster), MANAGED_BY))
+      if (names.length === 0 || names.includes(ref.name) || names.includes(releaseKey(ref)))
+        found.set(releaseKey(ref), ref);
+  return [...found.values()];
 }

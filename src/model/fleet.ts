@@ -21,7 +21,19 @@ export interface Environment {
   engine: 'helm' | 'flux';
   /** engine: flux — the repository (`${VAR}` not yet expanded) and branch every cluster syncs. */
   gitops?: { repo: string; branch: string; position: SourcePosition };
+  /**
+   * Flux engine: where a HelmRelease's secret values come from. `vault`: Regatta reads Vault at
+   * deploy time and creates the Secret each HelmRelease reads; `external-secrets`: Regatta commits
+   * ExternalSecret objects and the External Secrets Operator in each cluster reads Vault.
+   */
+  secrets: SecretsSource;
+  /** The ClusterSecretStore those ExternalSecrets read from (`secrets: external-secrets`). */
+  secretStore: string;
 }
+
+export const SECRETS_SOURCES = ['vault', 'external-secrets'] as const;
+export type SecretsSource = (typeof SECRETS_SOURCES)[number];
+export const DEFAULT_SECRET_STORE = 'vault';
 
 /**
  * The environment's chart repository, on a path that needs one: loading refuses a release with a

@@ -314,19 +314,33 @@ describe('regatta gitops on Flux', () => {
     );
   }
 
-  it('render writes one folder per cluster with no secret value in it', async () => {
-    const out = join(work, 'rendered');
+  /** `regatta gitops render` of the web release into DIR; then each cluster's file of it in FOLDER. */
+  const renderWeb = async (out: string, extra: string[], runEnv = env) => {
     const result = await regatta(
-      ['gitops', 'render', '--fleet', fleetFile, '--env', 'prod', '--out', out, releaseFile],
-      env,
+      ['gitops', 'render', '--fleet', fleetFile, '--env', 'prod', '--out', out, ...extra, releaseFile],
+      runEnv,
     );
     assert.equal(result.exitCode, 0, result.stderr);
-    for (const cluster of state.clusters) {
-      const content = readFileSync(
-        join(out, 'clusters', cluster, 'releases', `web.${namespace}.yaml`),
-        'utf8',
+    return (folder: string) =>
+      state.clusters.map((cluster) =>
+        readFileSync(join(out, 'clusters', cluster, folder, `web.${namespace}.yaml`), 'utf8'),
       );
+  };
+
+  it('render writes one folder per cluster with no secret value in it', async () => {
+    const rendered = await renderWeb(join(work, 'rendered'), []);
+    for (const content of rendered('releases')) {
       assert.match(content, /kind: HelmRelease/);
+      assert.doesNotMatch(content, new RegExp(CANARY));
+    }
+  });
+
+  it('render --secrets external-secrets needs no Vault: ExternalSecrets with the path, never the value', async () => {
+    const noVault = { ...env, VAULT_ADDR: 'http://127.0.0.1:1', VAULT_TOKEN: '' };
+    const rendered = await renderWeb(join(work, 'rendered-eso'), ['--secrets', 'external-secrets'], noVault);
+    for (const content of rendered('external-secrets')) {
+      assert.match(content, /kind: ExternalSecret/);
+      assert.match(content, /key: secret\/flux-test\/web\n\s+property: password/);
       assert.doesNotMatch(content, new RegExp(CANARY));
     }
   });
@@ -350,6 +364,26 @@ describe('regatta gitops on Flux', () => {
       ],
       env,
     );
+
+  it('bootstrap --secrets external-secrets refuses clusters without the operator, touching nothing', async () => {
+    const result = await gitopsCli('bootstrap', '--secrets', 'external-secrets');
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /no External Secrets Operator: CRD externalsecrets\.external-secrets\.io missing/,
+    );
+    for (const cluster of state.clusters)
+      assert.equal(
+        await readObject(kube(cluster), {
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'GitRepository',
+          name: 'regatta-fleet',
+          namespace: 'flux-system',
+        }),
+        undefined,
+        `${cluster}: no sync object was applied`,
+      );
+  });
 
   it('bootstrap + deploy: a commit reaches both clusters through Flux, with per-cluster replicas', async (t) => {
     const bootstrap = await gitopsCli('bootstrap');

@@ -2,19 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { credentialVariables, loadFleet } from '../../../src/config/fleet.js';
-import { UserError } from '../../../src/errors.js';
-import { FLEET, writeFiles } from './support.js';
-
-function fleetError(text: string): UserError {
-  const dir = writeFiles({ 'regatta.yaml': text });
-  try {
-    loadFleet(join(dir, 'regatta.yaml'));
-  } catch (error) {
-    assert.ok(error instanceof UserError, String(error));
-    return error;
-  }
-  assert.fail('expected a UserError');
-}
+import { FLEET, fleetError, writeFiles } from './support.js';
 
 describe('fleet file', () => {
   const dir = writeFiles({ 'regatta.yaml': FLEET });

@@ -1,6 +1,9 @@
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { loadFleet } from '../../../src/config/fleet.js';
+import { UserError } from '../../../src/errors.js';
 
 /** Writes files into a fresh temporary folder; returns the folder. */
 export function writeFiles(files: Record<string, string>): string {
@@ -10,6 +13,18 @@ export function writeFiles(files: Record<string, string>): string {
     writeFileSync(join(dir, name), content);
   }
   return dir;
+}
+
+/** The UserError loading this fleet file gives (fails the test when it loads). */
+export function fleetError(text: string): UserError {
+  const dir = writeFiles({ 'regatta.yaml': text });
+  try {
+    loadFleet(join(dir, 'regatta.yaml'));
+  } catch (error) {
+    assert.ok(error instanceof UserError, String(error));
+    return error;
+  }
+  assert.fail('expected a UserError');
 }
 
 export const FLEET = `apiVersion: regatta/v1

@@ -47,6 +47,8 @@ const fleet = (rollout?: RolloutStrategy): Fleet => ({
     prod: {
       name: 'prod',
       engine: 'helm',
+      secrets: 'vault',
+      secretStore: 'vault',
       branches: ['prod'],
       chartRepository: { url: 'oci://r/c', type: 'oci', plainHttp: true },
       ...(rollout ? { rollout } : {}),

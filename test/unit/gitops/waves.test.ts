@@ -33,10 +33,18 @@ const prod: Environment = {
   name: 'prod',
   branches: ['prod'],
   engine: 'flux',
+  secrets: 'vault',
+  secretStore: 'vault',
   rollout: strategy(wave('canary', ['prod-a']), wave('rest')),
   gitops: { repo: '${GIT}/fleet.git', branch: 'fleet', position: at },
 };
-const dev: Environment = { name: 'dev', branches: ['dev'], engine: 'helm' };
+const dev: Environment = {
+  name: 'dev',
+  branches: ['dev'],
+  engine: 'helm',
+  secrets: 'vault',
+  secretStore: 'vault',
+};
 const clusters = [cluster('prod-a'), cluster('prod-b'), cluster('prod-c'), cluster('dev-a', 'dev')];
 const fleet: Fleet = {
   file: '/fleet.yaml',
