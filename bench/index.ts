@@ -22,6 +22,7 @@ import { readState, type SandboxState } from '../src/sandbox/state.js';
 import { linkOf, SEED_PROFILE } from '../src/sandbox/latency.js';
 import { renderTable } from '../src/report/table.js';
 import { breakdown, type Breakdown } from './breakdown.js';
+import { fluxBench } from './flux.js';
 import { measured, type Measured } from './measure.js';
 
 const RELEASES = 10;
@@ -490,6 +491,16 @@ async function main() {
   if (latencies.length === 0) throw new Error('--latency takes none or seed');
   const helmfileBinary = async () =>
     (await resolveBinary(HELMFILE, process.env, (line) => console.log(line))).path;
+  if (process.argv.includes('--flux')) {
+    rmSync(work, { recursive: true, force: true });
+    const body = await fluxBench(latencies.length === 1 ? latencies[0]! : 'none');
+    console.log(`\n${body}`);
+    writeFileSync(
+      join(packageRoot, 'bench', 'RESULTS-flux.md'),
+      `# Flux engine benchmark (last run)\n\nRun: ${new Date().toISOString()}.\n\n${body}`,
+    );
+    return;
+  }
   if (process.argv.includes('--scale')) {
     let body: string;
     try {

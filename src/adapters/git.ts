@@ -106,6 +106,24 @@ export async function checkoutBranch(url: string, branch: string, dir: string): 
   await git(dir, ['remote', 'add', 'origin', url]);
 }
 
+/** What committing `paths` now would change: each file's status (A, M, D) and the patch. */
+export async function pendingChanges(
+  cwd: string,
+  paths: readonly string[],
+): Promise<{ files: { status: string; path: string }[]; patch: string }> {
+  await git(cwd, ['add', '--all', '--', ...paths]);
+  const listed = await git(cwd, ['diff', '--cached', '--name-status', '--', ...paths]);
+  const patch = (await run('git', ['diff', '--cached', '--', ...paths], { cwd })).stdout;
+  const files = listed
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [status = '', path = ''] = line.split('\t');
+      return { status, path };
+    });
+  return { files, patch };
+}
+
 /** Commits everything changed under `paths`; the new commit, or undefined when nothing changed. */
 export async function commitPaths(
   cwd: string,

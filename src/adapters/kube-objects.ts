@@ -97,10 +97,11 @@ export async function listObjects<T extends KubeObject = KubeObject>(
     const list = await objectApi(target).list(
       ref.apiVersion,
       ref.kind,
+      undefined, // every namespace
       undefined,
       undefined,
       undefined,
-      undefined,
+      undefined, // field selector
       selector,
     );
     return list.items as T[];

@@ -15,9 +15,17 @@ import { recoverRelease, rollbackToDeploy } from '../deploy/rollback.js';
 import { abortDeploy } from '../deploy/abort.js';
 import { deployFailure, runDeploy } from '../deploy/run.js';
 import type { GitopsDeployReport } from '../gitops/deploy.js';
-import { fluxEnvironment, gitopsDeployFailure, gitopsRemote, runGitopsDeploy } from '../gitops/run.js';
+import {
+  fluxEnvironment,
+  gitopsDeployFailure,
+  gitopsRemote,
+  runGitopsDeploy,
+  runGitopsPlan,
+} from '../gitops/run.js';
 import {
   renderGitopsDeploy,
+  renderGitopsDiff,
+  renderGitopsPlan,
   renderGitopsHistory,
   renderGitopsRollback,
   renderGitopsStatus,
@@ -113,11 +121,31 @@ async function prepareFromFiles(
   return { fleet, releases, helm, prepared };
 }
 
+/** `plan` / `diff` of a Flux environment: the rendered tree against the fleet branch; undefined for helm. */
+async function fluxPlan(paths: readonly string[], options: FleetOptions) {
+  const { fleet, selection } = loadSelection(options);
+  const releases = loadReleaseFiles(fleet, paths);
+  const environment = fluxEnvironment(fleet, releases, selection);
+  if (!environment) return undefined;
+  assertSelectedContexts(fleet, releases, selection);
+  return runGitopsPlan({
+    fleet,
+    environment,
+    selection,
+    releases,
+    helm: await helmBinary(fleet),
+    remote: gitopsRemote(fleet, environment, {}, process.env),
+    timeoutSeconds: 300,
+  });
+}
+
 export function deployCommands(done: (result: CommandResult) => void, interrupts: Interrupts): Command[] {
   const plan = addFleetOptions(new Command('plan'))
     .description('what would be deployed where, and what is unchanged')
     .argument('[releases...]', 'release files or folders')
     .action(async (paths: string[], options: FleetOptions) => {
+      const flux = await fluxPlan(paths, options);
+      if (flux) return done({ stdout: options.output === 'json' ? json(flux) : renderGitopsPlan(flux) });
       const { prepared, fleet, releases } = await prepareFromFiles(paths, options);
       const waves = planWaves(prepared.plan, releases, fleet, { skipGates: false });
       done({
@@ -130,6 +158,9 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
     .description('per cluster, what a deploy would change in the live manifests (Secret data redacted)')
     .argument('[releases...]', 'release files or folders')
     .action(async (paths: string[], options: FleetOptions) => {
+      const flux = await fluxPlan(paths, options);
+      if (flux)
+        return done({ stdout: options.output === 'json' ? json(flux.clusters) : renderGitopsDiff(flux) });
       const { prepared } = await prepareFromFiles(paths, options, { renderAll: true });
       const diffs = prepared.plan.entries.map((entry) => {
         const key = targetKey(entry.target);

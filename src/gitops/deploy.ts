@@ -1,18 +1,16 @@
-import { revealSecretsForFlux } from '../values/secret.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkoutBranch, commitPaths, pushBranch, revertCommits } from '../adapters/git.js';
-import { applyObjects, type KubeObject } from '../adapters/kube-objects.js';
+import { applyObjects } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import { releaseKey } from '../model/release.js';
 import type { Progress } from '../report/progress.js';
-import { clusterFolder, renderEnvironment, type GitopsRelease } from './render.js';
+import { clusterFolder, type GitopsRelease } from './render.js';
 import type { SecretsDelivery } from './external-secrets.js';
-import { requireExternalSecretsOperator } from './external-secrets-check.js';
-import { vaultSecrets, versionSecrets } from './secret-versions.js';
+import { desiredTree, readSecrets } from './tree.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
 import type { GateActions } from '../deploy/gates.js';
 import { passGates } from '../deploy/waves.js';
@@ -92,17 +90,8 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       hint: `set environments.${environment.name}.engine: flux, or use regatta deploy`,
     });
   const releases = options.releases.filter(({ release }) => release.environment === environment.name);
-  const delivery = options.secrets ?? { source: 'vault' };
-  // Every secret is read before anything changes; each Secret exists before the commit that needs it.
-  // With external-secrets nothing is read: the operator of each cluster makes those Secrets.
-  const secrets = await vaultSecrets({
-    delivery,
-    fleet: options.fleet,
-    releases: releases.map(({ release }) => release),
-    clusters,
-    env: options.env,
-  });
-  if (delivery.source === 'external-secrets') await requireExternalSecretsOperator(clusters, delivery.store);
+  // Every secret is read before anything changes (each Secret exists before the commit that needs it).
+  const secrets = await readSecrets(options, releases);
   const stop = new AbortController();
   let failure: { wave: string; reason: string } | undefined;
   const fail = (wave: string, reason: string) => {
@@ -123,22 +112,12 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
   try {
     const checkout = join(work, 'checkout');
     await checkoutBranch(options.repo, options.branch, checkout);
-    const versioned = secrets
-      ? await versionSecrets({
-          checkout,
-          releases,
-          clusters,
-          secrets: (release, cluster) => revealSecretsForFlux(secrets(release, cluster)),
-          deployId: options.deployId,
-        })
-      : { releases, objects: new Map<string, KubeObject[]>() };
-    const files = renderEnvironment({
-      environment,
-      clusters,
-      releases: versioned.releases,
-      timeoutSeconds: options.timeoutSeconds,
-      sync: { url: options.repo, branch: options.branch },
-      secrets: delivery,
+    const { versioned, files } = await desiredTree({
+      ...options,
+      releases,
+      checkout,
+      secrets,
+      secretsDelivery: options.secrets,
     });
     const byName = new Map(clusters.map((c) => [c.name, c]));
     const targetsOf = (cluster: Cluster): WatchTarget[] =>

@@ -9,6 +9,7 @@ import { selectEnvironmentClusters, selectTargets, type Selection } from '../pla
 import { checkWaveName } from '../plan/waves.js';
 import type { Progress } from '../report/progress.js';
 import { gitopsDeploy, type GitopsDeployReport } from './deploy.js';
+import { gitopsDiff, type GitopsClusterDiff } from './diff.js';
 import { secretsDelivery, type SecretsDelivery } from './external-secrets.js';
 import { gitopsReleases } from './prepare.js';
 import { gitopsWaves } from './waves.js';
@@ -162,4 +163,43 @@ export function gitopsDeployFailure(report: GitopsDeployReport): RegattaError | 
   return new DeployError(
     `${where}; reverted in git as ${report.revert.slice(0, 8)} and every cluster is back on last good`,
   );
+}
+
+/** What `plan` and `diff` show for a Flux environment: its waves, and what each cluster's folder would get. */
+export interface GitopsPlan {
+  environment: string;
+  repo: string;
+  branch: string;
+  waves: { name: string; clusters: string[] }[];
+  clusters: GitopsClusterDiff[];
+}
+
+/** `plan` / `diff` of a Flux environment: nothing is committed, pushed or created. */
+export async function runGitopsPlan(
+  request: Omit<FluxDeployRequest, 'progress' | 'interrupt' | 'onlyWave' | 'skipGates'>,
+): Promise<GitopsPlan> {
+  const { fleet, environment, selection } = request;
+  const clusters = selectEnvironmentClusters(fleet, environment.name, selection);
+  const { releases } = await gitopsReleases(fleet, environment.name, request.releases, {
+    helm: request.helm,
+    clusters,
+  });
+  const waves = gitopsWaves(releases, clusters, fleet, { skipGates: false });
+  const diffs = await gitopsDiff({
+    fleet,
+    environment,
+    clusters,
+    releases,
+    repo: request.remote.repo,
+    branch: request.remote.branch,
+    timeoutSeconds: request.timeoutSeconds,
+    env: process.env,
+    secrets: request.secrets ?? secretsDelivery(environment, {}),
+  });
+  return {
+    environment: environment.name,
+    ...request.remote,
+    waves: waves.map((wave) => ({ name: wave.name, clusters: wave.clusters })),
+    clusters: diffs,
+  };
 }

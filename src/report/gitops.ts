@@ -2,6 +2,7 @@ import type { GitopsStatusRow } from '../gitops/status.js';
 import type { GitopsDeployReport } from '../gitops/deploy.js';
 import type { GitopsRollbackReport } from '../gitops/rollback.js';
 import type { GitopsHistoryEntry } from '../gitops/history.js';
+import type { GitopsPlan } from '../gitops/run.js';
 import type { TargetOutcome } from '../gitops/watch.js';
 import { renderTable } from './table.js';
 
@@ -60,4 +61,37 @@ export function renderGitopsHistory(entries: readonly GitopsHistoryEntry[]): str
       e.commit.slice(0, 8),
     ]),
   );
+}
+
+const CHANGE: Record<string, string> = { A: 'add', M: 'change', D: 'remove' };
+
+/** `plan` of a Flux environment: the waves, then per cluster the files a deploy would commit. */
+export function renderGitopsPlan(plan: GitopsPlan): string {
+  const waveOf = new Map(plan.waves.flatMap((w) => w.clusters.map((c) => [c, w.name] as const)));
+  const rows = plan.clusters.flatMap((c) =>
+    c.files.length === 0
+      ? [[waveOf.get(c.cluster) ?? '-', c.cluster, 'unchanged', '']]
+      : c.files.map((f) => [
+          waveOf.get(c.cluster) ?? '-',
+          c.cluster,
+          CHANGE[f.status[0] ?? ''] ?? f.status,
+          f.path,
+        ]),
+  );
+  const changed = plan.clusters.filter((c) => c.files.length > 0).length;
+  return (
+    `environment ${plan.environment} (engine: flux): a deploy commits to ${plan.branch} of ${plan.repo}, wave by wave\n` +
+    `${renderTable(['WAVE', 'CLUSTER', 'CHANGE', 'FILE'], rows)}\n` +
+    `${changed} of ${plan.clusters.length} clusters would change`
+  );
+}
+
+/** `diff` of a Flux environment: per cluster, the unified diff a deploy would commit. */
+export function renderGitopsDiff(plan: GitopsPlan): string {
+  return plan.clusters
+    .map(
+      (c) =>
+        `=== ${c.cluster}: ${c.files.length === 0 ? 'unchanged' : `${c.files.length} file(s)`}\n${c.patch}`,
+    )
+    .join('\n');
 }

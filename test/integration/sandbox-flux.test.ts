@@ -599,6 +599,24 @@ describe('regatta gitops on Flux', () => {
     };
 
     writeWebRelease({ replicas: 3 });
+    // plan and diff: the tree a deploy would commit against the branch, nothing committed.
+    const plan = await cli('plan', releaseFile);
+    assert.equal(plan.exitCode, 0, `${plan.stdout}\n${plan.stderr}`);
+    for (const [wave, cluster] of [
+      ['canary', first],
+      ['rest', second],
+    ])
+      assert.match(
+        plan.stdout,
+        new RegExp(
+          `${wave}\\s+${cluster}\\s+change\\s+clusters/${cluster}/releases/web\\.${namespace}\\.yaml`,
+        ),
+      );
+    const diff = await cli('diff', releaseFile);
+    assert.equal(diff.exitCode, 0, `${diff.stdout}\n${diff.stderr}`);
+    assert.match(diff.stdout, /^\+\s+replicas: 3$/m);
+    for (const output of [plan.stdout, plan.stderr, diff.stdout, diff.stderr])
+      assert.doesNotMatch(output, new RegExp(`${CANARY}|${CANARY2}`));
     const good = await cli('deploy', releaseFile);
     assert.equal(good.exitCode, 0, `${good.stdout}\n${good.stderr}`);
     const goodId = /^deploy (\S+)$/m.exec(good.stdout)?.[1] as string;
