@@ -1,5 +1,6 @@
 import { delimiter } from 'node:path';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { httpRequest } from './http.js';
 import * as k8s from '@kubernetes/client-node';
 
@@ -16,11 +17,35 @@ export interface KubeTarget {
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
+ * At most this many connections to one API server at once; more requests wait for a free one.
+ * A deploy of hundreds of targets asks for hundreds of leases and records at once: one TLS
+ * connection each cost a handshake and a buffer pair apiece (the bulk of a no-op's memory).
+ */
+export const MAX_SOCKETS_PER_CLUSTER = 32;
+
+/** The TLS material of a request, to tell when a cached context no longer fits. */
+type TlsMaterial = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase'>;
+const TLS_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase'] as const;
+
+/** Pure: the same certificates and keys (contents, not object identity: client-node reads them per request). */
+export function sameTlsMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  const text = (value: unknown): string =>
+    Array.isArray(value)
+      ? value.map(text).join('\0')
+      : Buffer.isBuffer(value) || typeof value === 'string'
+        ? String(value)
+        : JSON.stringify(value ?? null);
+  return TLS_FIELDS.every((field) => text(a[field]) === text(b[field]));
+}
+
+/**
  * Keeps one keep-alive agent per cluster: a deploy asks each API server many times, and a TLS
- * handshake (with its key parse) per request was a sixth of a no-op deploy's time.
+ * handshake (with its key parse) per request was a sixth of a no-op deploy's time. The agent
+ * shares one TLS context (Node would otherwise parse the CA and key again for every new
+ * connection) and opens at most MAX_SOCKETS_PER_CLUSTER connections.
  */
 class PooledKubeConfig extends k8s.KubeConfig {
-  private pooled: https.Agent | undefined;
+  private pooled: { agent: https.Agent; material: TlsMaterial } | undefined;
   constructor(private readonly timeoutMs: number) {
     super();
   }
@@ -31,8 +56,23 @@ class PooledKubeConfig extends k8s.KubeConfig {
     await super.applySecurityAuthentication(context);
     const agent = context.getAgent();
     if (agent instanceof https.Agent) {
-      this.pooled ??= new https.Agent({ ...agent.options, keepAlive: true });
-      context.setAgent(this.pooled);
+      const options = agent.options as https.AgentOptions;
+      // An exec credential plugin may hand out new client certificates: a new context then.
+      if (!this.pooled || !sameTlsMaterial(this.pooled.material, options)) {
+        this.pooled?.agent.destroy();
+        const { ca, cert, key, pfx, passphrase, ...rest } = options;
+        const material = { ca, cert, key, pfx, passphrase };
+        this.pooled = {
+          material,
+          agent: new https.Agent({
+            ...rest,
+            secureContext: tls.createSecureContext(material),
+            keepAlive: true,
+            maxSockets: MAX_SOCKETS_PER_CLUSTER,
+          }),
+        };
+      }
+      context.setAgent(this.pooled.agent);
     }
     // A black-holed API server never answers: the request itself is aborted, so no socket keeps
     // the process alive past the error (racing a timer against it would not close anything).
