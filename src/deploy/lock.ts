@@ -124,9 +124,24 @@ export class FleetLock {
   ): Promise<{ key: string; holder: LockHolder; pausedBefore?: string } | undefined> {
     const [first, ...rest] = ordered;
     if (!first) return undefined;
-    const firstRefusal = await this.take(first);
+    // The leases live in the releases' namespaces: each made sure of once, not once a release.
+    // (Hundreds of leases at once are fine: the API client opens a bounded number of connections
+    // per cluster, see adapters/kube.ts, and a black-holed cluster's requests all time out together.)
+    const namespaces = new Map<string, Promise<void>>();
+    const ensure = (key: LockKey) => {
+      const id = `${key.cluster.name}\0${key.namespace}`;
+      let done = namespaces.get(id);
+      if (!done) {
+        done = retryTransient(() => ensureNamespace(kubeTarget(key.cluster), key.namespace), { attempts: 3 });
+        namespaces.set(id, done);
+      }
+      return done;
+    };
+    const firstRefusal = await this.take(first, ensure);
     if (firstRefusal) return { key: keyText(first), ...firstRefusal };
-    const refusals = await Promise.all(rest.map(async (key) => ({ key, refusal: await this.take(key) })));
+    const refusals = await Promise.all(
+      rest.map(async (key) => ({ key, refusal: await this.take(key, ensure) })),
+    );
     const refused = refusals.find((r) => r.refusal);
     return refused && { key: keyText(refused.key), ...refused.refusal! };
   }
@@ -142,12 +157,15 @@ export class FleetLock {
   }
 
   /** Takes one lease; returns its holder if it is someone else's. */
-  private async take(key: LockKey): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
+  private async take(
+    key: LockKey,
+    ensureNamespaceOf: (key: LockKey) => Promise<void>,
+  ): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
     const target = kubeTarget(key.cluster);
     const claim = this.claim(key);
     const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, { attempts: 3 });
     // The lease lives in the release's namespace (where deploying needs rights anyway).
-    await retry(() => ensureNamespace(target, key.namespace));
+    await ensureNamespaceOf(key);
     for (let attempt = 0; attempt < 3; attempt++) {
       const created = await retry(() => createLease(target, claim));
       if (created) {
