@@ -17,11 +17,13 @@ export interface KubeTarget {
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
- * At most this many connections to one API server at once; more requests wait for a free one.
- * A deploy of hundreds of targets asks for hundreds of leases and records at once: one TLS
- * connection each cost a handshake and a buffer pair apiece (the bulk of a no-op's memory).
+ * Idle connections kept open per API server after a burst. A deploy of hundreds of targets takes
+ * hundreds of leases at once, and Node's default (256 idle per server) kept their connections
+ * open to the end: memory that every helm process spawned later paid for again (fork copies the
+ * page tables). Not a cap on connections in use: node-fetch 2 reports a spurious "Premature
+ * close" when a queued request takes over a socket before the previous response closed.
  */
-export const MAX_SOCKETS_PER_CLUSTER = 32;
+export const MAX_IDLE_SOCKETS_PER_CLUSTER = 16;
 
 /** The TLS material of a request, to tell when a cached context no longer fits. */
 type TlsMaterial = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase'>;
@@ -42,7 +44,7 @@ export function sameTlsMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
  * Keeps one keep-alive agent per cluster: a deploy asks each API server many times, and a TLS
  * handshake (with its key parse) per request was a sixth of a no-op deploy's time. The agent
  * shares one TLS context (Node would otherwise parse the CA and key again for every new
- * connection) and opens at most MAX_SOCKETS_PER_CLUSTER connections.
+ * connection) and keeps at most MAX_IDLE_SOCKETS_PER_CLUSTER of them idle.
  */
 class PooledKubeConfig extends k8s.KubeConfig {
   private pooled: { agent: https.Agent; material: TlsMaterial } | undefined;
@@ -68,7 +70,7 @@ class PooledKubeConfig extends k8s.KubeConfig {
             ...rest,
             secureContext: tls.createSecureContext(material),
             keepAlive: true,
-            maxSockets: MAX_SOCKETS_PER_CLUSTER,
+            maxFreeSockets: MAX_IDLE_SOCKETS_PER_CLUSTER,
           }),
         };
       }
