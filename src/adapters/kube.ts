@@ -59,9 +59,9 @@ class PooledKubeConfig extends k8s.KubeConfig {
     const agent = context.getAgent();
     if (agent instanceof https.Agent) {
       const options = agent.options as https.AgentOptions;
-      // An exec credential plugin may hand out new client certificates: a new context then.
+      // An exec credential plugin may hand out new client certificates: a new context then (the
+      // old agent's requests in flight finish; its idle connections do not keep the process up).
       if (!this.pooled || !sameTlsMaterial(this.pooled.material, options)) {
-        this.pooled?.agent.destroy();
         const { ca, cert, key, pfx, passphrase, ...rest } = options;
         const material = { ca, cert, key, pfx, passphrase };
         this.pooled = {
