@@ -47,8 +47,11 @@ export function sameTlsMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
  * connection) and keeps at most MAX_IDLE_SOCKETS_PER_CLUSTER of them idle.
  */
 class PooledKubeConfig extends k8s.KubeConfig {
-  private pooled: { agent: https.Agent; material: TlsMaterial } | undefined;
-  constructor(private readonly timeoutMs: number) {
+  constructor(
+    private readonly timeoutMs: number,
+    /** Shared by every config of the same cluster, whatever its timeout (reachability uses 10 s). */
+    private readonly pool: { pooled?: { agent: https.Agent; material: TlsMaterial } },
+  ) {
     super();
   }
   /** Aborted when the process is told to stop at once: every request in flight ends. */
@@ -61,10 +64,10 @@ class PooledKubeConfig extends k8s.KubeConfig {
       const options = agent.options as https.AgentOptions;
       // An exec credential plugin may hand out new client certificates: a new context then (the
       // old agent's requests in flight finish; its idle connections do not keep the process up).
-      if (!this.pooled || !sameTlsMaterial(this.pooled.material, options)) {
+      if (!this.pool.pooled || !sameTlsMaterial(this.pool.pooled.material, options)) {
         const { ca, cert, key, pfx, passphrase, ...rest } = options;
         const material = { ca, cert, key, pfx, passphrase };
-        this.pooled = {
+        this.pool.pooled = {
           material,
           agent: new https.Agent({
             ...rest,
@@ -74,7 +77,7 @@ class PooledKubeConfig extends k8s.KubeConfig {
           }),
         };
       }
-      context.setAgent(this.pooled.agent);
+      context.setAgent(this.pool.pooled.agent);
     }
     // A black-holed API server never answers: the request itself is aborted, so no socket keeps
     // the process alive past the error (racing a timer against it would not close anything).
@@ -105,6 +108,7 @@ function loadFiles(config: k8s.KubeConfig, kubeconfig: string): void {
 }
 
 const configs = new Map<string, k8s.KubeConfig>();
+const pools = new Map<string, ConstructorParameters<typeof PooledKubeConfig>[1]>();
 
 /** One parsed kubeconfig per file and context for the life of the process (a deploy reads many releases). */
 export function loadConfig(target: KubeTarget): k8s.KubeConfig {
@@ -112,7 +116,9 @@ export function loadConfig(target: KubeTarget): k8s.KubeConfig {
   const key = `${target.kubeconfig}\0${target.context}\0${timeoutMs}`;
   let config = configs.get(key);
   if (!config) {
-    config = new PooledKubeConfig(timeoutMs);
+    const cluster = `${target.kubeconfig}\0${target.context}`;
+    if (!pools.has(cluster)) pools.set(cluster, {});
+    config = new PooledKubeConfig(timeoutMs, pools.get(cluster)!);
     loadFiles(config, target.kubeconfig);
     config.setCurrentContext(target.context);
     configs.set(key, config);
