@@ -26,6 +26,12 @@ import { fluxBench } from './flux.js';
 import { measured, type Measured } from './measure.js';
 
 const RELEASES = 10;
+/**
+ * The fixture chart's progress deadline is 10 s so that failure tests fail fast; with hundreds of
+ * targets on a loaded machine the controller-manager can be slower than that, and a healthy
+ * rollout was reported failed (the first scale attempt). The scale run gives both tools longer.
+ */
+const SCALE_VALUES = { progressDeadlineSeconds: 600 };
 const CLUSTER_COUNTS = [1, 3, 6];
 type Latency = 'none' | 'seed';
 const regattaBin = join(packageRoot, 'bin', 'regatta.js');
@@ -74,7 +80,12 @@ function writeFleet(dir: string, clusters: string[], waves = false): string {
   return file;
 }
 
-function writeReleases(dir: string, namespace: string, count = RELEASES): string {
+function writeReleases(
+  dir: string,
+  namespace: string,
+  count = RELEASES,
+  extraValues: Record<string, unknown> = {},
+): string {
   const folder = join(dir, `releases-${namespace}`);
   mkdirSync(folder, { recursive: true });
   for (let i = 0; i < count; i++) {
@@ -84,7 +95,11 @@ function writeReleases(dir: string, namespace: string, count = RELEASES): string
         apiVersion: 'regatta/v1',
         kind: 'Release',
         metadata: { name: `app${i}.${namespace}`, environment: 'bench' },
-        spec: { chart_name: 'web', chart_path: chart, values: { image: `registry.example/app${i}:1` } },
+        spec: {
+          chart_name: 'web',
+          chart_path: chart,
+          values: { image: `registry.example/app${i}:1`, ...extraValues },
+        },
       }),
     );
   }
@@ -141,6 +156,7 @@ function helmfile(
   namespace: string,
   env: NodeJS.ProcessEnv,
   releases = RELEASES,
+  extraValues: Record<string, unknown> = {},
 ): Promise<Measured[]> {
   return Promise.all(
     clusters.map((cluster) => {
@@ -153,7 +169,7 @@ function helmfile(
             name: `app${i}`,
             namespace,
             chart,
-            values: [{ ...globalsFor(cluster), image: `registry.example/app${i}:1` }],
+            values: [{ ...globalsFor(cluster), image: `registry.example/app${i}:1`, ...extraValues }],
           })),
         }),
       );
@@ -415,7 +431,7 @@ async function scale(helmfileBinary: () => Promise<string | undefined>): Promise
     for (const releases of [60, 120]) {
       const dir = mkdtempSync(join(work, `scale-${releases}-`));
       const fleet = writeFleet(dir, clusters);
-      const folder = writeReleases(dir, `sc${releases}`, releases);
+      const folder = writeReleases(dir, `sc${releases}`, releases, SCALE_VALUES);
       const deploy = await measured(
         process.execPath,
         [regattaBin, 'deploy', '--fleet', fleet, folder, '--concurrency', String(RELEASES * clusters.length)],
@@ -428,7 +444,7 @@ async function scale(helmfileBinary: () => Promise<string | undefined>): Promise
       const point: ScalePoint = { releases, targets: releases * clusters.length, regatta: deploy };
       if (helmfileBin) {
         const started = performance.now();
-        const runs = await helmfile(helmfileBin, dir, clusters, `hc${releases}`, env, releases);
+        const runs = await helmfile(helmfileBin, dir, clusters, `hc${releases}`, env, releases, SCALE_VALUES);
         point.helmfile = {
           seconds: (performance.now() - started) / 1000,
           cpuSeconds: runs.reduce((sum, r) => sum + r.cpuSeconds + r.childCpuSeconds, 0),

@@ -77,13 +77,51 @@ export async function listHelmRevisions(
     );
 }
 
-/** The newest stored revision of one Helm release, if it has any. */
+/** The revision number Helm writes on each record's labels (`version`), read without decoding it. */
+function labelledVersion(secret: k8s.V1Secret): number | undefined {
+  const version = Number(secret.metadata?.labels?.version);
+  return Number.isInteger(version) && version > 0 ? version : undefined;
+}
+
+/**
+ * Pure: the record of the newest revision by Helm's `version` label, undefined when there is none,
+ * 'unknown' when a record lacks the label (written by something other than Helm: decode to know).
+ */
+export function newestRecord(records: readonly k8s.V1Secret[]): k8s.V1Secret | undefined | 'unknown' {
+  let newest: k8s.V1Secret | undefined;
+  for (const record of records) {
+    const version = labelledVersion(record);
+    if (version === undefined) return 'unknown';
+    if (!newest || version > labelledVersion(newest)!) newest = record;
+  }
+  return newest;
+}
+
+/**
+ * The newest stored revision of one Helm release, if it has any. Only that record is decoded
+ * (found by the `version` label Helm puts on each): a release keeps up to ten revisions, and each
+ * decode inflates a whole manifest.
+ */
 export async function latestHelmRevision(
   target: KubeTarget,
   namespace: string,
   release: string,
 ): Promise<HelmRevision | undefined> {
-  return (await listHelmRevisions(target, { namespace, release })).at(-1);
+  if (!NAME_PATTERN.test(release)) return undefined;
+  const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
+  const list = await api.listNamespacedSecret({
+    namespace,
+    labelSelector: `owner=helm,name=${release}`,
+  });
+  const records = list.items.filter((secret) => secret.type === 'helm.sh/release.v1' && secret.data?.release);
+  const newest = newestRecord(records);
+  if (newest === 'unknown') {
+    return records
+      .map(toRevision)
+      .sort((a, b) => a.revision - b.revision)
+      .at(-1);
+  }
+  return newest && toRevision(newest);
 }
 
 const secretName = (release: string, revision: number) => `sh.helm.release.v1.${release}.v${revision}`;
@@ -94,22 +132,27 @@ async function updateRecord(
   namespace: string,
   release: string,
   revision: number,
-  change: (stored: StoredRelease, labels: Record<string, string>) => void,
+  change: {
+    labels: (labels: Record<string, string>) => void;
+    /** Absent: the record's body is kept as it is, not decoded and encoded again. */
+    body?: (stored: StoredRelease) => void;
+  },
 ): Promise<void> {
   const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
   const name = secretName(release, revision);
   const secret = await api.readNamespacedSecret({ namespace, name });
-  const stored = decodeRelease(secret.data?.release as string);
   const labels = { ...(secret.metadata?.labels ?? {}) };
-  change(stored, labels);
+  change.labels(labels);
+  let data = secret.data;
+  if (change.body) {
+    const stored = decodeRelease(secret.data?.release as string);
+    change.body(stored);
+    data = { ...secret.data, release: encodeRelease(stored) };
+  }
   await api.replaceNamespacedSecret({
     namespace,
     name,
-    body: {
-      ...secret,
-      metadata: { ...secret.metadata, labels },
-      data: { ...secret.data, release: encodeRelease(stored) },
-    },
+    body: { ...secret, metadata: { ...secret.metadata, labels }, data },
   });
 }
 
@@ -124,10 +167,10 @@ export function markRevisionFailed(
   revision: number,
   description: string,
 ): Promise<void> {
-  return updateRecord(target, namespace, release, revision, (stored, labels) => {
-    const status: HelmStatus = 'failed';
-    stored.info = { ...stored.info, status, description };
-    labels.status = status;
+  const status: HelmStatus = 'failed';
+  return updateRecord(target, namespace, release, revision, {
+    labels: (labels) => (labels.status = status),
+    body: (stored) => (stored.info = { ...stored.info, status, description }),
   });
 }
 
@@ -139,5 +182,7 @@ export function labelRevision(
   revision: number,
   added: Record<string, string>,
 ): Promise<void> {
-  return updateRecord(target, namespace, release, revision, (_, labels) => Object.assign(labels, added));
+  return updateRecord(target, namespace, release, revision, {
+    labels: (labels) => Object.assign(labels, added),
+  });
 }

@@ -1,5 +1,6 @@
 import { delimiter } from 'node:path';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { httpRequest } from './http.js';
 import * as k8s from '@kubernetes/client-node';
 
@@ -16,12 +17,41 @@ export interface KubeTarget {
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
+ * Idle connections kept open per API server after a burst. A deploy of hundreds of targets takes
+ * hundreds of leases at once, and Node's default (256 idle per server) kept their connections
+ * open to the end: memory that every helm process spawned later paid for again (fork copies the
+ * page tables). Not a cap on connections in use: node-fetch 2 reports a spurious "Premature
+ * close" when a queued request takes over a socket before the previous response closed.
+ */
+export const MAX_IDLE_SOCKETS_PER_CLUSTER = 16;
+
+/** The TLS material of a request, to tell when a cached context no longer fits. */
+type TlsMaterial = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase'>;
+const TLS_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase'] as const;
+
+/** Pure: the same certificates and keys (contents, not object identity: client-node reads them per request). */
+export function sameTlsMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  const text = (value: unknown): string =>
+    Array.isArray(value)
+      ? value.map(text).join('\0')
+      : Buffer.isBuffer(value) || typeof value === 'string'
+        ? String(value)
+        : JSON.stringify(value ?? null);
+  return TLS_FIELDS.every((field) => text(a[field]) === text(b[field]));
+}
+
+/**
  * Keeps one keep-alive agent per cluster: a deploy asks each API server many times, and a TLS
- * handshake (with its key parse) per request was a sixth of a no-op deploy's time.
+ * handshake (with its key parse) per request was a sixth of a no-op deploy's time. The agent
+ * shares one TLS context (Node would otherwise parse the CA and key again for every new
+ * connection) and keeps at most MAX_IDLE_SOCKETS_PER_CLUSTER of them idle.
  */
 class PooledKubeConfig extends k8s.KubeConfig {
-  private pooled: https.Agent | undefined;
-  constructor(private readonly timeoutMs: number) {
+  constructor(
+    private readonly timeoutMs: number,
+    /** Shared by every config of the same cluster, whatever its timeout (reachability uses 10 s). */
+    private readonly pool: { pooled?: { agent: https.Agent; material: TlsMaterial } },
+  ) {
     super();
   }
   /** Aborted when the process is told to stop at once: every request in flight ends. */
@@ -31,8 +61,23 @@ class PooledKubeConfig extends k8s.KubeConfig {
     await super.applySecurityAuthentication(context);
     const agent = context.getAgent();
     if (agent instanceof https.Agent) {
-      this.pooled ??= new https.Agent({ ...agent.options, keepAlive: true });
-      context.setAgent(this.pooled);
+      const options = agent.options as https.AgentOptions;
+      // An exec credential plugin may hand out new client certificates: a new context then (the
+      // old agent's requests in flight finish; its idle connections do not keep the process up).
+      if (!this.pool.pooled || !sameTlsMaterial(this.pool.pooled.material, options)) {
+        const { ca, cert, key, pfx, passphrase, ...rest } = options;
+        const material = { ca, cert, key, pfx, passphrase };
+        this.pool.pooled = {
+          material,
+          agent: new https.Agent({
+            ...rest,
+            secureContext: tls.createSecureContext(material),
+            keepAlive: true,
+            maxFreeSockets: MAX_IDLE_SOCKETS_PER_CLUSTER,
+          }),
+        };
+      }
+      context.setAgent(this.pool.pooled.agent);
     }
     // A black-holed API server never answers: the request itself is aborted, so no socket keeps
     // the process alive past the error (racing a timer against it would not close anything).
@@ -63,6 +108,7 @@ function loadFiles(config: k8s.KubeConfig, kubeconfig: string): void {
 }
 
 const configs = new Map<string, k8s.KubeConfig>();
+const pools = new Map<string, ConstructorParameters<typeof PooledKubeConfig>[1]>();
 
 /** One parsed kubeconfig per file and context for the life of the process (a deploy reads many releases). */
 export function loadConfig(target: KubeTarget): k8s.KubeConfig {
@@ -70,7 +116,9 @@ export function loadConfig(target: KubeTarget): k8s.KubeConfig {
   const key = `${target.kubeconfig}\0${target.context}\0${timeoutMs}`;
   let config = configs.get(key);
   if (!config) {
-    config = new PooledKubeConfig(timeoutMs);
+    const cluster = `${target.kubeconfig}\0${target.context}`;
+    if (!pools.has(cluster)) pools.set(cluster, {});
+    config = new PooledKubeConfig(timeoutMs, pools.get(cluster)!);
     loadFiles(config, target.kubeconfig);
     config.setCurrentContext(target.context);
     configs.set(key, config);

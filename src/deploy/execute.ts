@@ -253,7 +253,8 @@ export class DeployExecution {
   /** Announces where each target of a wave starts: unchanged, or waiting its turn. */
   announce(entries: readonly PlanEntry[], wave: string): void {
     const run = { ...this.run, options: { ...this.options, wave } };
-    for (const outcome of this.outcomes.filter((o) => entries.includes(o.entry))) {
+    const inWave = new Set(entries);
+    for (const outcome of this.outcomes.filter((o) => inWave.has(o.entry))) {
       outcome.wave = wave;
       if (outcome.status === 'unchanged')
         say(run, outcome.entry, 'unchanged', `revision ${outcome.entry.currentRevision}`);
@@ -269,13 +270,14 @@ export class DeployExecution {
    */
   async apply(entries: readonly PlanEntry[], wave: string, maxParallelClusters?: number): Promise<void> {
     const run = { ...this.run, options: { ...this.options, wave } };
-    const pending = this.outcomes.filter((o) => entries.includes(o.entry) && o.status === 'untouched');
+    const inWave = new Set(entries);
+    const pending = this.outcomes.filter((o) => inWave.has(o.entry) && o.status === 'untouched');
     const byCluster = new Map<string, Outcome[]>();
-    for (const outcome of pending)
-      byCluster.set(outcome.entry.target.cluster, [
-        ...(byCluster.get(outcome.entry.target.cluster) ?? []),
-        outcome,
-      ]);
+    for (const outcome of pending) {
+      const group = byCluster.get(outcome.entry.target.cluster);
+      if (group) group.push(outcome);
+      else byCluster.set(outcome.entry.target.cluster, [outcome]);
+    }
     await mapBounded([...byCluster.values()], maxParallelClusters ?? Math.max(1, byCluster.size), (group) =>
       Promise.all(
         group.map((outcome) =>

@@ -9,6 +9,7 @@ import {
   type LeaseRecord,
 } from '../adapters/kube-lease.js';
 import { ensureNamespace } from '../adapters/kube.js';
+import { mapBounded, mapBoundedPerGroup } from '../concurrency.js';
 import { isRunning, readStartTicks } from '../adapters/process.js';
 import { retryTransient } from '../adapters/transient.js';
 import { RegattaError } from '../errors.js';
@@ -51,6 +52,18 @@ export interface LockOptions {
 const leaseName = (release: string) => `regatta-lock.${release}`;
 const keyText = (key: LockKey) => `${key.release}.${key.namespace}@${key.cluster.name}`;
 const releaseTarget = (cluster: LockKey['cluster']) => ({ ...kubeTarget(cluster), timeoutMs: 10_000 });
+/**
+ * Leases taken or renewed at once per cluster. A deploy holds one per release × cluster, hundreds
+ * at scale, and asking for all of them at once opened as many connections. (Letting go is not
+ * bounded: a cluster that stopped answering must cost one timeout, not one per lease.)
+ */
+const LEASES_AT_ONCE_PER_CLUSTER = 16;
+
+interface HeldLease {
+  key: LockKey;
+  claim: LeaseClaim;
+  lease: LeaseRecord;
+}
 
 /**
  * The fleet-wide lock of a set of releases: a coordination.k8s.io Lease per release in each of
@@ -59,8 +72,10 @@ const releaseTarget = (cluster: LockKey['cluster']) => ({ ...kubeTarget(cluster)
  * gets past the first, and the other is told who holds it.
  */
 export class FleetLock {
-  private readonly held = new Map<string, { key: LockKey; claim: LeaseClaim; lease: LeaseRecord }>();
+  private readonly held = new Map<string, HeldLease>();
   private timer: NodeJS.Timeout | undefined;
+  /** Clusters whose leases are being renewed now. */
+  private readonly renewing = new Set<string>();
   private readonly lostController = new AbortController();
   /** Taken back from a pause of this same run id: the wave it paused before. */
   private resumedBefore: string | undefined;
@@ -124,9 +139,25 @@ export class FleetLock {
   ): Promise<{ key: string; holder: LockHolder; pausedBefore?: string } | undefined> {
     const [first, ...rest] = ordered;
     if (!first) return undefined;
-    const firstRefusal = await this.take(first);
+    // The leases live in the releases' namespaces: each made sure of once, not once a release.
+    const namespaces = new Map<string, Promise<void>>();
+    const ensure = (key: LockKey) => {
+      const id = `${key.cluster.name}\0${key.namespace}`;
+      let done = namespaces.get(id);
+      if (!done) {
+        done = retryTransient(() => ensureNamespace(kubeTarget(key.cluster), key.namespace), { attempts: 3 });
+        namespaces.set(id, done);
+      }
+      return done;
+    };
+    const firstRefusal = await this.take(first, ensure);
     if (firstRefusal) return { key: keyText(first), ...firstRefusal };
-    const refusals = await Promise.all(rest.map(async (key) => ({ key, refusal: await this.take(key) })));
+    const refusals = await mapBoundedPerGroup(
+      rest,
+      (key) => key.cluster.name,
+      LEASES_AT_ONCE_PER_CLUSTER,
+      async (key) => ({ key, refusal: await this.take(key, ensure) }),
+    );
     const refused = refusals.find((r) => r.refusal);
     return refused && { key: keyText(refused.key), ...refused.refusal! };
   }
@@ -142,12 +173,15 @@ export class FleetLock {
   }
 
   /** Takes one lease; returns its holder if it is someone else's. */
-  private async take(key: LockKey): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
+  private async take(
+    key: LockKey,
+    ensureNamespaceOf: (key: LockKey) => Promise<void>,
+  ): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
     const target = kubeTarget(key.cluster);
     const claim = this.claim(key);
     const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, { attempts: 3 });
     // The lease lives in the release's namespace (where deploying needs rights anyway).
-    await retry(() => ensureNamespace(target, key.namespace));
+    await ensureNamespaceOf(key);
     for (let attempt = 0; attempt < 3; attempt++) {
       const created = await retry(() => createLease(target, claim));
       if (created) {
@@ -181,30 +215,43 @@ export class FleetLock {
   }
 
   private async renew(): Promise<void> {
+    const byCluster = new Map<string, HeldLease[]>();
+    for (const entry of this.held.values()) {
+      const group = byCluster.get(entry.key.cluster.name);
+      if (group) group.push(entry);
+      else byCluster.set(entry.key.cluster.name, [entry]);
+    }
     await Promise.all(
-      [...this.held.values()].map(async (entry) => {
+      [...byCluster].map(async ([cluster, entries]) => {
+        // A slow cluster's renewal still under way is not joined by another; the others go on.
+        if (this.renewing.has(cluster)) return;
+        this.renewing.add(cluster);
         try {
-          const renewed = await replaceLease(
-            kubeTarget(entry.key.cluster),
-            entry.claim,
-            entry.lease.resourceVersion!,
-          );
-          if (renewed) entry.lease = renewed;
-          else {
-            const now = await readLease(
-              kubeTarget(entry.key.cluster),
-              entry.claim.namespace,
-              entry.claim.name,
-            );
-            if (now?.holder === this.holder.id) entry.lease = now;
-            else this.lostController.abort(new Error(`lost the lock of ${keyText(entry.key)}`));
-          }
-        } catch {
-          // A cluster that does not answer cannot give the lease to anyone else either; the next
-          // renewal tries again, and the lease outlives a few missed ones.
+          await mapBounded(entries, LEASES_AT_ONCE_PER_CLUSTER, (entry) => this.renewOne(entry));
+        } finally {
+          this.renewing.delete(cluster);
         }
       }),
     );
+  }
+
+  private async renewOne(entry: HeldLease): Promise<void> {
+    try {
+      const renewed = await replaceLease(
+        kubeTarget(entry.key.cluster),
+        entry.claim,
+        entry.lease.resourceVersion!,
+      );
+      if (renewed) entry.lease = renewed;
+      else {
+        const now = await readLease(kubeTarget(entry.key.cluster), entry.claim.namespace, entry.claim.name);
+        if (now?.holder === this.holder.id) entry.lease = now;
+        else this.lostController.abort(new Error(`lost the lock of ${keyText(entry.key)}`));
+      }
+    } catch {
+      // A cluster that does not answer cannot give the lease to anyone else either; the next
+      // renewal tries again, and the lease outlives a few missed ones.
+    }
   }
 
   /** Stops renewing and hands over what was held (to delete, or to mark paused). */

@@ -8,8 +8,7 @@ import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
 import { serverVersion } from '../adapters/kube.js';
 import { listHelmRevisions } from '../adapters/helm-storage.js';
 import { retryTransient } from '../adapters/transient.js';
-import { CHART_DIGEST_LABEL } from '../model/helm-release.js';
-import { deployIdOf, verdictOf } from '../plan/last-good.js';
+import { liveRevisionsOf } from '../plan/live.js';
 import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Fleet } from '../model/fleet.js';
 import type { ChartReference, Plan, PlannedTarget } from '../model/plan.js';
@@ -174,23 +173,44 @@ export async function checkReachable(clusters: readonly Cluster[]): Promise<Map<
   return versions;
 }
 
-async function liveRevision(cluster: Cluster, release: Release): Promise<LiveRevision | undefined> {
-  const history = await retryTransient(() =>
-    listHelmRevisions(kubeTarget(cluster), { namespace: release.namespace, release: release.name }),
-  );
-  const last = history.at(-1);
-  return (
-    last && {
-      revision: last.revision,
-      status: last.status,
-      verdict: verdictOf(last, history),
-      deployId: deployIdOf(last, history),
-      chartVersion: last.chartVersion,
-      manifest: last.manifest,
-      config: last.config,
-      chartDigest: last.labels[CHART_DIGEST_LABEL],
+/** Release names per list of Helm's records: a label selector `name in (…)` short enough for any URL. */
+const NAMES_PER_LIST = 25;
+
+/**
+ * What is live for the selected releases, observed with one list of Helm's records per cluster,
+ * namespace and NAMES_PER_LIST releases (not one per target: a no-op redeploy of hundreds of
+ * targets was that many round trips), each list made once and reduced at once to what the plan
+ * needs (the newest revision of each release, judged).
+ */
+function liveObserver(selected: readonly { release: Release; clusters: readonly Cluster[] }[]) {
+  // Per cluster and namespace: its release names in order, and where each one is among them.
+  const groups = new Map<string, { names: string[]; index: Map<string, number> }>();
+  const groupOf = (cluster: Cluster, namespace: string) => `${cluster.name}\0${namespace}`;
+  for (const { release, clusters } of selected) {
+    for (const cluster of clusters) {
+      const key = groupOf(cluster, release.namespace);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { names: [], index: new Map() }));
+      if (group.index.has(release.name)) continue;
+      group.index.set(release.name, group.names.length);
+      group.names.push(release.name);
     }
-  );
+  }
+  const lists = new Map<string, Promise<Map<string, LiveRevision>>>();
+  return (cluster: Cluster, release: Release): Promise<LiveRevision | undefined> => {
+    const group = groups.get(groupOf(cluster, release.namespace))!;
+    const chunk = Math.floor(group.index.get(release.name)! / NAMES_PER_LIST);
+    const key = `${groupOf(cluster, release.namespace)}\0${chunk}`;
+    let list = lists.get(key);
+    if (!list) {
+      const chunkNames = group.names.slice(chunk * NAMES_PER_LIST, (chunk + 1) * NAMES_PER_LIST);
+      list = retryTransient(() =>
+        listHelmRevisions(kubeTarget(cluster), { namespace: release.namespace, names: chunkNames }),
+      ).then(liveRevisionsOf);
+      lists.set(key, list);
+    }
+    return list.then((live) => live.get(release.name));
+  };
 }
 
 /** `helm template` for one target; a chart that does not render is the user's to fix (exit 2). */
@@ -245,6 +265,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
     return repository;
   });
   const limit = limiter(8);
+  const liveOf = liveObserver(selected);
   const values = new Map<string, Values>();
   const manifests = new Map<string, { planned: string; live: string }>();
   const entries = await Promise.all(
@@ -277,7 +298,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
               secrets,
             });
             values.set(targetKey(target), targetValues);
-            const live = await liveRevision(cluster, release);
+            const live = await liveOf(cluster, release);
             let rendered: string | undefined;
             const unchanged = knownUnchanged(target, targetValues, live);
             if (unchanged) {
