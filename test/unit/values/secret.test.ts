@@ -71,7 +71,7 @@ describe('Secret', () => {
     assert.deepEqual(callers('revealValuesForHelm'), ['adapters/helm.ts', 'values/secret.ts']);
     assert.deepEqual(callers('revealSecretsForFlux'), [
       'gitops/bootstrap.ts',
-      'gitops/deploy.ts',
+      'gitops/tree.ts',
       'values/secret.ts',
     ]);
   });
