@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { httpRequest } from '../../src/adapters/http.js';
 import {
   annotateObject,
@@ -19,7 +19,7 @@ import { sandboxEnvironment } from '../../src/sandbox/sandbox.js';
 import { readState, type SandboxState } from '../../src/sandbox/state.js';
 import { attempt, fixtureChart, regatta } from './support/sandbox.js';
 
-// Its own two-cluster sandbox with Flux, so the suite's shared sandbox needs no Flux binaries.
+// Its own three-cluster sandbox with Flux, so the suite's shared sandbox needs no Flux binaries.
 const work = mkdtempSync(join(tmpdir(), 'flux-test-'));
 const dir = join(work, 'sandbox');
 let state: SandboxState;
@@ -66,7 +66,7 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
 }
 
 before(async () => {
-  const up = await regatta(['sandbox', 'up', '--flux', '--clusters', '2', '--dir', dir]);
+  const up = await regatta(['sandbox', 'up', '--flux', '--clusters', '3', '--dir', dir]);
   assert.equal(up.exitCode, 0, up.stderr);
   state = readState(sandboxPaths(dir).state) as SandboxState;
   env = {
@@ -277,12 +277,12 @@ describe('regatta gitops on Flux', () => {
             chartRepository: { url: `http://127.0.0.1:${state.ports.chartmuseum}` },
           },
         },
-        // The second cluster pins imageSuffix empty: a release asking for -broken breaks only the first.
+        // The others pin imageSuffix empty: a release asking for -broken breaks only the first.
         clusters: state.clusters.map((name, index) => ({
           name,
           env: 'prod',
           region: `region-${index}`,
-          ...(index === 1 ? { globals: { imageSuffix: '' } } : {}),
+          ...(index >= 1 ? { globals: { imageSuffix: '' } } : {}),
         })),
       }),
     );
@@ -385,7 +385,7 @@ describe('regatta gitops on Flux', () => {
       );
   });
 
-  it('bootstrap + deploy: a commit reaches both clusters through Flux, with per-cluster replicas', async (t) => {
+  it('bootstrap + deploy: a commit reaches every cluster through Flux, with per-cluster replicas', async (t) => {
     const bootstrap = await gitopsCli('bootstrap');
     assert.equal(bootstrap.exitCode, 0, bootstrap.stderr);
     const started = Date.now();
@@ -445,6 +445,30 @@ describe('regatta gitops on Flux', () => {
     );
   });
 
+  it('a commit made with plain git reaches every cluster with no Regatta command: each Flux pulls it', async () => {
+    // A reviewer's one-line change to the rendered state, merged into the fleet branch.
+    const clone = join(work, 'plain-git');
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    for (const cluster of state.clusters) {
+      const file = join(clone, 'clusters', cluster, 'releases', `web.${namespace}.yaml`);
+      const object = parse(readFileSync(file, 'utf8')) as { spec: { values: Record<string, unknown> } };
+      object.spec.values.replicas = 6;
+      writeFileSync(file, stringify(object));
+    }
+    await git(clone, 'commit', '--quiet', '-am', 'web: 6 replicas everywhere');
+    await git(clone, 'push', '--quiet', 'origin', 'prod');
+    // No reconcile is requested: each cluster's GitRepository fetches the branch every minute.
+    const [first, scaled, third] = state.clusters as [string, string, string];
+    for (const cluster of [first, third])
+      await waitFor(
+        `${cluster} at 6 replicas`,
+        () => deployment(cluster),
+        (d) => d?.spec.replicas === 6,
+      );
+    assert.equal((await deployment(scaled))?.spec.replicas, 4, 'its own replica count still wins there');
+    writeWebRelease({ replicas: 2 });
+  });
+
   it('a release that fails in one cluster: the commit is reverted and every cluster is back on last good', async () => {
     const [broken, healthy] = state.clusters as [string, string];
     const image = async (cluster: string) => {
@@ -476,7 +500,7 @@ describe('regatta gitops on Flux', () => {
     await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
     const subjects = (await git(clone, 'log', '--format=%s')).split('\n');
     assert.match(subjects[0] as string, /^regatta revert \S+: wave all failed$/);
-    assert.match(subjects[1] as string, /^regatta deploy \S+: prod, 1 releases × 2 clusters$/);
+    assert.match(subjects[1] as string, /^regatta deploy \S+: prod, 1 releases × 3 clusters$/);
     for (const cluster of state.clusters) {
       assert.equal(
         await valuesFromSecret(cluster),
@@ -562,6 +586,7 @@ describe('regatta gitops on Flux', () => {
 
   it('regatta deploy drives a Flux environment through git wave by wave; a failing canary stops the rest', async () => {
     const [first, second] = state.clusters as [string, string];
+    const rest = state.clusters.slice(1).join(', ');
     const wavesFleet = join(dirname(fleetFile), 'regatta-waves.yaml');
     writeFileSync(
       wavesFleet,
@@ -587,7 +612,7 @@ describe('regatta gitops on Flux', () => {
           name,
           env: 'prod',
           region: `region-${index}`,
-          ...(index === 1 ? { globals: { imageSuffix: '' } } : {}),
+          ...(index >= 1 ? { globals: { imageSuffix: '' } } : {}),
         })),
       }),
     );
@@ -621,11 +646,11 @@ describe('regatta gitops on Flux', () => {
     assert.equal(good.exitCode, 0, `${good.stdout}\n${good.stderr}`);
     const goodId = /^deploy (\S+)$/m.exec(good.stdout)?.[1] as string;
     assert.match(good.stdout, new RegExp(`canary\\s+${first}\\s+[0-9a-f]{8}\\s+done`));
-    assert.match(good.stdout, new RegExp(`rest\\s+${second}\\s+[0-9a-f]{8}\\s+done`));
+    assert.match(good.stdout, new RegExp(`rest\\s+${rest}\\s+[0-9a-f]{8}\\s+done`));
     assert.deepEqual(
       (await subjects(2)).map((s) => s.replace(goodId, 'ID')),
       [
-        'regatta deploy ID: prod, wave rest (2/2), 1 releases × 1 clusters',
+        `regatta deploy ID: prod, wave rest (2/2), 1 releases × ${state.clusters.length - 1} clusters`,
         'regatta deploy ID: prod, wave canary (1/2), 1 releases × 1 clusters',
       ],
     );
@@ -647,7 +672,7 @@ describe('regatta gitops on Flux', () => {
       bad.stderr,
       /failed in wave canary: .*reverted in git as [0-9a-f]{8} and every cluster is back/,
     );
-    assert.match(bad.stdout, new RegExp(`rest\\s+${second}\\s+-\\s+not-started`));
+    assert.match(bad.stdout, new RegExp(`rest\\s+${rest}\\s+-\\s+not-started`));
     assert.deepEqual(
       (await subjects(2)).map((s) => s.replace(badId, 'ID')),
       [
