@@ -88,7 +88,10 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
       try {
         await upgrade();
       } catch (error) {
-        if (!(error instanceof HelmError) || !error.readProgressDeadline || signal.aborted) throw error;
+        // A first install makes new Deployments: their clock is this change's, helm read it right.
+        const firstInstall = entry.action === 'install' && !entry.overHistory;
+        if (!(error instanceof HelmError) || !error.readProgressDeadline || firstInstall || signal.aborted)
+          throw error;
         // Helm's watcher judged the rollout on a progress deadline that may have run before this
         // change (a rerun over a rollout a lost cluster left half-way). Give each Deployment its
         // whole deadline from our change; if the rollout completes, upgrade again: the same
