@@ -1,5 +1,6 @@
 import type { HelmReleaseState } from '../gitops/readiness.js';
-import type { KubeTarget } from './kube.js';
+import * as k8s from '@kubernetes/client-node';
+import { loadConfig, type KubeTarget } from './kube.js';
 import { listObjects, readObject, type KubeObject } from './kube-objects.js';
 
 interface RawHelmRelease extends KubeObject {
@@ -75,4 +76,27 @@ export async function listHelmReleases(
     labels,
   );
   return items.map((item) => ({ name: item.metadata.name, namespace: item.metadata.namespace ?? 'default' }));
+}
+
+/** helm-controller's drift events (internal/reconcile/correct_cluster_drift.go). */
+const DRIFT_REASONS = ['DriftCorrected', 'DriftCorrectionFailed'];
+
+/** The newest drift correction helm-controller reported for a HelmRelease, as its Event says. */
+export async function lastDriftCorrection(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+): Promise<{ at: string; failed: boolean } | undefined> {
+  const core = loadConfig(target).makeApiClient(k8s.CoreV1Api);
+  const events = await core.listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.kind=HelmRelease,involvedObject.name=${name}`,
+  });
+  const time = (event: k8s.CoreV1Event) =>
+    new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).toISOString();
+  const drift = events.items
+    .filter((event) => DRIFT_REASONS.includes(event.reason ?? ''))
+    .sort((a, b) => time(a).localeCompare(time(b)))
+    .at(-1);
+  return drift ? { at: time(drift), failed: drift.reason === 'DriftCorrectionFailed' } : undefined;
 }

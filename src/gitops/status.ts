@@ -1,4 +1,5 @@
 import {
+  lastDriftCorrection,
   listHelmReleases,
   readHelmRelease,
   readKustomization,
@@ -19,6 +20,8 @@ export interface GitopsStatusRow {
   chart: string;
   state: 'ready' | 'progressing' | 'failed' | 'absent';
   reason: string;
+  /** Flux's last correction of drift (a change made in the cluster behind git's back), or `-`. */
+  drift: string;
 }
 
 /** `main@sha1:0123…` → `01234567`. */
@@ -33,8 +36,14 @@ export function statusRow(
   cluster: string,
   helmRelease: HelmReleaseState | undefined,
   sync: KustomizationState | undefined,
+  drift?: { at: string; failed: boolean },
 ): GitopsStatusRow {
-  const base = { release, cluster, applied: shortRevision(sync?.lastAppliedRevision) };
+  const base = {
+    release,
+    cluster,
+    applied: shortRevision(sync?.lastAppliedRevision),
+    drift: drift ? `${drift.failed ? 'correction FAILED' : 'corrected'} ${drift.at}` : '-',
+  };
   if (!helmRelease) return { ...base, chart: '-', state: 'absent', reason: 'no HelmRelease in the cluster' };
   const readiness = helmReleaseReadiness(helmRelease, {});
   return {
@@ -61,6 +70,7 @@ export async function gitopsStatus(
             cluster.name,
             await readHelmRelease(target, release.namespace, release.name),
             sync,
+            await lastDriftCorrection(target, release.namespace, release.name),
           ),
         ),
       );

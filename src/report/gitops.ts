@@ -38,8 +38,8 @@ export function renderGitopsRollback(report: GitopsRollbackReport): string {
 
 export function renderGitopsStatus(rows: readonly GitopsStatusRow[]): string {
   return renderTable(
-    ['RELEASE', 'CLUSTER', 'APPLIED', 'CHART', 'STATE', 'REASON'],
-    rows.map((r) => [r.release, r.cluster, r.applied, r.chart, r.state, r.reason]),
+    ['RELEASE', 'CLUSTER', 'APPLIED', 'CHART', 'STATE', 'DRIFT', 'REASON'],
+    rows.map((r) => [r.release, r.cluster, r.applied, r.chart, r.state, r.drift, r.reason]),
   );
 }
 

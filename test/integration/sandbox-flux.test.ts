@@ -443,6 +443,17 @@ describe('regatta gitops on Flux', () => {
       () => deployment(cluster),
       (d) => d?.spec.replicas === 4,
     );
+    // status shows Flux's correction (helm-controller's DriftCorrected event), in that cluster only.
+    const status = await waitFor(
+      'status showing the correction',
+      () => regatta(['status', '--fleet', fleetFile, '--env', 'prod'], env),
+      (result) => new RegExp(`web\\.${namespace}\\s+${cluster}\\s.*\\bcorrected \\d{4}-`).test(result.stdout),
+    );
+    assert.equal(status.exitCode, 0, status.stderr);
+    assert.doesNotMatch(
+      status.stdout,
+      new RegExp(`web\\.${namespace}\\s+${state.clusters[0]}\\s.*\\bcorrected`),
+    );
   });
 
   it('a commit made with plain git reaches every cluster with no Regatta command: each Flux pulls it', async () => {

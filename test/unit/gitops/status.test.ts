@@ -25,7 +25,25 @@ describe('gitops status row', () => {
       chart: '1.2.0',
       state: 'ready',
       reason: '',
+      drift: '-',
     });
+  });
+
+  it('shows Flux’s last correction of drift, and a failed one loudly', () => {
+    const ready = {
+      generation: 1,
+      observedGeneration: 1,
+      conditions: [{ type: 'Ready', status: 'True' }],
+      history: [{ chartVersion: '1.0.0', status: 'deployed' }],
+    };
+    assert.equal(
+      statusRow('web.front', 'c', ready, sync, { at: '2026-11-25T10:00:00.000Z', failed: false }).drift,
+      'corrected 2026-11-25T10:00:00.000Z',
+    );
+    assert.match(
+      statusRow('web.front', 'c', ready, sync, { at: 't', failed: true }).drift,
+      /^correction FAILED/,
+    );
   });
 
   it('says absent when the cluster has no such HelmRelease, and - when nothing was applied', () => {
