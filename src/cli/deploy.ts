@@ -233,6 +233,13 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
             throw new UserError('--resume: a Flux environment has no paused deploys to resume', {
               hint: `environment ${flux.name} is deployed through git (engine: flux)`,
             });
+          if (!options.rollback)
+            throw new UserError(
+              '--no-rollback: a failed deploy of a Flux environment is always reverted in git',
+              {
+                hint: `environment ${flux.name} is deployed through git (engine: flux): deploy without --no-rollback`,
+              },
+            );
           const remote = gitopsRemote(fleet, flux, {}, process.env);
           const unguard = interrupts.guard(() => 'reverting what this deploy committed');
           let report: GitopsDeployReport;
