@@ -265,8 +265,16 @@ describe('regatta gitops on Flux', () => {
     const fleetDir = join(work, 'fleet');
     mkdirSync(fleetDir, { recursive: true });
     fleetFile = join(fleetDir, 'regatta.yaml');
+    writeProdFleet(fleetFile);
+    releaseFile = join(fleetDir, 'web.yaml');
+    writeWebRelease({ replicas: 2 });
+    repo = `${env.REGATTA_GIT_URL}/fleet/prod.git`;
+  });
+
+  /** The prod Flux environment over the sandbox's clusters, with `extra` settings for it. */
+  function writeProdFleet(file: string, extra: Record<string, unknown> = {}): void {
     writeFileSync(
-      fleetFile,
+      file,
       stringify({
         apiVersion: 'regatta/v1',
         kind: 'Fleet',
@@ -275,6 +283,7 @@ describe('regatta gitops on Flux', () => {
             engine: 'flux',
             branches: ['prod'],
             chartRepository: { url: `http://127.0.0.1:${state.ports.chartmuseum}` },
+            ...extra,
           },
         },
         // The others pin imageSuffix empty: a release asking for -broken breaks only the first.
@@ -286,10 +295,7 @@ describe('regatta gitops on Flux', () => {
         })),
       }),
     );
-    releaseFile = join(fleetDir, 'web.yaml');
-    writeWebRelease({ replicas: 2 });
-    repo = `${env.REGATTA_GIT_URL}/fleet/prod.git`;
-  });
+  }
 
   function writeWebRelease(values: Record<string, unknown>): void {
     writeFileSync(
@@ -599,34 +605,16 @@ describe('regatta gitops on Flux', () => {
     const [first, second] = state.clusters as [string, string];
     const rest = state.clusters.slice(1).join(', ');
     const wavesFleet = join(dirname(fleetFile), 'regatta-waves.yaml');
-    writeFileSync(
-      wavesFleet,
-      stringify({
-        apiVersion: 'regatta/v1',
-        kind: 'Fleet',
-        environments: {
-          prod: {
-            engine: 'flux',
-            branches: ['prod'],
-            chartRepository: { url: `http://127.0.0.1:${state.ports.chartmuseum}` },
-            // The repository of gitops bootstrap, read from the environment as a user's CI would.
-            gitops: { repo: '${REGATTA_GIT_URL}/fleet/prod.git', branch: 'prod' },
-            rollout: {
-              waves: [
-                { name: 'canary', clusters: { names: [first] } },
-                { name: 'rest', clusters: { selector: {} } },
-              ],
-            },
-          },
-        },
-        clusters: state.clusters.map((name, index) => ({
-          name,
-          env: 'prod',
-          region: `region-${index}`,
-          ...(index >= 1 ? { globals: { imageSuffix: '' } } : {}),
-        })),
-      }),
-    );
+    writeProdFleet(wavesFleet, {
+      // The repository of gitops bootstrap, read from the environment as a user's CI would.
+      gitops: { repo: '${REGATTA_GIT_URL}/fleet/prod.git', branch: 'prod' },
+      rollout: {
+        waves: [
+          { name: 'canary', clusters: { names: [first] } },
+          { name: 'rest', clusters: { selector: {} } },
+        ],
+      },
+    });
     const cli = (...args: string[]) => regatta([...args, '--fleet', wavesFleet, '--env', 'prod'], env);
     const subjects = async (count: number) => {
       const clone = mkdtempSync(join(work, 'log-'));
