@@ -140,6 +140,21 @@ export async function commitPaths(
   return git(cwd, ['rev-parse', 'HEAD']);
 }
 
+/** A commit that changes no file: a record in the log (a pause, say). Returns it. */
+export async function commitEmpty(cwd: string, message: string): Promise<string> {
+  await git(cwd, [...(await identityArgs(cwd)), 'commit', '--quiet', '--allow-empty', '-m', message]);
+  return git(cwd, ['rev-parse', 'HEAD']);
+}
+
+/** Every file path the given commits change. */
+export async function pathsChangedBy(cwd: string, commits: readonly string[]): Promise<string[]> {
+  const paths = new Set<string>();
+  for (const commit of commits)
+    for (const path of (await git(cwd, ['show', '--name-only', '--format=', commit])).split('\n'))
+      if (path) paths.add(path);
+  return [...paths].sort();
+}
+
 /** Reverts commits (newest first) in one commit with a message of our own; returns it. */
 export async function revertCommits(
   cwd: string,

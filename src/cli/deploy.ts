@@ -27,10 +27,12 @@ import {
   renderGitopsDiff,
   renderGitopsPlan,
   renderGitopsHistory,
+  renderGitopsAbort,
   renderGitopsRollback,
   renderGitopsStatus,
 } from '../report/gitops.js';
 import { readGitopsHistory } from '../gitops/history.js';
+import { gitopsAbort } from '../gitops/abort.js';
 import { gitopsRollback } from '../gitops/rollback.js';
 import { committedReleases, gitopsStatus } from '../gitops/status.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
@@ -229,10 +231,6 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         assertSelectedContexts(fleet, releases, selection);
         const flux = fluxEnvironment(fleet, releases, selection);
         if (flux) {
-          if (options.resume)
-            throw new UserError('--resume: a Flux environment has no paused deploys to resume', {
-              hint: `environment ${flux.name} is deployed through git (engine: flux)`,
-            });
           if (!options.rollback)
             throw new UserError(
               '--no-rollback: a failed deploy of a Flux environment is always reverted in git',
@@ -256,6 +254,7 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
               interrupt: interrupts.signal,
               onlyWave: options.wave,
               skipGates: !!options.skipGates,
+              resume: options.resume,
             });
           } finally {
             unguard();
@@ -334,16 +333,12 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         const env = requireEnv(selection, 'rollback');
         const environment = fleet.environments[env]!;
         if (environment.engine === 'flux') {
-          if (!options.to)
-            throw new UserError('--previous: a Flux environment is rolled back to a deploy id', {
-              hint: `pick one with \`regatta history ${name} --env ${env}\`, then --to ID`,
-            });
           const report = await gitopsRollback({
             environment,
             clusters: selectEnvironmentClusters(fleet, env, selection),
             ...gitopsRemote(fleet, environment, {}, process.env),
             release: name,
-            to: options.to,
+            to: options.to ?? 'previous',
             deployId: newDeployId(),
             timeoutSeconds,
             progress: streamProgress(),
@@ -351,7 +346,7 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
           done({ stdout: options.output === 'json' ? json(report) : renderGitopsRollback(report) });
           if (report.outcomes.some((o) => o.state !== 'ready'))
             throw new RollbackError(
-              `rollback to ${options.to} was committed, but not every release is Ready`,
+              `rollback to ${report.to} was committed, but not every release is Ready`,
               {
                 hint: 'Flux keeps reconciling the committed state: see regatta status',
               },
@@ -436,6 +431,26 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
       const timeoutSeconds = parseDuration('--timeout', options.timeout);
       const { fleet, selection } = loadSelection(options);
       const env = requireEnv(selection, 'abort');
+      const environment = fleet.environments[env]!;
+      if (environment.engine === 'flux') {
+        const report = await gitopsAbort({
+          environment,
+          clusters: selectEnvironmentClusters(fleet, env, selection),
+          ...gitopsRemote(fleet, environment, {}, process.env),
+          deployId,
+          timeoutSeconds,
+          progress: streamProgress(),
+        });
+        done({ stdout: options.output === 'json' ? json(report) : renderGitopsAbort(report) });
+        if (report.revert && !report.revertConverged)
+          throw new RollbackError(
+            `abort of ${deployId} was committed, but not every cluster is back on a Ready release`,
+            {
+              hint: 'Flux keeps reconciling the reverted state: see regatta status',
+            },
+          );
+        return;
+      }
       const outcomes = await abortDeploy({
         deployId,
         clusters: selectEnvironmentClusters(fleet, env, selection),

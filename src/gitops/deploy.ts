@@ -1,7 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { checkoutBranch, commitPaths, pushBranch, revertCommits } from '../adapters/git.js';
+import {
+  checkoutBranch,
+  commitEmpty,
+  commitPaths,
+  logCommits,
+  pendingChanges,
+  pushBranch,
+  revertCommits,
+} from '../adapters/git.js';
 import { applyObjects } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { UserError } from '../errors.js';
@@ -10,6 +18,7 @@ import { releaseKey } from '../model/release.js';
 import type { Progress } from '../report/progress.js';
 import { clusterFolder, type GitopsRelease } from './render.js';
 import type { SecretsDelivery } from './external-secrets.js';
+import { deployCommits, gitopsHistory, pausedDeploy } from './history.js';
 import { desiredTree, readSecrets } from './tree.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
 import type { GateActions } from '../deploy/gates.js';
@@ -38,12 +47,17 @@ export interface GitopsDeployOptions {
   secrets?: SecretsDelivery;
   /** Aborted by a signal: the deploy stops where it is and reverts what it committed. */
   interrupt?: AbortSignal;
+  /**
+   * `deploy --resume`: deploy `deployId`, paused on the branch at a manual approval, goes on from
+   * that wave (its approval given). Its earlier commits must hold what these files render.
+   */
+  resume?: boolean;
 }
 
 export interface GitopsWaveReport {
   name: string;
   clusters: string[];
-  state: 'done' | 'failed' | 'unchanged' | 'not-started';
+  state: 'done' | 'failed' | 'unchanged' | 'not-started' | 'paused-before';
   /** The wave's commit (absent: its folders already held this state, or it never started). */
   commit?: string;
   reason?: string;
@@ -59,12 +73,61 @@ export interface GitopsDeployReport {
   revert?: string;
   /** After a revert: whether every cluster was back on a Ready release within the timeout. */
   revertConverged?: boolean;
+  /** Paused at a manual approval before this wave (an empty commit records it). */
+  pausedBefore?: string;
 }
 
 export const deadline = (options: { timeoutSeconds: number }) =>
   Date.now() + options.timeoutSeconds * 1000 + FLUX_APPLY_MARGIN_MS;
 
 /** The commit message of one wave: the deploy id and environment on its first line, for `rollback --to`. */
+/**
+ * Reverts a deploy's wave commits (oldest first) in one commit, pushes it, and watches the
+ * clusters they touched until each is Ready again on the revert.
+ */
+export async function revertDeploy(options: {
+  checkout: string;
+  branch: string;
+  deployId: string;
+  environment: Environment;
+  commits: readonly string[];
+  clusters: readonly Cluster[];
+  /** The revert's subject (after the deploy id), then its body. */
+  why: string;
+  targetsOf: (cluster: Cluster) => WatchTarget[];
+  timeoutSeconds: number;
+  progress: Progress;
+}): Promise<{ revert: string; revertConverged: boolean }> {
+  const { checkout, commits, clusters } = options;
+  const revert = await revertCommits(
+    checkout,
+    [...commits].reverse(),
+    `regatta revert ${options.deployId}: ${options.why}\n\n` +
+      `This reverts ${commits.map((c) => `commit ${c}`).join(', ')}.\n` +
+      `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\n`,
+  );
+  await pushBranch(checkout, options.branch);
+  options.progress.line(
+    `reverted as ${revert.slice(0, 8)}: waiting for ${clusters.map((c) => c.name).join(', ')} to return to last good`,
+  );
+  await requestReconcile(clusters);
+  const back = await watchCommit(clusters, options.targetsOf, revert, deadline(options));
+  return { revert, revertConverged: back.every((outcome) => outcome.state === 'ready') };
+}
+
+/** Makes the checkout's cluster folders exactly the rendered files. */
+function writeFolders(
+  checkout: string,
+  files: readonly { path: string; content: string }[],
+  folders: readonly string[],
+) {
+  for (const folder of folders) rmSync(join(checkout, folder), { recursive: true, force: true });
+  for (const file of files.filter((f) => folders.some((folder) => f.path.startsWith(`${folder}/`)))) {
+    mkdirSync(dirname(join(checkout, file.path)), { recursive: true });
+    writeFileSync(join(checkout, file.path), file.content);
+  }
+}
+
 function waveMessage(options: GitopsDeployOptions, wave: PlannedWave, index: number): string {
   const of = options.waves.length > 1 ? `, wave ${wave.name} (${index + 1}/${options.waves.length})` : '';
   const releases = new Set(wave.entries.map((e) => `${e.target.release}.${e.target.namespace}`)).size;
@@ -72,6 +135,53 @@ function waveMessage(options: GitopsDeployOptions, wave: PlannedWave, index: num
     `regatta deploy ${options.deployId}: ${options.environment.name}${of}, ${releases} releases × ${wave.clusters.length} clusters\n\n` +
     `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\nRegatta-Wave: ${wave.name}\n`
   );
+}
+
+/** The empty commit that records a pause at a manual approval: who, when, and which wave waits. */
+function pauseMessage(options: GitopsDeployOptions, wave: PlannedWave): string {
+  return (
+    `regatta pause ${options.deployId}: ${options.environment.name}, waiting for approval before wave ${wave.name}\n\n` +
+    `Resume: regatta deploy --resume ${options.deployId} (the same release files); undo: regatta abort ${options.deployId}\n\n` +
+    `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\nRegatta-Paused-Before: ${wave.name}\n`
+  );
+}
+
+/**
+ * Pure: which wave a deploy starts at, given the branch's history. A deploy paused at an approval
+ * holds the branch: a new deploy is refused until it is resumed or aborted (as the helm engine's
+ * paused deploy keeps its lock); a resume must name the paused deploy and a wave this plan has.
+ */
+export function startingWave(
+  history: Parameters<typeof pausedDeploy>[0],
+  waves: readonly PlannedWave[],
+  request: { deployId: string; resume: boolean; branch: string },
+): number {
+  const paused = pausedDeploy(history);
+  if (!request.resume) {
+    if (paused)
+      throw new UserError(
+        `deploy ${paused.deployId} is paused before wave ${paused.wave} on ${request.branch} (${paused.author}, ${paused.date})`,
+        {
+          hint: `approve it with regatta deploy --resume ${paused.deployId}, or undo it with regatta abort ${paused.deployId}`,
+        },
+      );
+    return 0;
+  }
+  if (paused?.deployId !== request.deployId)
+    throw new UserError(`deploy ${request.deployId} is not paused on ${request.branch}`, {
+      hint: paused
+        ? `the paused deploy is ${paused.deployId}`
+        : 'see regatta history: a later deploy, revert or rollback ended it',
+    });
+  const index = waves.findIndex((wave) => wave.name === paused.wave);
+  if (index < 0)
+    throw new UserError(
+      `deploy ${request.deployId} paused before wave ${paused.wave}, which these files do not have`,
+      {
+        hint: 'resume with the same release files and fleet file, or regatta abort it',
+      },
+    );
+  return index;
 }
 
 /**
@@ -106,6 +216,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     state: 'not-started',
   }));
   const outcomes: TargetOutcome[] = [];
+  /** This deploy's wave commits, oldest first (a resumed deploy's earlier ones included). */
   const commits: string[] = [];
   const onInterrupt = () => fail(waves.find((w) => w.state === 'not-started')?.name ?? 'all', 'interrupted');
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
@@ -119,6 +230,30 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       secrets,
       secretsDelivery: options.secrets,
     });
+    const history = gitopsHistory(await logCommits(checkout));
+    const start = startingWave(history, options.waves, {
+      deployId: options.deployId,
+      resume: !!options.resume,
+      branch: options.branch,
+    });
+    const earlier = deployCommits(history, options.deployId);
+    for (const [index, wave] of options.waves.slice(0, start).entries()) {
+      const report = waves[index]!;
+      const commit = earlier.find((entry) => entry.wave === wave.name)?.commit;
+      report.state = commit ? 'done' : 'unchanged';
+      if (commit) report.commit = commit;
+      // A resume goes on with the same release files: the waves already committed must be unchanged.
+      writeFolders(checkout, files, wave.clusters.map(clusterFolder));
+      const changed = await pendingChanges(checkout, wave.clusters.map(clusterFolder));
+      if (changed.files.length > 0)
+        throw new UserError(
+          `these files render wave ${wave.name} differently from what deploy ${options.deployId} committed (${changed.files.map((f) => f.path).join(', ')})`,
+          {
+            hint: `resume with the release and fleet files of deploy ${options.deployId}, or regatta abort ${options.deployId}`,
+          },
+        );
+    }
+    commits.push(...earlier.map((entry) => entry.commit).reverse());
     const byName = new Map(clusters.map((c) => [c.name, c]));
     const targetsOf = (cluster: Cluster): WatchTarget[] =>
       releases
@@ -130,15 +265,20 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
           chartVersion: origin.version,
         }));
     for (const [index, wave] of options.waves.entries()) {
+      if (index < start) continue;
       if (stop.signal.aborted) break;
       const report = waves[index]!;
+      if (wave.approval && index !== start) {
+        // A manual approval: git records the pause; `--resume` or `abort` (from any machine) ends it.
+        await commitEmpty(checkout, pauseMessage(options, wave));
+        await pushBranch(checkout, options.branch);
+        report.state = 'paused-before';
+        options.progress.line(`paused before wave ${wave.name}: waiting for approval`);
+        return { deployId: options.deployId, waves, outcomes, pausedBefore: wave.name };
+      }
       const waveClusters = wave.clusters.map((name) => byName.get(name)!);
       const folders = wave.clusters.map(clusterFolder);
-      for (const folder of folders) rmSync(join(checkout, folder), { recursive: true, force: true });
-      for (const file of files.filter((f) => folders.some((folder) => f.path.startsWith(`${folder}/`)))) {
-        mkdirSync(dirname(join(checkout, file.path)), { recursive: true });
-        writeFileSync(join(checkout, file.path), file.content);
-      }
+      writeFolders(checkout, files, folders);
       const commit = await commitPaths(checkout, folders, waveMessage(options, wave, index));
       if (!commit) {
         report.state = 'unchanged';
@@ -176,33 +316,16 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     const touched = options.waves
       .filter((_, index) => waves[index]!.commit)
       .flatMap((wave) => wave.clusters.map((name) => byName.get(name)!));
-    const revert = await revertCommits(
+    const reverted = await revertDeploy({
+      ...options,
       checkout,
-      [...commits].reverse(),
-      `regatta revert ${options.deployId}: wave ${failure.wave} failed\n\n${failure.reason}\n\n` +
-        `This reverts ${commits.map((c) => `commit ${c}`).join(', ')}.\n` +
-        `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${environment.name}\n`,
-    );
-    await pushBranch(checkout, options.branch);
-    options.progress.line(
-      `reverted as ${revert.slice(0, 8)}: waiting for ${touched.map((c) => c.name).join(', ')} to return to last good`,
-    );
-    await requestReconcile(touched);
-    const back = await watchCommit(
-      touched,
-      (cluster) =>
+      commits,
+      clusters: touched,
+      why: `wave ${failure.wave} failed\n\n${failure.reason}`,
+      targetsOf: (cluster) =>
         targetsOf(cluster).map(({ chartVersion: _, ...target }) => ({ ...target, absentIsDone: true })),
-      revert,
-      deadline(options),
-    );
-    return {
-      deployId: options.deployId,
-      waves,
-      outcomes,
-      failure,
-      revert,
-      revertConverged: back.every((outcome) => outcome.state === 'ready'),
-    };
+    });
+    return { deployId: options.deployId, waves, outcomes, failure, ...reverted };
   } finally {
     options.interrupt?.removeEventListener('abort', onInterrupt);
     rmSync(work, { recursive: true, force: true });

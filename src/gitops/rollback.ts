@@ -6,6 +6,7 @@ import {
   checkoutBranch,
   commitPaths,
   findCommit,
+  logCommits,
   filesInCommit,
   pathsInCommit,
   pushBranch,
@@ -15,6 +16,7 @@ import { UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
 import { deadline } from './deploy.js';
+import { gitopsHistory, previousDeploy, releasePathspec } from './history.js';
 import { clusterFolder } from './render.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
 
@@ -23,8 +25,8 @@ export interface GitopsRollbackOptions {
   clusters: readonly Cluster[];
   repo: string;
   branch: string;
-  /** The deploy to return to. */
-  to: string;
+  /** The deploy to return to; `previous`: the release's last good deploy before the live one. */
+  to: string | 'previous';
   /** Only this release (`name` or `name.namespace`): its HelmRelease file in each cluster folder. */
   release?: string;
   deployId: string;
@@ -42,7 +44,7 @@ export interface GitopsRollbackReport {
 }
 
 /** The HelmReleases of a rendered cluster folder, as watch targets (chart versions when pinned there). */
-function folderTargets(folder: string): WatchTarget[] {
+export function folderTargets(folder: string): WatchTarget[] {
   const dir = join(folder, 'releases');
   let files: string[];
   try {
@@ -85,6 +87,22 @@ async function releaseFiles(
   return [...found].sort();
 }
 
+/** `--previous`: from the release's history on the branch (exit 2 when it has no earlier good deploy). */
+async function previousOf(checkout: string, options: GitopsRollbackOptions): Promise<string> {
+  const release = options.release;
+  const history = gitopsHistory(await logCommits(checkout, release ? [releasePathspec(release)] : []));
+  const previous = previousDeploy(history);
+  if (!previous)
+    throw new UserError(
+      `no deploy of ${release ?? options.environment.name} before the live one on ${options.branch}`,
+      {
+        hint: `see regatta history${release ? ` ${release}` : ''} --env ${options.environment.name}`,
+      },
+    );
+  options.progress.line(`the previous deploy of ${release ?? options.environment.name} is ${previous}`);
+  return previous;
+}
+
 /**
  * `rollback --to ID` for a Flux environment is a commit too: the cluster folders as deploy ID
  * committed them, pushed, then watched like a deploy until every HelmRelease is Ready again.
@@ -94,10 +112,11 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
   try {
     const checkout = join(work, 'checkout');
     await checkoutBranch(options.repo, options.branch, checkout);
-    const escaped = options.to.replace(/[.[\]*^$\\]/g, '\\$&');
+    const to = options.to === 'previous' ? await previousOf(checkout, options) : options.to;
+    const escaped = to.replace(/[.[\]*^$\\]/g, '\\$&');
     const target = await findCommit(checkout, `^regatta deploy ${escaped}:`);
     if (!target)
-      throw new UserError(`no deploy ${options.to} on ${options.branch} of ${options.repo}`, {
+      throw new UserError(`no deploy ${to} on ${options.branch} of ${options.repo}`, {
         hint: 'deploy ids are in the commit messages: git log --grep "Regatta-Deploy-Id"',
       });
     const folders = options.clusters.map((cluster) => clusterFolder(cluster.name));
@@ -111,14 +130,14 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
     const commit = await commitPaths(
       checkout,
       paths,
-      `regatta rollback ${options.deployId}: ${options.environment.name}${options.release ? ` ${options.release}` : ''} back to ${options.to}\n\nRegatta-Deploy-Id: ${options.deployId}\nRegatta-Rollback-To: ${options.to}\n`,
+      `regatta rollback ${options.deployId}: ${options.environment.name}${options.release ? ` ${options.release}` : ''} back to ${to}\n\nRegatta-Deploy-Id: ${options.deployId}\nRegatta-Rollback-To: ${to}\n`,
     );
     if (!commit) {
-      options.progress.line(`${options.branch} already holds the state of ${options.to}`);
-      return { deployId: options.deployId, to: options.to, target, outcomes: [] };
+      options.progress.line(`${options.branch} already holds the state of ${to}`);
+      return { deployId: options.deployId, to: to, target, outcomes: [] };
     }
     await pushBranch(checkout, options.branch);
-    options.progress.line(`pushed ${commit.slice(0, 8)}: every cluster back to ${options.to}`);
+    options.progress.line(`pushed ${commit.slice(0, 8)}: every cluster back to ${to}`);
     await requestReconcile(options.clusters);
     const outcomes = await watchCommit(
       options.clusters,
@@ -126,7 +145,7 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
       commit,
       deadline(options),
     );
-    return { deployId: options.deployId, to: options.to, target, commit, outcomes };
+    return { deployId: options.deployId, to: to, target, commit, outcomes };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

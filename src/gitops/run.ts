@@ -88,6 +88,8 @@ export interface FluxDeployRequest {
   skipGates: boolean;
   /** Where secret values come from (default: the environment's setting). */
   secrets?: SecretsDelivery;
+  /** `--resume ID`: the deploy paused on the fleet branch at a manual approval goes on. */
+  resume?: string;
 }
 
 /**
@@ -106,16 +108,8 @@ export async function runGitopsDeploy(request: FluxDeployRequest): Promise<Gitop
     only: request.onlyWave,
     skipGates: request.skipGates,
   });
-  const gated = waves.find((wave) => wave.approval);
-  if (gated)
-    throw new UserError(
-      `wave ${gated.name} waits for a manual approval, which the Flux engine does not offer yet`,
-      {
-        position: { file: fleet.file },
-        hint: 'remove rollout.approval for this environment, or deploy with --skip-gates (recorded in git)',
-      },
-    );
-  const deployId = newDeployId(await currentCommit(process.cwd()));
+  // A resumed deploy keeps its id: its commits, pause and revert all carry it.
+  const deployId = request.resume ?? newDeployId(await currentCommit(process.cwd()));
   for (const option of [
     ...(request.skipGates ? ['skip-gates'] : []),
     ...(request.onlyWave ? [`wave.${request.onlyWave}`] : []),
@@ -142,6 +136,7 @@ export async function runGitopsDeploy(request: FluxDeployRequest): Promise<Gitop
     progress: request.progress,
     interrupt: request.interrupt,
     secrets: request.secrets ?? secretsDelivery(environment, {}),
+    resume: request.resume !== undefined,
   });
 }
 
@@ -176,7 +171,7 @@ export interface GitopsPlan {
 
 /** `plan` / `diff` of a Flux environment: nothing is committed, pushed or created. */
 export async function runGitopsPlan(
-  request: Omit<FluxDeployRequest, 'progress' | 'interrupt' | 'onlyWave' | 'skipGates'>,
+  request: Omit<FluxDeployRequest, 'progress' | 'interrupt' | 'onlyWave' | 'skipGates' | 'resume'>,
 ): Promise<GitopsPlan> {
   const { fleet, environment, selection } = request;
   const clusters = selectEnvironmentClusters(fleet, environment.name, selection);

@@ -1,5 +1,6 @@
 import type { GitopsStatusRow } from '../gitops/status.js';
 import type { GitopsDeployReport } from '../gitops/deploy.js';
+import type { GitopsAbortReport } from '../gitops/abort.js';
 import type { GitopsRollbackReport } from '../gitops/rollback.js';
 import type { GitopsHistoryEntry } from '../gitops/history.js';
 import type { GitopsPlan } from '../gitops/run.js';
@@ -21,7 +22,10 @@ export function renderGitopsDeploy(report: GitopsDeployReport): string {
   const revert = report.revert
     ? `\nreverted in ${report.revert.slice(0, 8)}${report.revertConverged ? '' : ' (not every cluster back yet)'}`
     : '';
-  return `deploy ${report.deployId}\n${waves}\n\n${outcomeTable(report.outcomes)}${revert}`;
+  const paused = report.pausedBefore
+    ? `\npaused before wave ${report.pausedBefore} (recorded in git): approve with \`regatta deploy --resume ${report.deployId}\` and the same release files, or undo with \`regatta abort ${report.deployId}\``
+    : '';
+  return `deploy ${report.deployId}\n${waves}\n\n${outcomeTable(report.outcomes)}${revert}${paused}`;
 }
 
 function outcomeTable(outcomes: readonly TargetOutcome[]): string {
@@ -29,6 +33,12 @@ function outcomeTable(outcomes: readonly TargetOutcome[]): string {
     ['RELEASE', 'CLUSTER', 'STATE', 'REASON'],
     outcomes.map((o) => [o.release, o.cluster, o.state, o.reason ?? '']),
   );
+}
+
+export function renderGitopsAbort(report: GitopsAbortReport): string {
+  if (!report.revert)
+    return `abort ${report.deployId}: it had committed nothing before wave ${report.pausedBefore}; the pause is ended`;
+  return `abort ${report.deployId}: its commits reverted in ${report.revert.slice(0, 8)}; ${report.revertConverged ? 'every cluster is back on last good' : 'not every cluster is back yet'}`;
 }
 
 export function renderGitopsRollback(report: GitopsRollbackReport): string {
@@ -54,7 +64,9 @@ export function renderGitopsHistory(entries: readonly GitopsHistoryEntry[]): str
           : 'deploy'
         : e.kind === 'rollback'
           ? `rollback to ${e.rollbackTo ?? '?'}`
-          : 'revert',
+          : e.kind === 'pause'
+            ? 'paused for approval before'
+            : 'revert',
       e.wave ?? '',
       e.date,
       e.author,
