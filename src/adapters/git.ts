@@ -220,6 +220,14 @@ export async function pathsInCommit(
   return listed.split('\n').filter(Boolean);
 }
 
+/** A file as a commit holds it; undefined when the commit has no such file. */
+export async function fileAtCommit(cwd: string, commit: string, path: string): Promise<string | undefined> {
+  return run('git', ['show', `${commit}:${path}`], { cwd }).then(
+    (result) => result.stdout,
+    () => undefined,
+  );
+}
+
 /** Makes `paths` of the working tree and index what they were in `commit`. */
 export async function restorePaths(cwd: string, commit: string, paths: readonly string[]): Promise<void> {
   if (paths.length > 0) await git(cwd, ['checkout', commit, '--', ...paths]);

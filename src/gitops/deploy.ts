@@ -19,6 +19,7 @@ import type { Progress } from '../report/progress.js';
 import { clusterFolder, type GitopsRelease } from './render.js';
 import type { SecretsDelivery } from './external-secrets.js';
 import { deployCommits, gitopsHistory, pausedDeploy } from './history.js';
+import { removeUnneededSecrets, SECRET_REVISIONS_KEPT } from './secret-versions.js';
 import { desiredTree, readSecrets } from './tree.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
 import type { GateActions } from '../deploy/gates.js';
@@ -113,6 +114,31 @@ export async function revertDeploy(options: {
   await requestReconcile(clusters);
   const back = await watchCommit(clusters, options.targetsOf, revert, deadline(options));
   return { revert, revertConverged: back.every((outcome) => outcome.state === 'ready') };
+}
+
+/**
+ * Once every wave is done: the versioned Secrets no revision needs any more are removed. The
+ * deploy has succeeded by then, so a failure here is a warning, never a revert.
+ */
+async function removeOldSecrets(
+  options: GitopsDeployOptions,
+  checkout: string,
+  releases: readonly GitopsRelease[],
+): Promise<void> {
+  try {
+    const removed = await removeUnneededSecrets({
+      checkout,
+      releases: releases.map(({ release }) => release),
+      clusters: options.clusters,
+      deployId: options.deployId,
+    });
+    if (removed.length > 0)
+      options.progress.line(
+        `removed ${removed.length} Secret(s) no revision of the last ${SECRET_REVISIONS_KEPT} reads: ${removed.map((r) => `${r.name}@${r.cluster}`).join(', ')}`,
+      );
+  } catch (error) {
+    options.progress.line(`WARNING: old secret values were not cleaned up: ${(error as Error).message}`);
+  }
 }
 
 /** Makes the checkout's cluster folders exactly the rendered files. */
@@ -311,6 +337,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       report.state = stop.signal.aborted ? 'failed' : 'done';
       if (failure) report.reason = failure.reason;
     }
+    if (!failure && secrets) await removeOldSecrets(options, checkout, releases);
     if (!failure || commits.length === 0) return { deployId: options.deployId, waves, outcomes, failure };
 
     const touched = options.waves

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -15,7 +15,10 @@ import {
 import { UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
+import { readObject } from '../adapters/kube-objects.js';
+import { kubeTarget } from '../deploy/clusters.js';
 import { deadline } from './deploy.js';
+import { secretOfFile, SECRET_REVISIONS_KEPT } from './secret-versions.js';
 import { gitopsHistory, previousDeploy, releasePathspec } from './history.js';
 import { clusterFolder } from './render.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
@@ -87,6 +90,36 @@ async function releaseFiles(
   return [...found].sort();
 }
 
+/**
+ * Every valuesFrom Secret the restored files read must still be in its cluster: those of
+ * revisions older than the last SECRET_REVISIONS_KEPT are removed (exit 2, nothing committed).
+ */
+async function requireSecrets(checkout: string, clusters: readonly Cluster[], to: string): Promise<void> {
+  for (const cluster of clusters) {
+    const dir = join(checkout, clusterFolder(cluster.name), 'releases');
+    const files = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.yaml')) : [];
+    for (const file of files) {
+      const content = readFileSync(join(dir, file), 'utf8');
+      const name = secretOfFile(content);
+      if (!name) continue;
+      const namespace = (parse(content) as { metadata: { namespace: string } }).metadata.namespace;
+      const secret = await readObject(kubeTarget(cluster), {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        name,
+        namespace,
+      });
+      if (!secret)
+        throw new UserError(
+          `the secret values ${file.replace(/\.yaml$/, '')} had at ${to} are no longer in ${cluster.name} (Secret ${namespace}/${name})`,
+          {
+            hint: `Regatta keeps those of the last ${SECRET_REVISIONS_KEPT} revisions: deploy the release files of ${to} instead (secrets are read from Vault anew)`,
+          },
+        );
+    }
+  }
+}
+
 /** `--previous`: from the release's history on the branch (exit 2 when it has no earlier good deploy). */
 async function previousOf(checkout: string, options: GitopsRollbackOptions): Promise<string> {
   const release = options.release;
@@ -127,6 +160,7 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
     for (const path of paths.filter((f) => !present.includes(f)))
       rmSync(join(checkout, path), { recursive: true, force: true });
     await restorePaths(checkout, target, present);
+    await requireSecrets(checkout, options.clusters, to);
     const commit = await commitPaths(
       checkout,
       paths,

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { readObject, type KubeObject } from '../adapters/kube-objects.js';
+import { fileAtCommit, logCommits } from '../adapters/git.js';
+import { deleteObject, listObjects, readObject, type KubeObject } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { resolveSecrets } from '../deploy/secrets.js';
 import type { Cluster, Fleet } from '../model/fleet.js';
@@ -9,6 +10,7 @@ import type { Secret } from '../values/secret.js';
 import type { SecretsDelivery } from './external-secrets.js';
 import { releaseKey, type Release } from '../model/release.js';
 import {
+  MANAGED_BY,
   namespaceObject,
   secretValuesContent,
   secretValuesName,
@@ -51,14 +53,54 @@ export function chooseSecretName(
   return { name: fresh, create: true };
 }
 
+/** Where a release's HelmRelease lives in the fleet repository. */
+export const releaseFilePath = (cluster: string, release: Release) =>
+  `${clusterFolder(cluster)}/releases/${releaseKey(release)}.yaml`;
+
+/** Pure: the valuesFrom Secret a rendered HelmRelease file references, if any. */
+export function secretOfFile(content: string | undefined): string | undefined {
+  if (content === undefined) return undefined;
+  const object = parse(content) as { spec?: { valuesFrom?: { kind: string; name: string }[] } } | null;
+  return object?.spec?.valuesFrom?.find((source) => source.kind === 'Secret')?.name;
+}
+
 /** The valuesFrom Secret the branch's file for this release references, if any. */
 function referencedSecret(checkout: string, cluster: Cluster, release: Release): string | undefined {
-  const file = join(checkout, clusterFolder(cluster.name), 'releases', `${releaseKey(release)}.yaml`);
-  if (!existsSync(file)) return undefined;
-  const object = parse(readFileSync(file, 'utf8')) as {
-    spec?: { valuesFrom?: { kind: string; name: string }[] };
-  };
-  return object.spec?.valuesFrom?.find((source) => source.kind === 'Secret')?.name;
+  const file = join(checkout, releaseFilePath(cluster.name, release));
+  return existsSync(file) ? secretOfFile(readFileSync(file, 'utf8')) : undefined;
+}
+
+/**
+ * How many revisions of a release's file keep their Secret: helm-controller's own default
+ * `maxHistory` (5), so a `rollback --to` reaches as far back as Flux keeps Helm's history.
+ */
+export const SECRET_REVISIONS_KEPT = 5;
+
+/** The deploy-id stamp (`20261125t143001z`) a versioned Secret's name ends with, if any. */
+const stampOf = (name: string, release: Release) =>
+  name.startsWith(`${secretValuesName(release)}-`)
+    ? /^(\d{8}t\d{6}z)-/.exec(name.slice(secretValuesName(release).length + 1))?.[1]
+    : undefined;
+
+/**
+ * Pure: the versioned Secrets of one release × cluster that no revision needs any more. Kept:
+ * those the newest `keep` revisions of its file reference (`referenced`, newest first, one per
+ * revision), those of deploys started at or after this one (in flight elsewhere: created, not yet
+ * pushed), and any whose name is not a versioned one.
+ */
+export function unneededSecrets(input: {
+  release: Release;
+  live: readonly string[];
+  referenced: readonly (string | undefined)[];
+  deployId: string;
+  keep: number;
+}): string[] {
+  const needed = new Set(input.referenced.slice(0, input.keep));
+  const ours = input.deployId.toLowerCase().slice(0, 16);
+  return input.live.filter((name) => {
+    const stamp = stampOf(name, input.release);
+    return stamp !== undefined && stamp < ours && !needed.has(name);
+  });
 }
 
 async function liveContent(cluster: Cluster, namespace: string, name: string): Promise<string | undefined> {
@@ -113,4 +155,63 @@ export async function versionSecrets(options: {
     }),
   );
   return { releases, objects };
+}
+
+/**
+ * After a deploy succeeded: in each of its clusters, the versioned valuesFrom Secrets of its
+ * releases that no revision needs any more (see unneededSecrets) are deleted. A release × cluster
+ * with a single Secret — the steady state — costs no git read. Returns the names removed.
+ */
+export async function removeUnneededSecrets(options: {
+  checkout: string;
+  releases: readonly Release[];
+  clusters: readonly Cluster[];
+  deployId: string;
+}): Promise<{ cluster: string; namespace: string; name: string }[]> {
+  const removed: { cluster: string; namespace: string; name: string }[] = [];
+  const withSecrets = options.releases.filter((release) => release.secrets.length > 0);
+  if (withSecrets.length === 0) return removed;
+  await Promise.all(
+    options.clusters.map(async (cluster) => {
+      const target = kubeTarget(cluster);
+      const live = await listObjects<KubeObject & { metadata: { labels?: Record<string, string> } }>(
+        target,
+        { apiVersion: 'v1', kind: 'Secret' },
+        MANAGED_BY,
+      );
+      for (const release of withSecrets.filter((r) => r.environment === cluster.env)) {
+        const names = live
+          .filter(
+            (secret) =>
+              secret.metadata.namespace === release.namespace &&
+              secret.metadata.labels?.['regatta.io/release'] === releaseKey(release),
+          )
+          .map((secret) => secret.metadata.name);
+        if (names.length < 2) continue;
+        const path = releaseFilePath(cluster.name, release);
+        const revisions = (await logCommits(options.checkout, [path])).slice(0, SECRET_REVISIONS_KEPT);
+        const referenced = await Promise.all(
+          revisions.map(async ({ commit }) =>
+            secretOfFile(await fileAtCommit(options.checkout, commit, path)),
+          ),
+        );
+        for (const name of unneededSecrets({
+          release,
+          live: names,
+          referenced,
+          deployId: options.deployId,
+          keep: SECRET_REVISIONS_KEPT,
+        })) {
+          await deleteObject(target, {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            name,
+            namespace: release.namespace,
+          });
+          removed.push({ cluster: cluster.name, namespace: release.namespace, name });
+        }
+      }
+    }),
+  );
+  return removed;
 }

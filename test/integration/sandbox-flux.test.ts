@@ -9,6 +9,7 @@ import { httpRequest } from '../../src/adapters/http.js';
 import {
   annotateObject,
   applyObjects,
+  listObjects,
   readObject,
   type KubeObject,
 } from '../../src/adapters/kube-objects.js';
@@ -209,6 +210,24 @@ async function publishWeb(version: string): Promise<void> {
   cpSync(fixtureChart('web'), chart, { recursive: true });
   const chartYaml = join(chart, 'Chart.yaml');
   writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace('version: 1.0.0', `version: ${version}`));
+  // A subchart that writes down the globals it receives: every chart and subchart gets them.
+  const where = join(chart, 'charts', 'where');
+  mkdirSync(join(where, 'templates'), { recursive: true });
+  writeFileSync(join(where, 'Chart.yaml'), 'apiVersion: v2\nname: where\nversion: 0.1.0\n');
+  writeFileSync(
+    join(where, 'templates', 'configmap.yaml'),
+    [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: {{ .Release.Name }}-where',
+      'data:',
+      ...['cloud', 'env', 'region', 'clusterName'].map(
+        (key) => `  ${key}: {{ .Values.global.${key} | quote }}`,
+      ),
+      '',
+    ].join('\n'),
+  );
   await run('helm', ['package', chart, '-d', out], { env });
   const upload = await httpRequest(`http://127.0.0.1:${state.ports.chartmuseum}/api/charts?force=true`, {
     method: 'POST',
@@ -410,6 +429,20 @@ describe('regatta gitops on Flux', () => {
       4,
       'the post-renderer patch',
     );
+
+    for (const [index, cluster] of state.clusters.entries()) {
+      const where = await readObject<KubeObject & { data: Record<string, string> }>(kube(cluster), {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'web-where',
+        namespace,
+      });
+      assert.deepEqual(
+        where?.data,
+        { cloud: 'false', env: 'prod', region: `region-${index}`, clusterName: cluster },
+        `the globals a subchart received in ${cluster}`,
+      );
+    }
 
     const again = await gitopsCli('deploy');
     assert.equal(again.exitCode, 0, again.stderr);
@@ -719,5 +752,111 @@ describe('regatta gitops on Flux', () => {
       (await subjects(1))[0] as string,
       new RegExp(`^regatta rollback \\S+: prod web\\.${namespace} back to ${firstDeployId}$`),
     );
+  });
+  it('a manual approval pauses a Flux deploy in git; resume goes on, abort reverts, rollback --previous returns', async () => {
+    const [first, , third] = state.clusters as [string, string, string];
+    const approvalFleet = join(dirname(fleetFile), 'regatta-approval.yaml');
+    writeProdFleet(approvalFleet, {
+      gitops: { repo: '${REGATTA_GIT_URL}/fleet/prod.git', branch: 'prod' },
+      rollout: {
+        waves: [
+          { name: 'canary', clusters: { names: [first] } },
+          { name: 'rest', clusters: { selector: {} } },
+        ],
+        approval: 'before-wave rest',
+      },
+    });
+    const cli = (...args: string[]) => regatta([...args, '--fleet', approvalFleet, '--env', 'prod'], env);
+    const subjects = async (count: number) => {
+      const clone = mkdtempSync(join(work, 'log-'));
+      await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+      return (await git(clone, 'log', `-${count}`, '--format=%s')).split('\n');
+    };
+    const before = (await deployment(third))?.spec.replicas;
+
+    writeWebRelease({ replicas: 6 });
+    const paused = await cli('deploy', releaseFile);
+    assert.equal(paused.exitCode, 0, `${paused.stdout}\n${paused.stderr}`);
+    const id = /^deploy (\S+)$/m.exec(paused.stdout)?.[1] as string;
+    assert.match(paused.stdout, new RegExp(`paused before wave rest .*regatta deploy --resume ${id}`));
+    assert.equal((await deployment(first))?.spec.replicas, 6, 'the canary runs the new release');
+    assert.equal((await deployment(third))?.spec.replicas, before, 'the rest waits for the approval');
+    assert.deepEqual(
+      (await subjects(2)).map((s) => s.replace(id, 'ID')),
+      [
+        'regatta pause ID: prod, waiting for approval before wave rest',
+        'regatta deploy ID: prod, wave canary (1/2), 1 releases × 1 clusters',
+      ],
+    );
+
+    // The paused deploy holds the branch, as the helm engine's keeps its lock.
+    const other = await cli('deploy', releaseFile);
+    assert.equal(other.exitCode, 2, `${other.stdout}\n${other.stderr}`);
+    assert.match(other.stderr, new RegExp(`deploy ${id} is paused before wave rest`));
+
+    const resumed = await cli('deploy', '--resume', id, releaseFile);
+    assert.equal(resumed.exitCode, 0, `${resumed.stdout}\n${resumed.stderr}`);
+    assert.equal((await deployment(third))?.spec.replicas, 6, 'the rest, once approved');
+    assert.match(
+      (await subjects(1))[0] as string,
+      new RegExp(`^regatta deploy ${id}: prod, wave rest \\(2/2\\)`),
+    );
+
+    // The versioned Secrets: exactly those the last 5 revisions of each cluster's file read; the
+    // failing deploy's (an older revision only) is gone.
+    const clone = mkdtempSync(join(work, 'secrets-'));
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    for (const cluster of state.clusters) {
+      const path = `clusters/${cluster}/releases/web.${namespace}.yaml`;
+      const revisions = (await git(clone, 'log', '--format=%H', '--', path)).split('\n');
+      const secretAt = async (commit: string) =>
+        (
+          parse(await git(clone, 'show', `${commit}:${path}`).catch(() => 'null')) as {
+            spec?: { valuesFrom?: { name: string }[] };
+          } | null
+        )?.spec?.valuesFrom?.[0]?.name;
+      const kept = new Set(await Promise.all(revisions.slice(0, 5).map(secretAt)));
+      const ever = new Set(await Promise.all(revisions.map(secretAt)));
+      const live = (
+        await listObjects(
+          kube(cluster),
+          { apiVersion: 'v1', kind: 'Secret' },
+          { 'regatta.io/release': `web.${namespace}` },
+        )
+      ).map((secret) => secret.metadata.name);
+      assert.deepEqual(
+        live.sort(),
+        [...kept].filter(Boolean).sort(),
+        `${cluster}: the Secrets of the last 5 revisions`,
+      );
+      assert.ok(
+        ever.size > kept.size,
+        `${cluster}: an older revision's Secret was removed (${[...ever].join(', ')})`,
+      );
+    }
+
+    // A second paused deploy, aborted: its canary commit is reverted and the canary is back.
+    writeWebRelease({ replicas: 7 });
+    const second = await cli('deploy', releaseFile);
+    assert.equal(second.exitCode, 0, `${second.stdout}\n${second.stderr}`);
+    const secondId = /^deploy (\S+)$/m.exec(second.stdout)?.[1] as string;
+    assert.equal((await deployment(first))?.spec.replicas, 7);
+    const abort = await cli('abort', secondId);
+    assert.equal(abort.exitCode, 0, `${abort.stdout}\n${abort.stderr}`);
+    assert.match(abort.stdout, /every cluster is back on last good/);
+    assert.equal((await deployment(first))?.spec.replicas, 6, 'the canary is back on last good');
+    assert.equal(
+      (await subjects(1))[0],
+      `regatta revert ${secondId}: aborted at the approval before wave rest`,
+    );
+    const again = await cli('abort', secondId);
+    assert.equal(again.exitCode, 2, 'nothing is paused any more');
+
+    // rollback --previous: the deploy before the live one (the aborted one never counted).
+    const previous = await cli('rollback', `web.${namespace}`, '--previous');
+    assert.equal(previous.exitCode, 0, `${previous.stdout}\n${previous.stderr}`);
+    assert.equal((await deployment(first))?.spec.replicas, 3, 'the waves test’s good deploy');
+    assert.equal((await deployment(third))?.spec.replicas, 3);
+    writeWebRelease({ replicas: 2 });
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { secretValuesName } from '../../../src/gitops/objects.js';
-import { chooseSecretName } from '../../../src/gitops/secret-versions.js';
+import { chooseSecretName, secretOfFile, unneededSecrets } from '../../../src/gitops/secret-versions.js';
 import type { Release } from '../../../src/model/release.js';
 
 describe('versioned valuesFrom Secrets', () => {
@@ -34,6 +34,90 @@ describe('versioned valuesFrom Secrets', () => {
     assert.equal(
       secretValuesName(release, '20261125T091309Z-ab12-gd4d3ea91'),
       'regatta-web-secrets-20261125t091309z-ab12-gd4d3ea91',
+    );
+  });
+
+  it('reads the Secret a rendered HelmRelease file references (none: no file, or no valuesFrom)', () => {
+    const file = [
+      'apiVersion: helm.toolkit.fluxcd.io/v2',
+      'kind: HelmRelease',
+      'metadata: { name: web, namespace: apps }',
+      'spec:',
+      '  valuesFrom:',
+      '    - { kind: ConfigMap, name: shared }',
+      '    - { kind: Secret, name: regatta-web-secrets-x, valuesKey: values.yaml }',
+    ].join('\n');
+    assert.equal(secretOfFile(file), 'regatta-web-secrets-x');
+    assert.equal(secretOfFile('kind: HelmRelease\nspec: { values: {} }\n'), undefined);
+    assert.equal(secretOfFile(undefined), undefined);
+  });
+});
+
+describe('removing the valuesFrom Secrets no revision needs', () => {
+  const release = { name: 'web' } as Release;
+  const version = (id: string) => secretValuesName(release, id);
+  const [d1, d2, d3, d4] = [
+    '20261120T100000Z-aaaa',
+    '20261121T100000Z-bbbb',
+    '20261122T100000Z-cccc',
+    '20261125T100000Z-dddd',
+  ];
+
+  it('removes those only revisions older than the kept ones reference', () => {
+    assert.deepEqual(
+      unneededSecrets({
+        release,
+        live: [version(d1), version(d2), version(d3)],
+        // newest first: the last 3 revisions read d3, d3, d2; d1 only an older one
+        referenced: [version(d3), version(d3), version(d2), version(d1)],
+        deployId: d4,
+        keep: 3,
+      }),
+      [version(d1)],
+    );
+  });
+
+  it('keeps one a kept revision references, even as its only reader', () => {
+    assert.deepEqual(
+      unneededSecrets({
+        release,
+        live: [version(d1), version(d2)],
+        referenced: [version(d2), undefined, version(d1)],
+        deployId: d4,
+        keep: 3,
+      }),
+      [],
+    );
+  });
+
+  it('keeps those of deploys started at or after this one (in flight elsewhere, not pushed yet)', () => {
+    const later = '20261126T100000Z-eeee';
+    assert.deepEqual(
+      unneededSecrets({
+        release,
+        live: [version(later), version(d4), version(d1)],
+        referenced: [version(d3)],
+        deployId: d4,
+        keep: 5,
+      }),
+      [version(d1)],
+    );
+  });
+
+  it('never removes a Secret whose name is not a versioned one of this release', () => {
+    assert.deepEqual(
+      unneededSecrets({
+        release,
+        live: [
+          secretValuesName(release),
+          'regatta-web-secrets-by-hand',
+          secretValuesName({ name: 'web-api' } as Release, d1),
+        ],
+        referenced: [version(d3)],
+        deployId: d4,
+        keep: 5,
+      }),
+      [],
     );
   });
 });
