@@ -10,7 +10,7 @@ import { releaseKey } from '../model/release.js';
 import type { Progress } from '../report/progress.js';
 import { clusterFolder, type GitopsRelease } from './render.js';
 import type { SecretsDelivery } from './external-secrets.js';
-import { desiredTree, readSecrets } from './tree.js';
+import { configDigestOf, desiredTree, readSecrets } from './tree.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
 import type { GateActions } from '../deploy/gates.js';
 import { passGates } from '../deploy/waves.js';
@@ -120,14 +120,16 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       secretsDelivery: options.secrets,
     });
     const byName = new Map(clusters.map((c) => [c.name, c]));
+    const digestOf = configDigestOf(secrets);
     const targetsOf = (cluster: Cluster): WatchTarget[] =>
       releases
         .filter(({ release }) => release.environment === cluster.env)
-        .map(({ release, origin }) => ({
-          key: releaseKey(release),
-          namespace: release.namespace,
-          name: release.name,
-          chartVersion: origin.version,
+        .map((entry) => ({
+          key: releaseKey(entry.release),
+          namespace: entry.release.namespace,
+          name: entry.release.name,
+          chartVersion: entry.origin.version,
+          configDigest: digestOf(entry, cluster),
         }));
     for (const [index, wave] of options.waves.entries()) {
       if (stop.signal.aborted) break;
@@ -191,7 +193,10 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     const back = await watchCommit(
       touched,
       (cluster) =>
-        targetsOf(cluster).map(({ chartVersion: _, ...target }) => ({ ...target, absentIsDone: true })),
+        targetsOf(cluster).map(({ chartVersion: _, configDigest: __, ...target }) => ({
+          ...target,
+          absentIsDone: true,
+        })),
       revert,
       deadline(options),
     );
