@@ -9,7 +9,7 @@ interface RawHelmRelease extends KubeObject {
     observedGeneration?: number;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
     lastAttemptedRevision?: string;
-    history?: { chartVersion?: string; status?: string }[];
+    history?: { chartVersion?: string; status?: string; configDigest?: string }[];
   };
 }
 
@@ -31,7 +31,11 @@ export async function readHelmRelease(
     observedGeneration: object.status?.observedGeneration,
     conditions: object.status?.conditions ?? [],
     lastAttemptedRevision: object.status?.lastAttemptedRevision,
-    history: object.status?.history ?? [],
+    history: (object.status?.history ?? []).map(({ chartVersion, status, configDigest }) => ({
+      chartVersion,
+      status,
+      configDigest,
+    })),
   };
 }
 

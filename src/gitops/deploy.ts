@@ -20,7 +20,7 @@ import { clusterFolder, type GitopsRelease } from './render.js';
 import type { SecretsDelivery } from './external-secrets.js';
 import { deployCommits, gitopsHistory, pausedDeploy } from './history.js';
 import { removeUnneededSecrets, SECRET_REVISIONS_KEPT } from './secret-versions.js';
-import { desiredTree, readSecrets } from './tree.js';
+import { configDigestOf, desiredTree, readSecrets } from './tree.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
 import type { GateActions } from '../deploy/gates.js';
 import { passGates } from '../deploy/waves.js';
@@ -281,14 +281,16 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     }
     commits.push(...earlier.map((entry) => entry.commit).reverse());
     const byName = new Map(clusters.map((c) => [c.name, c]));
+    const digestOf = configDigestOf(secrets);
     const targetsOf = (cluster: Cluster): WatchTarget[] =>
       releases
         .filter(({ release }) => release.environment === cluster.env)
-        .map(({ release, origin }) => ({
-          key: releaseKey(release),
-          namespace: release.namespace,
-          name: release.name,
-          chartVersion: origin.version,
+        .map((entry) => ({
+          key: releaseKey(entry.release),
+          namespace: entry.release.namespace,
+          name: entry.release.name,
+          chartVersion: entry.origin.version,
+          configDigest: digestOf(entry, cluster),
         }));
     for (const [index, wave] of options.waves.entries()) {
       if (index < start) continue;
@@ -349,8 +351,12 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       commits,
       clusters: touched,
       why: `wave ${failure.wave} failed\n\n${failure.reason}`,
+      // Back to last good: whatever chart and values it had.
       targetsOf: (cluster) =>
-        targetsOf(cluster).map(({ chartVersion: _, ...target }) => ({ ...target, absentIsDone: true })),
+        targetsOf(cluster).map(({ chartVersion: _, configDigest: __, ...target }) => ({
+          ...target,
+          absentIsDone: true,
+        })),
     });
     return { deployId: options.deployId, waves, outcomes, failure, ...reverted };
   } finally {

@@ -107,7 +107,12 @@ export async function readGitopsHistory(
   try {
     const checkout = join(work, 'checkout');
     await checkoutBranch(remote.repo, remote.branch, checkout);
-    return gitopsHistory(await logCommits(checkout, release ? [releasePathspec(release)] : []));
+    const all = gitopsHistory(await logCommits(checkout));
+    if (!release) return all;
+    const entries = gitopsHistory(await logCommits(checkout, [releasePathspec(release)]));
+    // A pause is an empty commit, so no file's log has it: shown when its deploy touched this release.
+    const paused = pausedDeploy(all);
+    return paused && entries.some((e) => e.deployId === paused.deployId) ? [paused, ...entries] : entries;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { chartRepositoryOf, type ChartRepository, type Cluster, type Environment } from '../model/fleet.js';
 import { releaseKey, type ReplicaCount, type Release } from '../model/release.js';
 import type { Values } from '../values/layer.js';
@@ -274,10 +273,24 @@ export function secretValuesObject(
   };
 }
 
-/** The `values.yaml` of a valuesFrom Secret: the secrets layer, keys sorted (so equal values compare equal). */
+/** A JSON string, also escaping what YAML 1.1 reads as a line break or refuses raw (JSON does not). */
+const yamlQuoted = (text: string) =>
+  JSON.stringify(text).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+/**
+ * The `values.yaml` of a valuesFrom Secret: the secrets layer, keys sorted (so equal values
+ * compare equal). Every id and value double-quoted: helm-controller reads this file as YAML 1.1
+ * (go-yaml v2), where an unquoted `yes`, `on` or `1_000` would become a bool or a number.
+ * The same text as the external-secrets template (external-secrets.ts, valuesTemplate).
+ */
 export function secretValuesContent(secrets: Readonly<Record<string, string>>): string {
-  const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
-  return stringify({ secrets: sorted });
+  const lines = Object.entries(secrets)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, value]) => `  ${yamlQuoted(id)}: ${yamlQuoted(value)}\n`);
+  return lines.length > 0 ? `secrets:\n${lines.join('')}` : 'secrets: {}\n';
 }
 
 /** ChartMuseum basic auth for an environment's HelmRepository, in flux-system. */

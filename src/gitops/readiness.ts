@@ -4,8 +4,11 @@ export interface HelmReleaseState {
   observedGeneration?: number;
   conditions: { type: string; status: string; reason?: string; message?: string }[];
   lastAttemptedRevision?: string;
-  /** Newest first, as Flux keeps it. */
-  history: { chartVersion?: string; status?: string }[];
+  /**
+   * Newest first, as Flux keeps it. `configDigest`: sha256 of the release's values, secrets
+   * included (see config-digest.ts) — compared, never printed.
+   */
+  history: { chartVersion?: string; status?: string; configDigest?: string }[];
 }
 
 export type Readiness =
@@ -31,11 +34,13 @@ const TERMINAL_REASONS = new Set([
 /**
  * Pure: a HelmRelease's readiness the way Flux means it, never from a stale condition — the
  * controller must have observed the current generation, attempted the expected chart version,
- * and recorded that version deployed as the newest history entry.
+ * and recorded that version deployed as the newest history entry — with the expected values,
+ * when their config digest is given (a release deployed with other values, e.g. an older
+ * valuesFrom Secret, is not the deploy's). The reasons never hold a digest: it hashes secrets.
  */
 export function helmReleaseReadiness(
   state: HelmReleaseState | undefined,
-  expected: { chartVersion?: string },
+  expected: { chartVersion?: string; configDigest?: string },
 ): Readiness {
   if (!state) return { state: 'progressing', reason: 'HelmRelease not applied yet' };
   if (state.generation === undefined || state.observedGeneration !== state.generation)
@@ -64,6 +69,11 @@ export function helmReleaseReadiness(
     return {
       state: 'progressing',
       reason: `history shows ${latest?.chartVersion ?? 'nothing'} ${latest?.status ?? ''}`.trim(),
+    };
+  if (expected.configDigest !== undefined && latest.configDigest !== expected.configDigest)
+    return {
+      state: 'progressing',
+      reason: `${latest.chartVersion} deployed, not yet with the committed values`,
     };
   return { state: 'ready' };
 }

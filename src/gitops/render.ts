@@ -6,6 +6,7 @@ import {
   gitChartSource,
   helmRelease,
   helmRepository,
+  inlineValues,
   namespaceObject,
   ociRepository,
   syncObjects,
@@ -13,6 +14,7 @@ import {
   type FluxObject,
 } from './objects.js';
 import { externalSecret, type SecretsDelivery } from './external-secrets.js';
+import { configDigest } from './config-digest.js';
 
 /** One release of the environment with everything resolved that needs I/O. */
 export interface GitopsRelease {
@@ -71,6 +73,33 @@ function sourcesFor(environment: Environment, releases: readonly GitopsRelease[]
   return sources.sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
 }
 
+/** The layered values of one release in one cluster, secrets not included. */
+export function clusterValues(entry: GitopsRelease, cluster: Cluster): Values {
+  return layerValues({
+    files: entry.valuesFiles,
+    release: entry.release.values,
+    cluster,
+    replicas: replicasFor(entry.release, cluster.name),
+    secrets: {},
+  });
+}
+
+/**
+ * Pure: the configDigest helm-controller records once this release × cluster runs what was
+ * rendered: its HelmRelease's inline values over its valuesFrom Secret's (`secrets`, the values
+ * Regatta writes there). Undefined when the release reads secrets Regatta does not know.
+ */
+export function expectedConfigDigest(
+  entry: GitopsRelease,
+  cluster: Cluster,
+  secrets: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  const ids = entry.release.secrets.map((secret) => secret.secretId);
+  if (ids.length > 0 && !secrets) return undefined;
+  const inline = inlineValues(clusterValues(entry, cluster), ids);
+  return configDigest(inline, ids.length > 0 ? [{ secrets }] : []);
+}
+
 /**
  * Pure: the complete desired state of every cluster of an environment, one folder per cluster —
  * sources, namespaces, one HelmRelease per release — deterministic (sorted, no timestamps) so a
@@ -92,15 +121,10 @@ export function renderEnvironment(input: RenderInput): RenderedFile[] {
     const namespaces = [...new Set(releases.map(({ release }) => release.namespace))].sort();
     if (namespaces.length > 0)
       files.push({ path: `${folder}/namespaces.yaml`, content: documents(namespaces.map(namespaceObject)) });
-    for (const { release, origin, valuesFiles, hpaTargets, secretNames } of releases) {
+    for (const entry of releases) {
+      const { release, origin, hpaTargets, secretNames } = entry;
       const replicas = replicasFor(release, cluster.name);
-      const values = layerValues({
-        files: valuesFiles,
-        release: release.values,
-        cluster,
-        replicas,
-        secrets: {},
-      });
+      const values = clusterValues(entry, cluster);
       const object = helmRelease({
         release,
         cluster,

@@ -4,7 +4,7 @@ import type { Release } from '../model/release.js';
 import { revealSecretsForFlux, type Secret } from '../values/secret.js';
 import type { SecretsDelivery } from './external-secrets.js';
 import { requireExternalSecretsOperator } from './external-secrets-check.js';
-import { renderEnvironment, type GitopsRelease, type RenderedFile } from './render.js';
+import { expectedConfigDigest, renderEnvironment, type GitopsRelease, type RenderedFile } from './render.js';
 import { vaultSecrets, versionSecrets, type VersionedSecrets } from './secret-versions.js';
 
 type SecretsOf = ((release: Release, cluster: Cluster) => Record<string, Secret>) | undefined;
@@ -28,6 +28,18 @@ export async function readSecrets(
   if (delivery.source === 'external-secrets')
     await requireExternalSecretsOperator(options.clusters, delivery.store);
   return secrets;
+}
+
+/**
+ * The configDigest each release × cluster's newest Helm release must carry once it runs the
+ * rendered values with these secrets. With external-secrets (`secrets` undefined) Regatta never
+ * reads the secret values, so a release that has secrets gets none: its values go unchecked.
+ */
+export function configDigestOf(
+  secrets: SecretsOf,
+): (entry: GitopsRelease, cluster: Cluster) => string | undefined {
+  return (entry, cluster) =>
+    expectedConfigDigest(entry, cluster, secrets && revealSecretsForFlux(secrets(entry.release, cluster)));
 }
 
 /**

@@ -16,6 +16,11 @@ export interface WatchTarget {
   name: string;
   /** The chart version it must have attempted and deployed; absent: any, at the current generation. */
   chartVersion?: string;
+  /**
+   * The configDigest its newest release must carry (config-digest.ts); absent: any values.
+   * A hash of secret values: compared, never reported.
+   */
+  configDigest?: string;
   /** A HelmRelease that is gone counts as done (a revert pruned a release the failed commit added). */
   absentIsDone?: boolean;
 }
@@ -77,7 +82,10 @@ async function watchTarget(
     if (signal.aborted) return { ...base, state: 'stopped' };
     const state = await readHelmRelease(kubeTarget(cluster), target.namespace, target.name);
     if (!state && target.absentIsDone) return { ...base, state: 'ready' };
-    const readiness = helmReleaseReadiness(state, { chartVersion: target.chartVersion });
+    const readiness = helmReleaseReadiness(state, {
+      chartVersion: target.chartVersion,
+      configDigest: target.configDigest,
+    });
     if (readiness.state === 'ready') return { ...base, state: 'ready' };
     if (readiness.state === 'failed') return { ...base, state: 'failed', reason: readiness.reason };
     if (Date.now() > deadline) return { ...base, state: 'timeout', reason: readiness.reason };

@@ -793,6 +793,9 @@ describe('regatta gitops on Flux', () => {
     const other = await cli('deploy', releaseFile);
     assert.equal(other.exitCode, 2, `${other.stdout}\n${other.stderr}`);
     assert.match(other.stderr, new RegExp(`deploy ${id} is paused before wave rest`));
+    const history = await cli('history', 'web');
+    assert.equal(history.exitCode, 0, history.stderr);
+    assert.match(history.stdout, new RegExp(`${id}\\s+paused for approval before\\s+rest`));
 
     const resumed = await cli('deploy', '--resume', id, releaseFile);
     assert.equal(resumed.exitCode, 0, `${resumed.stdout}\n${resumed.stderr}`);

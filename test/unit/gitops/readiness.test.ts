@@ -76,3 +76,33 @@ describe('chart version from git', () => {
     assert.equal(judge({ lastAttemptedRevision: '1.2.01' }).state, 'progressing');
   });
 });
+
+describe('values deployed (config digest)', () => {
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  const other = `sha256:${'cd'.repeat(32)}`;
+  const withDigest = (configDigest: string | undefined): HelmReleaseState => ({
+    ...ready,
+    history: [{ chartVersion: '1.2.0', status: 'deployed', configDigest }, ...ready.history.slice(1)],
+  });
+
+  it('is ready when the newest release carries the expected values', () => {
+    assert.deepEqual(helmReleaseReadiness(withDigest(digest), { ...expected, configDigest: digest }), {
+      state: 'ready',
+    });
+  });
+
+  it('keeps waiting while the newest release was deployed with other values, naming no digest', () => {
+    for (const actual of [other, undefined]) {
+      const readiness = helmReleaseReadiness(withDigest(actual), { ...expected, configDigest: digest });
+      assert.equal(readiness.state, 'progressing');
+      assert.ok(
+        readiness.state === 'progressing' && !/sha256|abab|cdcd/.test(readiness.reason),
+        readiness.reason,
+      );
+    }
+  });
+
+  it('checks no values when no digest is expected (external-secrets)', () => {
+    assert.equal(helmReleaseReadiness(withDigest(other), expected).state, 'ready');
+  });
+});
