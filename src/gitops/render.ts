@@ -55,8 +55,15 @@ export const clusterFolder = (cluster: string) => `clusters/${cluster}`;
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
+/**
+ * YAML 1.1 quoting: kustomize-controller and helm-controller read these files with Go YAML
+ * parsers that still take `1_000`, `0b11`, `on` or `12:30` for numbers and booleans, so every
+ * string that YAML 1.1 could read as something else is quoted and reaches the chart a string.
+ */
 function documents(objects: readonly FluxObject[]): string {
-  return objects.map((object) => stringify(object, { lineWidth: 0, sortMapEntries: false })).join('---\n');
+  return objects
+    .map((object) => stringify(object, { lineWidth: 0, sortMapEntries: false, version: '1.1' }))
+    .join('---\n');
 }
 
 function sourcesFor(environment: Environment, releases: readonly GitopsRelease[]): FluxObject[] {

@@ -165,7 +165,8 @@ export interface GitopsPlan {
   environment: string;
   repo: string;
   branch: string;
-  waves: { name: string; clusters: string[] }[];
+  /** `approval`: a deploy pauses before this wave until `deploy --resume`. */
+  waves: { name: string; clusters: string[]; approval: boolean }[];
   clusters: GitopsClusterDiff[];
 }
 
@@ -194,7 +195,7 @@ export async function runGitopsPlan(
   return {
     environment: environment.name,
     ...request.remote,
-    waves: waves.map((wave) => ({ name: wave.name, clusters: wave.clusters })),
+    waves: waves.map((wave) => ({ name: wave.name, clusters: wave.clusters, approval: wave.approval })),
     clusters: diffs,
   };
 }

@@ -79,7 +79,11 @@ const CHANGE: Record<string, string> = { A: 'add', M: 'change', D: 'remove' };
 
 /** `plan` of a Flux environment: the waves, then per cluster the files a deploy would commit. */
 export function renderGitopsPlan(plan: GitopsPlan): string {
-  const waveOf = new Map(plan.waves.flatMap((w) => w.clusters.map((c) => [c, w.name] as const)));
+  const waveOf = new Map(
+    plan.waves.flatMap((w) =>
+      w.clusters.map((c) => [c, `${w.approval ? '[approval] ' : ''}${w.name}`] as const),
+    ),
+  );
   const rows = plan.clusters.flatMap((c) =>
     c.files.length === 0
       ? [[waveOf.get(c.cluster) ?? '-', c.cluster, 'unchanged', '']]

@@ -43,6 +43,25 @@ describe('gitops render', () => {
     assert.deepEqual(a, b);
   });
 
+  it('quotes every string a Go YAML parser would read as a number or a boolean', () => {
+    const tricky = {
+      a: '1_000',
+      b: '0b11',
+      c: 'yes',
+      d: '12:30',
+      e: '0777',
+      f: 'on',
+      n: 'x',
+      g: '2001-12-14',
+    };
+    const files = render({ releases: [{ ...web, release: { ...web.release, values: { tricky } } }] });
+    const content = file(files, 'clusters/prod-europe-west1/releases/web.front.yaml');
+    for (const value of Object.values(tricky).filter((v) => v !== 'x'))
+      assert.match(content, new RegExp(`: "${value}"$`, 'm'), `${value} quoted`);
+    assert.match(content, /^\s+"n": x$/m, 'a key YAML 1.1 reads as a boolean is quoted too');
+    assert.deepEqual(helmReleaseIn(files, 'prod-europe-west1').spec.values.tricky, tricky);
+  });
+
   it('layers values exactly as the helm engine does, secrets left out', () => {
     const files = render();
     const spec = helmReleaseIn(files, 'prod-europe-west1').spec;
