@@ -83,11 +83,12 @@ const stampOf = (name: string, release: Release) =>
     : undefined;
 
 /**
- * Pure: the valuesFrom Secrets of one release × cluster that no revision needs any more — the
- * versioned ones and the unversioned one `gitops bootstrap` creates. Kept: those the newest
- * `keep` revisions of its file reference (`referenced`, newest first, one per revision), those of
- * deploys started at or after this one (in flight elsewhere: created, not yet pushed), and any
- * whose name is not one of Regatta's for this release.
+ * Pure: the versioned valuesFrom Secrets of one release × cluster that no revision needs any
+ * more. Kept: those the newest `keep` revisions of its file reference (`referenced`, newest first,
+ * one per revision), those of deploys started at or after this one (in flight elsewhere: created,
+ * not yet pushed), and any whose name is not a versioned one — among them the unversioned Secret
+ * `gitops bootstrap` keeps, which every `gitops render` output reads (a commit of rendered files
+ * made with plain git needs it at any time).
  */
 export function unneededSecrets(input: {
   release: Release;
@@ -99,10 +100,8 @@ export function unneededSecrets(input: {
   const needed = new Set(input.referenced.slice(0, input.keep));
   const ours = input.deployId.toLowerCase().slice(0, 16);
   return input.live.filter((name) => {
-    if (needed.has(name)) return false;
-    if (name === secretValuesName(input.release)) return true;
     const stamp = stampOf(name, input.release);
-    return stamp !== undefined && stamp < ours;
+    return stamp !== undefined && stamp < ours && !needed.has(name);
   });
 }
 

@@ -104,35 +104,15 @@ describe('removing the valuesFrom Secrets no revision needs', () => {
     );
   });
 
-  it('removes the unversioned one gitops bootstrap created once no kept revision reads it', () => {
-    const bootstrap = secretValuesName(release);
+  it('never removes one that is not versioned: bootstrap’s, which rendered files read, or a hand-made one', () => {
     assert.deepEqual(
       unneededSecrets({
         release,
-        live: [bootstrap, version(d3)],
-        referenced: [version(d3)],
-        deployId: d4,
-        keep: 5,
-      }),
-      [bootstrap],
-    );
-    assert.deepEqual(
-      unneededSecrets({
-        release,
-        live: [bootstrap, version(d3)],
-        referenced: [version(d3), bootstrap],
-        deployId: d4,
-        keep: 5,
-      }),
-      [],
-    );
-  });
-
-  it('never removes a Secret whose name is not one of Regatta’s for this release', () => {
-    assert.deepEqual(
-      unneededSecrets({
-        release,
-        live: ['regatta-web-secrets-by-hand', secretValuesName({ name: 'web-api' } as Release, d1)],
+        live: [
+          secretValuesName(release),
+          'regatta-web-secrets-by-hand',
+          secretValuesName({ name: 'web-api' } as Release, d1),
+        ],
         referenced: [version(d3)],
         deployId: d4,
         keep: 5,
