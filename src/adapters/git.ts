@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import { ProcessError, run } from './process.js';
+import { lastNonEmptyLines, ProcessError, run } from './process.js';
 
 /** The short commit of a git checkout, or undefined outside one. */
 export async function currentCommit(cwd: string): Promise<string | undefined> {
@@ -162,13 +162,68 @@ export async function revertCommits(
   message: string,
 ): Promise<string> {
   // Newest first: each revert applies over the state the later commits left.
-  await git(cwd, [...(await identityArgs(cwd)), 'revert', '--no-edit', '--no-commit', ...commits]);
+  try {
+    await git(cwd, [...(await identityArgs(cwd)), 'revert', '--no-edit', '--no-commit', ...commits]);
+  } catch (error) {
+    if (!(error instanceof ProcessError)) throw error;
+    await run('git', ['revert', '--abort'], { cwd }).catch(() => undefined);
+    throw new RevertConflictError(commits, error.result.stderr);
+  }
   await git(cwd, [...(await identityArgs(cwd)), 'commit', '--quiet', '-m', message]);
   return git(cwd, ['rev-parse', 'HEAD']);
 }
 
-export async function pushBranch(cwd: string, branch: string): Promise<void> {
-  await git(cwd, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);
+/** Later commits changed the same lines: git cannot undo these commits on top of them. */
+export class RevertConflictError extends Error {
+  constructor(commits: readonly string[], stderr: string) {
+    super(
+      `cannot revert ${commits.map((c) => c.slice(0, 8)).join(', ')}: later commits changed the same files (${lastNonEmptyLines(stderr, 1)})`,
+    );
+    this.name = 'RevertConflictError';
+  }
+}
+
+/**
+ * The fleet branch moved under us and our commits do not replay on top of it (the same files
+ * changed): nothing of ours was pushed, and the checkout now holds the branch as it is.
+ */
+export class BranchMovedError extends Error {
+  constructor(
+    readonly branch: string,
+    detail: string,
+  ) {
+    super(`${branch} moved meanwhile and conflicts with this change (${detail})`);
+    this.name = 'BranchMovedError';
+  }
+}
+
+const REJECTED = /\[rejected\]|non-fast-forward|fetch first/;
+
+/**
+ * Pushes HEAD to the branch and returns the commit pushed. When someone pushed meanwhile, our
+ * unpushed commits are replayed on top (another deploy of other files, a reviewer's commit) and
+ * pushed again, a few times; commits that no longer apply throw BranchMovedError.
+ */
+export async function pushBranch(cwd: string, branch: string, attempts = 3): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git(cwd, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);
+      return await git(cwd, ['rev-parse', 'HEAD']);
+    } catch (error) {
+      if (!(error instanceof ProcessError) || !REJECTED.test(error.result.stderr)) throw error;
+    }
+    await git(cwd, ['fetch', '--quiet', 'origin', branch]);
+    const moved = await git(cwd, ['log', '-1', '--format=%h %an: %s', 'FETCH_HEAD']);
+    const replayed = await git(cwd, [...(await identityArgs(cwd)), 'rebase', '--quiet', 'FETCH_HEAD']).then(
+      () => true,
+      () => false,
+    );
+    if (!replayed || attempt >= attempts) {
+      await run('git', ['rebase', '--abort'], { cwd }).catch(() => undefined);
+      await git(cwd, ['reset', '--quiet', '--hard', 'FETCH_HEAD']);
+      throw new BranchMovedError(branch, `newest: ${moved}`);
+    }
+  }
 }
 
 /** One commit of a log, as git prints it. */

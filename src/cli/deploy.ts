@@ -442,6 +442,10 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
           progress: streamProgress(),
         });
         done({ stdout: options.output === 'json' ? json(report) : renderGitopsAbort(report) });
+        if (report.revertError)
+          throw new RollbackError(`abort of ${deployId}: ${report.revertError}`, {
+            hint: 'see regatta history and status, then rollback --to a good deploy',
+          });
         if (report.revert && !report.revertConverged)
           throw new RollbackError(
             `abort of ${deployId} was committed, but not every cluster is back on a Ready release`,
@@ -516,7 +520,7 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
       const environment = fleet.environments[env]!;
       if (environment.engine === 'flux') {
         // Git is the audit log of a Flux environment: its history is the fleet branch's.
-        const entries = await readGitopsHistory(gitopsRemote(fleet, environment, {}, process.env), name);
+        const entries = await readGitopsHistory(gitopsRemote(fleet, environment, {}, process.env), env, name);
         return done({ stdout: options.output === 'json' ? json(entries) : renderGitopsHistory(entries) });
       }
       const clusters = selectEnvironmentClusters(fleet, env, selection);

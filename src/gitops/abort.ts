@@ -24,9 +24,11 @@ export interface GitopsAbortOptions {
 export interface GitopsAbortReport {
   deployId: string;
   pausedBefore: string;
-  /** The revert of the deploy's wave commits (absent: it had committed nothing). */
+  /** The revert of the deploy's wave commits (absent: it had committed nothing, or it could not be made). */
   revert?: string;
   revertConverged?: boolean;
+  /** Why the revert could not be made (the branch changed the same files since). */
+  revertError?: string;
 }
 
 /**
@@ -50,7 +52,7 @@ export async function gitopsAbort(options: GitopsAbortOptions): Promise<GitopsAb
     const checkout = join(work, 'checkout');
     await checkoutBranch(options.repo, options.branch, checkout);
     const history = gitopsHistory(await logCommits(checkout));
-    const paused = pausedDeploy(history);
+    const paused = pausedDeploy(history, options.environment.name);
     if (paused?.deployId !== options.deployId)
       throw new UserError(`deploy ${options.deployId} is not paused on ${options.branch}`, {
         hint: paused

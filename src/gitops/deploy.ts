@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  BranchMovedError,
   checkoutBranch,
   commitEmpty,
   commitPaths,
@@ -9,6 +10,7 @@ import {
   pendingChanges,
   pushBranch,
   revertCommits,
+  RevertConflictError,
 } from '../adapters/git.js';
 import { applyObjects } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
@@ -74,6 +76,8 @@ export interface GitopsDeployReport {
   revert?: string;
   /** After a revert: whether every cluster was back on a Ready release within the timeout. */
   revertConverged?: boolean;
+  /** Why the deploy's commits could not be reverted (the branch changed the same files since). */
+  revertError?: string;
   /** Paused at a manual approval before this wave (an empty commit records it). */
   pausedBefore?: string;
 }
@@ -81,7 +85,6 @@ export interface GitopsDeployReport {
 export const deadline = (options: { timeoutSeconds: number }) =>
   Date.now() + options.timeoutSeconds * 1000 + FLUX_APPLY_MARGIN_MS;
 
-/** The commit message of one wave: the deploy id and environment on its first line, for `rollback --to`. */
 /**
  * Reverts a deploy's wave commits (oldest first) in one commit, pushes it, and watches the
  * clusters they touched until each is Ready again on the revert.
@@ -98,16 +101,23 @@ export async function revertDeploy(options: {
   targetsOf: (cluster: Cluster) => WatchTarget[];
   timeoutSeconds: number;
   progress: Progress;
-}): Promise<{ revert: string; revertConverged: boolean }> {
+}): Promise<{ revert?: string; revertConverged: boolean; revertError?: string }> {
   const { checkout, commits, clusters } = options;
-  const revert = await revertCommits(
-    checkout,
-    [...commits].reverse(),
-    `regatta revert ${options.deployId}: ${options.why}\n\n` +
-      `This reverts ${commits.map((c) => `commit ${c}`).join(', ')}.\n` +
-      `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\n`,
-  );
-  await pushBranch(checkout, options.branch);
+  let revert: string;
+  try {
+    await revertCommits(
+      checkout,
+      [...commits].reverse(),
+      `regatta revert ${options.deployId}: ${options.why}\n\n` +
+        `This reverts ${commits.map((c) => `commit ${c}`).join(', ')}.\n` +
+        `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\n`,
+    );
+    revert = await pushBranch(checkout, options.branch);
+  } catch (error) {
+    // Someone changed the same files after our commits: git cannot undo ours on top of theirs.
+    if (!(error instanceof BranchMovedError || error instanceof RevertConflictError)) throw error;
+    return { revertConverged: false, revertError: error.message };
+  }
   options.progress.line(
     `reverted as ${revert.slice(0, 8)}: waiting for ${clusters.map((c) => c.name).join(', ')} to return to last good`,
   );
@@ -154,6 +164,7 @@ function writeFolders(
   }
 }
 
+/** The commit message of one wave: the deploy id and environment on its first line, for `rollback --to`. */
 function waveMessage(options: GitopsDeployOptions, wave: PlannedWave, index: number): string {
   const of = options.waves.length > 1 ? `, wave ${wave.name} (${index + 1}/${options.waves.length})` : '';
   const releases = new Set(wave.entries.map((e) => `${e.target.release}.${e.target.namespace}`)).size;
@@ -162,6 +173,20 @@ function waveMessage(options: GitopsDeployOptions, wave: PlannedWave, index: num
     `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\nRegatta-Wave: ${wave.name}\n`
   );
 }
+
+/** The empty commit that records an approval: `deploy --resume` goes on from that wave. */
+function resumeMessage(options: GitopsDeployOptions, wave: PlannedWave): string {
+  return (
+    `regatta resume ${options.deployId}: ${options.environment.name}, approved before wave ${wave.name}\n\n` +
+    `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\nRegatta-Approved-Before: ${wave.name}\n`
+  );
+}
+
+/** A push the branch refused for good, as a value: the deploy fails there and reverts what it pushed. */
+const branchMoved = (error: unknown): BranchMovedError => {
+  if (error instanceof BranchMovedError) return error;
+  throw error;
+};
 
 /** The empty commit that records a pause at a manual approval: who, when, and which wave waits. */
 function pauseMessage(options: GitopsDeployOptions, wave: PlannedWave): string {
@@ -180,9 +205,9 @@ function pauseMessage(options: GitopsDeployOptions, wave: PlannedWave): string {
 export function startingWave(
   history: Parameters<typeof pausedDeploy>[0],
   waves: readonly PlannedWave[],
-  request: { deployId: string; resume: boolean; branch: string },
+  request: { deployId: string; resume: boolean; branch: string; environment: string },
 ): number {
-  const paused = pausedDeploy(history);
+  const paused = pausedDeploy(history, request.environment);
   if (!request.resume) {
     if (paused)
       throw new UserError(
@@ -208,6 +233,18 @@ export function startingWave(
       },
     );
   return index;
+}
+
+/**
+ * Pure: whether the deploy pauses before this wave — a wave behind an approval, always, but the
+ * one a resume starts at (its approval is the resume). Even the first wave of a selection.
+ */
+export function waitsForApproval(
+  wave: PlannedWave,
+  index: number,
+  at: { start: number; resume: boolean },
+): boolean {
+  return wave.approval && !(at.resume && index === at.start);
 }
 
 /**
@@ -261,6 +298,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       deployId: options.deployId,
       resume: !!options.resume,
       branch: options.branch,
+      environment: environment.name,
     });
     const earlier = deployCommits(history, options.deployId);
     for (const [index, wave] of options.waves.slice(0, start).entries()) {
@@ -280,6 +318,12 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
         );
     }
     commits.push(...earlier.map((entry) => entry.commit).reverse());
+    if (options.resume) {
+      // The approval, recorded: who gave it and when. It also ends the pause.
+      await commitEmpty(checkout, resumeMessage(options, options.waves[start]!));
+      const resumed = await pushBranch(checkout, options.branch).catch(branchMoved);
+      if (resumed instanceof BranchMovedError) fail(options.waves[start]!.name, resumed.message);
+    }
     const byName = new Map(clusters.map((c) => [c.name, c]));
     const digestOf = configDigestOf(secrets);
     const targetsOf = (cluster: Cluster): WatchTarget[] =>
@@ -296,10 +340,14 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       if (index < start) continue;
       if (stop.signal.aborted) break;
       const report = waves[index]!;
-      if (wave.approval && index !== start) {
+      if (waitsForApproval(wave, index, { start, resume: !!options.resume })) {
         // A manual approval: git records the pause; `--resume` or `abort` (from any machine) ends it.
         await commitEmpty(checkout, pauseMessage(options, wave));
-        await pushBranch(checkout, options.branch);
+        const paused = await pushBranch(checkout, options.branch).catch(branchMoved);
+        if (paused instanceof BranchMovedError) {
+          fail(wave.name, paused.message);
+          break;
+        }
         report.state = 'paused-before';
         options.progress.line(`paused before wave ${wave.name}: waiting for approval`);
         return { deployId: options.deployId, waves, outcomes, pausedBefore: wave.name };
@@ -318,14 +366,21 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
           applyObjects(kubeTarget(cluster), versioned.objects.get(cluster.name) ?? []),
         ),
       );
-      await pushBranch(checkout, options.branch);
-      commits.push(commit);
-      report.commit = commit;
+      // Replayed on top when the branch moved meanwhile: the commit pushed is the one to watch.
+      const pushed = await pushBranch(checkout, options.branch).catch(branchMoved);
+      if (pushed instanceof BranchMovedError) {
+        fail(wave.name, pushed.message);
+        report.state = 'failed';
+        report.reason = pushed.message;
+        break;
+      }
+      commits.push(pushed);
+      report.commit = pushed;
       options.progress.line(
-        `wave ${wave.name}: pushed ${commit.slice(0, 8)} to ${options.branch}; watching ${wave.clusters.join(', ')}`,
+        `wave ${wave.name}: pushed ${pushed.slice(0, 8)} to ${options.branch}; watching ${wave.clusters.join(', ')}`,
       );
       await requestReconcile(waveClusters);
-      const seen = await watchCommit(waveClusters, targetsOf, commit, deadline(options), stop.signal);
+      const seen = await watchCommit(waveClusters, targetsOf, pushed, deadline(options), stop.signal);
       outcomes.push(...seen);
       const failed = seen.filter((outcome) => outcome.state !== 'ready');
       if (failed.length > 0)

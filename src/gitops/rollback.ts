@@ -1,25 +1,27 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
+  BranchMovedError,
   checkoutBranch,
   commitPaths,
   findCommit,
   logCommits,
+  pendingChanges,
   filesInCommit,
   pathsInCommit,
   pushBranch,
   restorePaths,
 } from '../adapters/git.js';
-import { UserError } from '../errors.js';
+import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
 import { readObject } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { deadline } from './deploy.js';
 import { secretOfFile, SECRET_REVISIONS_KEPT } from './secret-versions.js';
-import { gitopsHistory, previousDeploy, releasePathspec } from './history.js';
+import { gitopsHistory, pausedDeploy, previousDeploy, releasePathspec } from './history.js';
 import { clusterFolder } from './render.js';
 import { requestReconcile, watchCommit, type TargetOutcome, type WatchTarget } from './watch.js';
 
@@ -91,15 +93,20 @@ async function releaseFiles(
 }
 
 /**
- * Every valuesFrom Secret the restored files read must still be in its cluster: those of
- * revisions older than the last SECRET_REVISIONS_KEPT are removed (exit 2, nothing committed).
+ * Every valuesFrom Secret the files this rollback changes read must still be in its cluster:
+ * those of revisions older than the last SECRET_REVISIONS_KEPT are removed (exit 2, nothing
+ * committed). A cluster that cannot be asked is no reason to hold back the others' rollback.
  */
-async function requireSecrets(checkout: string, clusters: readonly Cluster[], to: string): Promise<void> {
-  for (const cluster of clusters) {
-    const dir = join(checkout, clusterFolder(cluster.name), 'releases');
-    const files = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.yaml')) : [];
-    for (const file of files) {
-      const content = readFileSync(join(dir, file), 'utf8');
+async function requireSecrets(
+  checkout: string,
+  paths: readonly string[],
+  options: GitopsRollbackOptions & { to: string },
+): Promise<void> {
+  const changed = (await pendingChanges(checkout, paths)).files.filter((f) => f.status !== 'D');
+  for (const cluster of options.clusters) {
+    const folder = `${clusterFolder(cluster.name)}/releases/`;
+    for (const { path } of changed.filter((f) => f.path.startsWith(folder))) {
+      const content = readFileSync(join(checkout, path), 'utf8');
       const name = secretOfFile(content);
       if (!name) continue;
       const namespace = (parse(content) as { metadata: { namespace: string } }).metadata.namespace;
@@ -108,12 +115,23 @@ async function requireSecrets(checkout: string, clusters: readonly Cluster[], to
         kind: 'Secret',
         name,
         namespace,
+      }).catch((error: unknown) => {
+        options.progress.line(
+          `WARNING: ${cluster.name}: could not check Secret ${namespace}/${name} (${(error as Error).message.split('\n')[0]}); Flux will report it`,
+        );
+        return 'unknown' as const;
       });
       if (!secret)
         throw new UserError(
-          `the secret values ${file.replace(/\.yaml$/, '')} had at ${to} are no longer in ${cluster.name} (Secret ${namespace}/${name})`,
+          `the secret values ${path
+            .split('/')
+            .pop()!
+            .replace(
+              /\.yaml$/,
+              '',
+            )} had at ${options.to} are no longer in ${cluster.name} (Secret ${namespace}/${name})`,
           {
-            hint: `Regatta keeps those of the last ${SECRET_REVISIONS_KEPT} revisions: deploy the release files of ${to} instead (secrets are read from Vault anew)`,
+            hint: `Regatta keeps those of the last ${SECRET_REVISIONS_KEPT} revisions: deploy the release files of ${options.to} instead (secrets are read from Vault anew)`,
           },
         );
     }
@@ -145,6 +163,15 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
   try {
     const checkout = join(work, 'checkout');
     await checkoutBranch(options.repo, options.branch, checkout);
+    const paused = pausedDeploy(gitopsHistory(await logCommits(checkout)), options.environment.name);
+    if (paused)
+      // Half its waves run it: rolling one release back would leave a mix no abort could undo.
+      throw new UserError(
+        `deploy ${paused.deployId} is paused before wave ${paused.wave} on ${options.branch}`,
+        {
+          hint: `undo it first with regatta abort ${paused.deployId} (or approve it with deploy --resume), then roll back`,
+        },
+      );
     const to = options.to === 'previous' ? await previousOf(checkout, options) : options.to;
     const escaped = to.replace(/[.[\]*^$\\]/g, '\\$&');
     const target = await findCommit(checkout, `^regatta deploy ${escaped}:`);
@@ -160,26 +187,33 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
     for (const path of paths.filter((f) => !present.includes(f)))
       rmSync(join(checkout, path), { recursive: true, force: true });
     await restorePaths(checkout, target, present);
-    await requireSecrets(checkout, options.clusters, to);
+    await requireSecrets(checkout, paths, { ...options, to });
     const commit = await commitPaths(
       checkout,
       paths,
-      `regatta rollback ${options.deployId}: ${options.environment.name}${options.release ? ` ${options.release}` : ''} back to ${to}\n\nRegatta-Deploy-Id: ${options.deployId}\nRegatta-Rollback-To: ${to}\n`,
+      `regatta rollback ${options.deployId}: ${options.environment.name}${options.release ? ` ${options.release}` : ''} back to ${to}\n\n` +
+        `Regatta-Deploy-Id: ${options.deployId}\nRegatta-Environment: ${options.environment.name}\nRegatta-Rollback-To: ${to}\n`,
     );
     if (!commit) {
       options.progress.line(`${options.branch} already holds the state of ${to}`);
       return { deployId: options.deployId, to: to, target, outcomes: [] };
     }
-    await pushBranch(checkout, options.branch);
-    options.progress.line(`pushed ${commit.slice(0, 8)}: every cluster back to ${to}`);
+    const pushed = await pushBranch(checkout, options.branch).catch((error: unknown) => {
+      if (error instanceof BranchMovedError)
+        throw new DeployError(`rollback to ${to} not committed: ${error.message}`, {
+          hint: 'nothing changed; see regatta history, then run the rollback again',
+        });
+      throw error;
+    });
+    options.progress.line(`pushed ${pushed.slice(0, 8)}: every cluster back to ${to}`);
     await requestReconcile(options.clusters);
     const outcomes = await watchCommit(
       options.clusters,
       (cluster) => folderTargets(join(checkout, clusterFolder(cluster.name))),
-      commit,
+      pushed,
       deadline(options),
     );
-    return { deployId: options.deployId, to: to, target, commit, outcomes };
+    return { deployId: options.deployId, to: to, target, commit: pushed, outcomes };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

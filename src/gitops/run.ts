@@ -144,6 +144,10 @@ export async function runGitopsDeploy(request: FluxDeployRequest): Promise<Gitop
 export function gitopsDeployFailure(report: GitopsDeployReport): RegattaError | undefined {
   if (!report.failure) return undefined;
   const where = `deploy ${report.deployId} failed in wave ${report.failure.wave}: ${report.failure.reason}`;
+  if (report.revertError)
+    return new RollbackError(`${where}; its commits could not be reverted: ${report.revertError}`, {
+      hint: 'those clusters run what this deploy committed under the later commits: see regatta history and status, then rollback --to a good deploy',
+    });
   if (report.failure.reason === 'interrupted' && (!report.revert || report.revertConverged))
     return new InterruptedError(
       `deploy ${report.deployId} interrupted${report.revert ? `; reverted in git as ${report.revert.slice(0, 8)}, every cluster back on last good` : ' before anything was committed'}`,

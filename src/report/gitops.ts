@@ -36,6 +36,7 @@ function outcomeTable(outcomes: readonly TargetOutcome[]): string {
 }
 
 export function renderGitopsAbort(report: GitopsAbortReport): string {
+  if (report.revertError) return `abort ${report.deployId}: not reverted (${report.revertError})`;
   if (!report.revert)
     return `abort ${report.deployId}: it had committed nothing before wave ${report.pausedBefore}; the pause is ended`;
   return `abort ${report.deployId}: its commits reverted in ${report.revert.slice(0, 8)}; ${report.revertConverged ? 'every cluster is back on last good' : 'not every cluster is back yet'}`;
