@@ -235,9 +235,19 @@ export interface LoggedCommit {
   message: string;
 }
 
-/** HEAD's commits, newest first, that touch any of `paths` (git pathspecs; none: all). */
-export async function logCommits(cwd: string, paths: readonly string[] = []): Promise<LoggedCommit[]> {
-  const out = await git(cwd, ['log', '--format=%H%x1f%an%x1f%aI%x1f%B%x1e', '--', ...paths]).catch(
+/** The branch's newest commit on the remote, fetched now (others may have pushed since our checkout). */
+export async function fetchBranch(cwd: string, branch: string): Promise<string> {
+  await git(cwd, ['fetch', '--quiet', 'origin', branch]);
+  return git(cwd, ['rev-parse', 'FETCH_HEAD']);
+}
+
+/** A ref's commits (default HEAD), newest first, that touch any of `paths` (git pathspecs; none: all). */
+export async function logCommits(
+  cwd: string,
+  paths: readonly string[] = [],
+  ref = 'HEAD',
+): Promise<LoggedCommit[]> {
+  const out = await git(cwd, ['log', '--format=%H%x1f%an%x1f%aI%x1f%B%x1e', ref, '--', ...paths]).catch(
     () => '', // a branch with no commit yet
   );
   return out

@@ -134,6 +134,7 @@ async function removeOldSecrets(
   options: GitopsDeployOptions,
   checkout: string,
   releases: readonly GitopsRelease[],
+  startedAt: number,
 ): Promise<void> {
   try {
     const removed = await removeUnneededSecrets({
@@ -141,6 +142,8 @@ async function removeOldSecrets(
       releases: releases.map(({ release }) => release),
       clusters: options.clusters,
       deployId: options.deployId,
+      branch: options.branch,
+      startedAt,
     });
     if (removed.length > 0)
       options.progress.line(
@@ -264,6 +267,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
     });
   const releases = options.releases.filter(({ release }) => release.environment === environment.name);
   // Every secret is read before anything changes (each Secret exists before the commit that needs it).
+  const startedAt = Date.now();
   const secrets = await readSecrets(options, releases);
   const stop = new AbortController();
   let failure: { wave: string; reason: string } | undefined;
@@ -394,7 +398,7 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       report.state = stop.signal.aborted ? 'failed' : 'done';
       if (failure) report.reason = failure.reason;
     }
-    if (!failure && secrets) await removeOldSecrets(options, checkout, releases);
+    if (!failure && secrets) await removeOldSecrets(options, checkout, releases, startedAt);
     if (!failure || commits.length === 0) return { deployId: options.deployId, waves, outcomes, failure };
 
     const touched = options.waves

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { fileAtCommit, logCommits } from '../adapters/git.js';
+import { fetchBranch, fileAtCommit, logCommits } from '../adapters/git.js';
 import { deleteObject, listObjects, readObject, type KubeObject } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
 import { resolveSecrets } from '../deploy/secrets.js';
@@ -85,25 +85,35 @@ const stampOf = (name: string, release: Release) =>
 /**
  * Pure: the versioned valuesFrom Secrets of one release × cluster that no revision needs any
  * more. Kept: those the newest `keep` revisions of its file reference (`referenced`, newest first,
- * one per revision), those of deploys started at or after this one (in flight elsewhere: created,
- * not yet pushed), and any whose name is not a versioned one — among them the unversioned Secret
+ * one per revision), those of deploys started at or after this one and any created since this
+ * one began (another deploy's, in flight: created, not yet pushed), and any whose name is not a versioned one — among them the unversioned Secret
  * `gitops bootstrap` keeps, which every `gitops render` output reads (a commit of rendered files
  * made with plain git needs it at any time).
  */
 export function unneededSecrets(input: {
   release: Release;
-  live: readonly string[];
+  live: readonly { name: string; createdAt?: string }[];
   referenced: readonly (string | undefined)[];
   deployId: string;
+  /** When this deploy began (ms): a Secret created since is another deploy's, maybe not pushed yet. */
+  startedAt: number;
   keep: number;
 }): string[] {
   const needed = new Set(input.referenced.slice(0, input.keep));
   const ours = input.deployId.toLowerCase().slice(0, 16);
-  return input.live.filter((name) => {
-    const stamp = stampOf(name, input.release);
-    return stamp !== undefined && stamp < ours && !needed.has(name);
-  });
+  return input.live
+    .filter(({ name, createdAt }) => {
+      const stamp = stampOf(name, input.release);
+      const created = createdAt ? Date.parse(createdAt) : Number.POSITIVE_INFINITY;
+      return (
+        stamp !== undefined && stamp < ours && !needed.has(name) && created < input.startedAt - CLOCK_SKEW_MS
+      );
+    })
+    .map(({ name }) => name);
 }
+
+/** How far the API servers' clocks may be from ours when comparing creation times. */
+const CLOCK_SKEW_MS = 60_000;
 
 async function liveContent(cluster: Cluster, namespace: string, name: string): Promise<string | undefined> {
   const secret = await readObject<KubeObject & { data?: Record<string, string> }>(kubeTarget(cluster), {
@@ -169,10 +179,14 @@ export async function removeUnneededSecrets(options: {
   releases: readonly Release[];
   clusters: readonly Cluster[];
   deployId: string;
+  branch: string;
+  startedAt: number;
 }): Promise<{ cluster: string; namespace: string; name: string }[]> {
   const removed: { cluster: string; namespace: string; name: string }[] = [];
   const withSecrets = options.releases.filter((release) => release.secrets.length > 0);
   if (withSecrets.length === 0) return removed;
+  // The branch as it is now: another deploy may have pushed since this one's checkout.
+  const head = await fetchBranch(options.checkout, options.branch);
   await Promise.all(
     options.clusters.map(async (cluster) => {
       const target = kubeTarget(cluster);
@@ -188,10 +202,13 @@ export async function removeUnneededSecrets(options: {
               secret.metadata.namespace === release.namespace &&
               secret.metadata.labels?.['regatta.io/release'] === releaseKey(release),
           )
-          .map((secret) => secret.metadata.name);
+          .map((secret) => ({
+            name: secret.metadata.name,
+            createdAt: secret.metadata.creationTimestamp as string | undefined,
+          }));
         if (names.length < 2) continue;
         const path = releaseFilePath(cluster.name, release);
-        const revisions = (await logCommits(options.checkout, [path])).slice(0, SECRET_REVISIONS_KEPT);
+        const revisions = (await logCommits(options.checkout, [path], head)).slice(0, SECRET_REVISIONS_KEPT);
         const referenced = await Promise.all(
           revisions.map(async ({ commit }) =>
             secretOfFile(await fileAtCommit(options.checkout, commit, path)),
@@ -202,6 +219,7 @@ export async function removeUnneededSecrets(options: {
           live: names,
           referenced,
           deployId: options.deployId,
+          startedAt: options.startedAt,
           keep: SECRET_REVISIONS_KEPT,
         })) {
           await deleteObject(target, {

@@ -63,14 +63,19 @@ describe('removing the valuesFrom Secrets no revision needs', () => {
     '20261125T100000Z-dddd',
   ];
 
+  const STARTED = Date.parse('2026-11-25T10:00:00Z');
+  const ANCIENT = '2026-11-20T10:00:00Z';
+  const created = (at: string) => (name: string) => ({ name, createdAt: at });
+
   it('removes those only revisions older than the kept ones reference', () => {
     assert.deepEqual(
       unneededSecrets({
         release,
-        live: [version(d1), version(d2), version(d3)],
+        live: [version(d1), version(d2), version(d3)].map(created(ANCIENT)),
         // newest first: the last 3 revisions read d3, d3, d2; d1 only an older one
         referenced: [version(d3), version(d3), version(d2), version(d1)],
         deployId: d4,
+        startedAt: STARTED,
         keep: 3,
       }),
       [version(d1)],
@@ -81,9 +86,10 @@ describe('removing the valuesFrom Secrets no revision needs', () => {
     assert.deepEqual(
       unneededSecrets({
         release,
-        live: [version(d1), version(d2)],
+        live: [version(d1), version(d2)].map(created(ANCIENT)),
         referenced: [version(d2), undefined, version(d1)],
         deployId: d4,
+        startedAt: STARTED,
         keep: 3,
       }),
       [],
@@ -95,9 +101,10 @@ describe('removing the valuesFrom Secrets no revision needs', () => {
     assert.deepEqual(
       unneededSecrets({
         release,
-        live: [version(later), version(d4), version(d1)],
+        live: [version(later), version(d4), version(d1)].map(created(ANCIENT)),
         referenced: [version(d3)],
         deployId: d4,
+        startedAt: STARTED,
         keep: 5,
       }),
       [version(d1)],
@@ -112,12 +119,33 @@ describe('removing the valuesFrom Secrets no revision needs', () => {
           secretValuesName(release),
           'regatta-web-secrets-by-hand',
           secretValuesName({ name: 'web-api' } as Release, d1),
-        ],
+        ].map(created(ANCIENT)),
         referenced: [version(d3)],
         deployId: d4,
+        startedAt: STARTED,
         keep: 5,
       }),
       [],
+    );
+  });
+
+  it('keeps one created since this deploy began (another deploy’s, not pushed yet), whatever its name says', () => {
+    assert.deepEqual(
+      unneededSecrets({
+        release,
+        live: [
+          ...[version(d1)].map(created('2026-11-25T10:00:30Z')),
+          ...[version(d2)].map(created('2026-11-25T09:59:30Z')),
+          { name: version(d3) },
+          ...[version(d4)].map(created(ANCIENT)),
+        ],
+        referenced: [version(d4)],
+        deployId: d4,
+        startedAt: STARTED,
+        keep: 5,
+      }),
+      [],
+      'within a minute of the start, or no creation time: kept',
     );
   });
 });
