@@ -878,11 +878,16 @@ describe('regatta gitops on Flux', () => {
     const again = await cli('abort', secondId);
     assert.equal(again.exitCode, 2, 'nothing is paused any more');
 
-    // rollback --previous: the deploy before the live one (the aborted one never counted).
+    // rollback --previous: what ran before the live deploy (the aborted one never counted) — the
+    // state the waves test's rollback --to had returned to.
     const previous = await cli('rollback', `web.${namespace}`, '--previous');
     assert.equal(previous.exitCode, 0, `${previous.stdout}\n${previous.stderr}`);
-    assert.equal((await deployment(first))?.spec.replicas, 3, 'the waves test’s good deploy');
-    assert.equal((await deployment(third))?.spec.replicas, 3);
+    assert.match(
+      (await subjects(1))[0] as string,
+      new RegExp(`^regatta rollback \\S+: prod web\\.${namespace} back to ${firstDeployId}$`),
+    );
+    assert.equal((await deployment(first))?.spec.replicas, 2);
+    assert.equal((await deployment(third))?.spec.replicas, 2);
     writeWebRelease({ replicas: 2 });
   });
 });
