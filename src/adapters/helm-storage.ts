@@ -52,14 +52,18 @@ function toRevision(secret: k8s.V1Secret): HelmRevision {
 
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
+/** Which Helm releases a list asks for: one, the named ones, or (neither given) all. */
+export interface HelmRecordQuery {
+  namespace?: string;
+  release?: string;
+  names?: readonly string[];
+}
+
 /**
- * Every stored revision of the named Helm releases (all of them when `names` is absent), oldest
- * first. Only the records asked for are listed: a label selector on the release name.
+ * The stored records of the named Helm releases (all of them when `names` is absent), undecoded.
+ * Only the records asked for are listed: a label selector on the release name.
  */
-export async function listHelmRevisions(
-  target: KubeTarget,
-  options: { namespace?: string; release?: string; names?: readonly string[] },
-): Promise<HelmRevision[]> {
+async function listHelmRecords(target: KubeTarget, options: HelmRecordQuery): Promise<k8s.V1Secret[]> {
   const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
   const names = options.release ? [options.release] : options.names;
   const valid = names?.filter((name) => NAME_PATTERN.test(name));
@@ -68,13 +72,45 @@ export async function listHelmRevisions(
   const list = options.namespace
     ? await api.listNamespacedSecret({ namespace: options.namespace, labelSelector: selector })
     : await api.listSecretForAllNamespaces({ labelSelector: selector });
-  return list.items
-    .filter((secret) => secret.type === 'helm.sh/release.v1' && secret.data?.release)
-    .map(toRevision)
-    .sort(
-      (a, b) =>
-        a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.revision - b.revision,
-    );
+  return list.items.filter((secret) => secret.type === 'helm.sh/release.v1' && secret.data?.release);
+}
+
+/**
+ * Pure: what identifies a set of records as listed — each one's name and resourceVersion, sorted.
+ * Any write to a record (a new revision, a verdict, a pending one marked failed) changes it.
+ */
+export function recordVersions(records: readonly k8s.V1Secret[]): string[] {
+  return records
+    .map(
+      (secret) =>
+        `${secret.metadata?.namespace ?? ''}/${secret.metadata?.name ?? ''}@${secret.metadata?.resourceVersion ?? ''}`,
+    )
+    .sort();
+}
+
+const byRevision = (a: HelmRevision, b: HelmRevision) =>
+  a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.revision - b.revision;
+
+/** Every stored revision of the named Helm releases (all of them when `names` is absent), oldest first. */
+export async function listHelmRevisions(
+  target: KubeTarget,
+  options: HelmRecordQuery,
+): Promise<HelmRevision[]> {
+  return (await listHelmRecords(target, options)).map(toRevision).sort(byRevision);
+}
+
+/** `listHelmRevisions`, and the records' versions (see `recordVersions`) to tell later whether any changed. */
+export async function listHelmRevisionsVersioned(
+  target: KubeTarget,
+  options: HelmRecordQuery,
+): Promise<{ revisions: HelmRevision[]; versions: string[] }> {
+  const records = await listHelmRecords(target, options);
+  return { revisions: records.map(toRevision).sort(byRevision), versions: recordVersions(records) };
+}
+
+/** The records' versions only (see `recordVersions`), nothing decoded. */
+export async function helmRecordVersions(target: KubeTarget, options: HelmRecordQuery): Promise<string[]> {
+  return recordVersions(await listHelmRecords(target, options));
 }
 
 /** The revision number Helm writes on each record's labels (`version`), read without decoding it. */

@@ -119,6 +119,12 @@ export async function listLeases(target: KubeTarget, holder?: string): Promise<L
   return list.items.map(toRecord);
 }
 
+/** Every lease of one namespace, whoever made it (namespace rights suffice, as for taking one). */
+export async function listNamespacedLeases(target: KubeTarget, namespace: string): Promise<LeaseRecord[]> {
+  const list = await api(target).listNamespacedLease({ namespace });
+  return list.items.map(toRecord);
+}
+
 /** Deletes the lease if it is still the version we wrote. */
 export async function deleteLease(target: KubeTarget, lease: LeaseRecord): Promise<void> {
   try {

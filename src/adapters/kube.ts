@@ -2,6 +2,7 @@ import { delimiter } from 'node:path';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { httpRequest } from './http.js';
+import { stopAtOnce } from './shutdown.js';
 import * as k8s from '@kubernetes/client-node';
 
 /** A connection to one cluster, by kubeconfig file(s) and context. */
@@ -54,9 +55,6 @@ class PooledKubeConfig extends k8s.KubeConfig {
   ) {
     super();
   }
-  /** Aborted when the process is told to stop at once: every request in flight ends. */
-  static readonly shutdown = new AbortController();
-
   override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
     const agent = context.getAgent();
@@ -81,15 +79,8 @@ class PooledKubeConfig extends k8s.KubeConfig {
     }
     // A black-holed API server never answers: the request itself is aborted, so no socket keeps
     // the process alive past the error (racing a timer against it would not close anything).
-    context.setSignal(
-      AbortSignal.any([AbortSignal.timeout(this.timeoutMs), PooledKubeConfig.shutdown.signal]),
-    );
+    context.setSignal(AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stopAtOnce.signal]));
   }
-}
-
-/** Ends every API request in flight (the second Ctrl-C). */
-export function abortKubeRequests(): void {
-  PooledKubeConfig.shutdown.abort(new Error('stopped'));
 }
 
 /** Reads a kubeconfig path list as kubectl does: every file merged, the first one to define a name wins. */

@@ -1,18 +1,57 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { terminateChildren } from '../adapters/process.js';
-import { abortKubeRequests } from '../adapters/kube.js';
+import { stopAtOnce } from '../adapters/shutdown.js';
 import { Interrupts } from '../interrupts.js';
 import { renderError } from '../report/errors.js';
 import { redact } from '../report/redact.js';
 import type { CommandResult } from './result.js';
-import { deployCommands } from './deploy.js';
-import { migrateCommand } from './migrate.js';
-import { schemaCommand } from './schema.js';
-import { secretsCommand } from './secrets.js';
-import { chartCommand } from './chart.js';
-import { sandboxCommand } from './sandbox.js';
-import { gitopsCommand } from './gitops.js';
+
+type Done = (result: CommandResult) => void;
+
+/**
+ * Each command module, imported only when one of its commands runs: loading every module cost
+ * every command (`--version` too) the Kubernetes client's ~0.4 s, and a deploy the sandbox's,
+ * charts' and migration's modules. In the order `--help` lists them.
+ */
+export const COMMAND_MODULES = {
+  sandbox: async () => [(await import('./sandbox.js')).sandboxCommand],
+  deploy: async () => {
+    const { deployCommands } = await import('./deploy.js');
+    return [(done: Done, interrupts: Interrupts) => deployCommands(done, interrupts)];
+  },
+  migrate: async () => [(await import('./migrate.js')).migrateCommand],
+  secrets: async () => [(await import('./secrets.js')).secretsCommand],
+  chart: async () => [(await import('./chart.js')).chartCommand],
+  schema: async () => [(await import('./schema.js')).schemaCommand],
+  gitops: async () => [(await import('./gitops.js')).gitopsCommand],
+} satisfies Record<string, () => Promise<((done: Done, interrupts: Interrupts) => Command | Command[])[]>>;
+
+/** Which module defines each command; any other first argument (help, a typo) loads them all. */
+export const MODULE_OF: Record<string, keyof typeof COMMAND_MODULES> = {
+  sandbox: 'sandbox',
+  plan: 'deploy',
+  diff: 'deploy',
+  deploy: 'deploy',
+  rollback: 'deploy',
+  recover: 'deploy',
+  abort: 'deploy',
+  status: 'deploy',
+  history: 'deploy',
+  migrate: 'migrate',
+  secrets: 'secrets',
+  chart: 'chart',
+  schema: 'schema',
+  gitops: 'gitops',
+};
+
+/** The command modules the arguments need: none for `--version`, one for a command, else all. */
+export function modulesFor(argv: readonly string[]): (keyof typeof COMMAND_MODULES)[] {
+  const [first] = argv;
+  if (first === '--version' || first === '-V') return [];
+  const module = first === undefined ? undefined : MODULE_OF[first];
+  return module ? [module] : (Object.keys(COMMAND_MODULES) as (keyof typeof COMMAND_MODULES)[]);
+}
 
 /** Commander must throw (not exit, not print) so errors are rendered in one place. */
 function quietOnError(command: Command): void {
@@ -20,17 +59,17 @@ function quietOnError(command: Command): void {
   for (const sub of command.commands) quietOnError(sub);
 }
 
-function buildProgram(done: (result: CommandResult) => void, interrupts: Interrupts): Command {
+export async function buildProgram(
+  argv: readonly string[],
+  done: Done,
+  interrupts: Interrupts,
+): Promise<Command> {
   const program = new Command('regatta')
     .description('Ship Helm charts to many Kubernetes clusters at once, and take them back together.')
     .version('0.1.0');
-  program.addCommand(sandboxCommand(done));
-  for (const command of deployCommands(done, interrupts)) program.addCommand(command);
-  program.addCommand(migrateCommand(done));
-  program.addCommand(secretsCommand(done));
-  program.addCommand(chartCommand(done));
-  program.addCommand(schemaCommand(done));
-  program.addCommand(gitopsCommand(done));
+  const modules = await Promise.all(modulesFor(argv).map((name) => COMMAND_MODULES[name]()));
+  for (const make of modules.flat())
+    for (const command of [make(done, interrupts)].flat()) program.addCommand(command);
   quietOnError(program);
   return program;
 }
@@ -50,7 +89,7 @@ function handleSignals(interrupts: Interrupts): void {
         return;
       }
       terminateChildren();
-      abortKubeRequests();
+      stopAtOnce.abort(new Error('stopped'));
       const state = interrupts.state();
       process.stderr.write(
         `interrupted (${signal})${state ? `: stopped at once; where each target was left:\n${redact(state)}\nrun \`regatta recover RELEASE --env ENV\` (or deploy again) to bring them back to last good` : ''}\n`,
@@ -65,7 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const interrupts = new Interrupts();
   handleSignals(interrupts);
   let result: CommandResult = {};
-  const program = buildProgram((r) => (result = r), interrupts);
+  const program = await buildProgram(argv, (r) => (result = r), interrupts);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (error) {

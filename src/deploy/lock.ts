@@ -19,6 +19,7 @@ import {
   describeHolder,
   holderAnnotations,
   holderOf,
+  leaseName,
   leaseState,
   PAUSED_BEFORE,
   PAUSED_LEASE_SECONDS,
@@ -49,7 +50,6 @@ export interface LockOptions {
   durationSeconds?: number;
 }
 
-const leaseName = (release: string) => `regatta-lock.${release}`;
 const keyText = (key: LockKey) => `${key.release}.${key.namespace}@${key.cluster.name}`;
 const releaseTarget = (cluster: LockKey['cluster']) => ({ ...kubeTarget(cluster), timeoutMs: 10_000 });
 /**

@@ -6,23 +6,14 @@ import { parse } from 'yaml';
 import { listBranchBuilds, listChartVersions, ChartRepositoryError } from '../adapters/chartrepo.js';
 import { HelmError, renderChart, type HelmBinary } from '../adapters/helm.js';
 import { serverVersion } from '../adapters/kube.js';
-import { listHelmRevisions } from '../adapters/helm-storage.js';
 import { retryTransient } from '../adapters/transient.js';
-import { liveRevisionsOf } from '../plan/live.js';
 import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Fleet } from '../model/fleet.js';
 import type { ChartReference, Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { pickChartVersion, type ChartBuild } from '../plan/chart-version.js';
 import { applyReplicaCounts } from '../plan/scaling.js';
-import {
-  chartReference,
-  decide,
-  knownUnchanged,
-  needsRender,
-  plannedTarget,
-  type LiveRevision,
-} from '../plan/plan.js';
+import { chartReference, decide, knownUnchanged, needsRender, plannedTarget } from '../plan/plan.js';
 import { selectTargets, type Selection } from '../plan/select.js';
 import type { Progress } from '../report/progress.js';
 import { layerValues, type Values } from '../values/layer.js';
@@ -30,6 +21,7 @@ import type { Secret } from '../values/secret.js';
 import { parseYamlFile } from '../config/yaml-source.js';
 import { ChartFetcher } from './charts.js';
 import { kubeTarget } from './clusters.js';
+import { LiveObserver } from './observe.js';
 
 export interface PrepareOptions {
   fleet: Fleet;
@@ -44,6 +36,13 @@ export interface PrepareOptions {
    * takes its fleet lock, so what it plans from cannot change under it.
    */
   beforeObserve?: (clusters: readonly Cluster[]) => Promise<void>;
+  /**
+   * A deploy's look before its lock. When every target is known unchanged by a first look (made
+   * quickly, once, beside the reachability check), the plan is handed here with a second look to
+   * make; true: that plan stands and `beforeObserve` is never called (when that is safe:
+   * plan/noop.ts). Otherwise, or on any failure of the first look, the deploy goes the locked way.
+   */
+  withoutLock?: (prepared: PreparedDeploy, unchangedSince: () => Promise<boolean>) => Promise<boolean>;
   /** secret_id → value per target key; absent when planning (placeholders are used). */
   secrets?: (release: Release, cluster: Cluster) => Record<string, Secret>;
 }
@@ -173,46 +172,6 @@ export async function checkReachable(clusters: readonly Cluster[]): Promise<Map<
   return versions;
 }
 
-/** Release names per list of Helm's records: a label selector `name in (…)` short enough for any URL. */
-const NAMES_PER_LIST = 25;
-
-/**
- * What is live for the selected releases, observed with one list of Helm's records per cluster,
- * namespace and NAMES_PER_LIST releases (not one per target: a no-op redeploy of hundreds of
- * targets was that many round trips), each list made once and reduced at once to what the plan
- * needs (the newest revision of each release, judged).
- */
-function liveObserver(selected: readonly { release: Release; clusters: readonly Cluster[] }[]) {
-  // Per cluster and namespace: its release names in order, and where each one is among them.
-  const groups = new Map<string, { names: string[]; index: Map<string, number> }>();
-  const groupOf = (cluster: Cluster, namespace: string) => `${cluster.name}\0${namespace}`;
-  for (const { release, clusters } of selected) {
-    for (const cluster of clusters) {
-      const key = groupOf(cluster, release.namespace);
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = { names: [], index: new Map() }));
-      if (group.index.has(release.name)) continue;
-      group.index.set(release.name, group.names.length);
-      group.names.push(release.name);
-    }
-  }
-  const lists = new Map<string, Promise<Map<string, LiveRevision>>>();
-  return (cluster: Cluster, release: Release): Promise<LiveRevision | undefined> => {
-    const group = groups.get(groupOf(cluster, release.namespace))!;
-    const chunk = Math.floor(group.index.get(release.name)! / NAMES_PER_LIST);
-    const key = `${groupOf(cluster, release.namespace)}\0${chunk}`;
-    let list = lists.get(key);
-    if (!list) {
-      const chunkNames = group.names.slice(chunk * NAMES_PER_LIST, (chunk + 1) * NAMES_PER_LIST);
-      list = retryTransient(() =>
-        listHelmRevisions(kubeTarget(cluster), { namespace: release.namespace, names: chunkNames }),
-      ).then(liveRevisionsOf);
-      lists.set(key, list);
-    }
-    return list.then((live) => live.get(release.name));
-  };
-}
-
 /** `helm template` for one target; a chart that does not render is the user's to fix (exit 2). */
 async function render(
   helm: HelmBinary,
@@ -245,31 +204,24 @@ async function render(
   }
 }
 
-/** Files → plan: resolves charts, renders each release for each cluster, compares with what is live. */
-export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDeploy> {
-  const selected = selectTargets(options.fleet, options.releases, options.selection);
-  if (selected.length === 0)
-    throw new UserError('no release has a cluster in this selection', {
-      hint: 'check --env, --cluster and -l',
-    });
-  const clusters = new Map(
-    selected.flatMap((entry) => entry.clusters).map((cluster) => [cluster.name, cluster]),
-  );
-  const kubeVersions = await checkReachable([...clusters.values()]);
-  await options.beforeObserve?.([...clusters.values()]);
-  const charts = new ChartFetcher(options.helm, (url) => {
-    const repository = Object.values(options.fleet.environments).find(
-      (candidate) => candidate.chartRepository?.url === url,
-    )?.chartRepository;
-    if (!repository) throw new Error(`no environment has the chart repository ${url}`);
-    return repository;
-  });
-  const limit = limiter(8);
-  const liveOf = liveObserver(selected);
-  const values = new Map<string, Values>();
-  const manifests = new Map<string, { planned: string; live: string }>();
-  const entries = await Promise.all(
-    selected.map(async ({ release, clusters: releaseClusters }) => {
+/** One release × cluster as the files make it, before anything is observed. */
+interface TargetInput {
+  release: Release;
+  cluster: Cluster;
+  /** Its place among its release's clusters (the first one always renders). */
+  index: number;
+  target: PlannedTarget;
+  values: Values;
+}
+
+/** Chart versions and digests, and every target's complete values: what the files make of them. */
+async function resolveInputs(
+  selected: ReturnType<typeof selectTargets>,
+  options: PrepareOptions,
+  charts: ChartFetcher,
+): Promise<TargetInput[]> {
+  const perRelease = await Promise.all(
+    selected.map(async ({ release, clusters }) => {
       const version = await resolveChartVersion(release, options.fleet);
       const files = readValuesFiles(release);
       const environment = options.fleet.environments[release.environment]!;
@@ -283,51 +235,106 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
           });
         throw error;
       }
-      return Promise.all(
-        releaseClusters.map((cluster, index) =>
-          limit(async () => {
-            const target = plannedTarget(release, cluster, environment, version, digest);
-            const secrets =
-              options.secrets?.(release, cluster) ??
-              Object.fromEntries(release.secrets.map((secret) => [secret.secretId, '<redacted>']));
-            const targetValues = layerValues({
-              files,
-              release: release.values,
-              cluster,
-              replicas: target.replicas,
-              secrets,
-            });
-            values.set(targetKey(target), targetValues);
-            const live = await liveOf(cluster, release);
-            let rendered: string | undefined;
-            const unchanged = knownUnchanged(target, targetValues, live);
-            if (unchanged) {
-              // Its manifest is the live one: only `diff` wants to see it; the decision needs nothing.
-              if (options.renderAll) rendered = live!.manifest;
-            } else if (options.renderAll || index === 0 || needsRender(target, targetValues, live)) {
-              // The first cluster of each release always renders: a missing chart or a template error
-              // stops everything before any cluster changes.
-              rendered = await render(
-                options.helm,
-                charts,
-                release,
-                cluster,
-                target,
-                targetValues,
-                kubeVersions.get(cluster.name),
-              );
-            }
-            if (rendered !== undefined) {
-              manifests.set(targetKey(target), {
-                planned: applyReplicaCounts(rendered, target.replicas).manifest,
-                live: live && live.status !== 'uninstalled' ? live.manifest : '',
-              });
-            }
-            return decide({ target, rendered, values: targetValues, live });
-          }),
-        ),
-      );
+      return clusters.map((cluster, index) => {
+        const target = plannedTarget(release, cluster, environment, version, digest);
+        const secrets =
+          options.secrets?.(release, cluster) ??
+          Object.fromEntries(release.secrets.map((secret) => [secret.secretId, '<redacted>']));
+        const values = layerValues({
+          files,
+          release: release.values,
+          cluster,
+          replicas: target.replicas,
+          secrets,
+        });
+        return { release, cluster, index, target, values };
+      });
     }),
   );
-  return { plan: { entries: entries.flat() }, values, clusters, manifests, charts };
+  return perRelease.flat();
+}
+
+/** The plan of a deploy that changes nothing, when this look knows every target unchanged. */
+async function unchangedPlan(
+  targets: readonly TargetInput[],
+  observer: LiveObserver,
+): Promise<Plan | undefined> {
+  try {
+    const lives = await Promise.all(targets.map((t) => observer.liveOf(t.cluster, t.release)));
+    if (!targets.every((t, i) => knownUnchanged(t.target, t.values, lives[i]))) return undefined;
+    return { entries: targets.map((t, i) => decide({ target: t.target, values: t.values, live: lives[i] })) };
+  } catch {
+    return undefined; // the locked way looks again, and reports what it cannot read
+  }
+}
+
+/** Files → plan: resolves charts, renders each release for each cluster, compares with what is live. */
+export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDeploy> {
+  const selected = selectTargets(options.fleet, options.releases, options.selection);
+  if (selected.length === 0)
+    throw new UserError('no release has a cluster in this selection', {
+      hint: 'check --env, --cluster and -l',
+    });
+  const clusters = new Map(
+    selected.flatMap((entry) => entry.clusters).map((cluster) => [cluster.name, cluster]),
+  );
+  const charts = new ChartFetcher(options.helm, (url) => {
+    const repository = Object.values(options.fleet.environments).find(
+      (candidate) => candidate.chartRepository?.url === url,
+    )?.chartRepository;
+    if (!repository) throw new Error(`no environment has the chart repository ${url}`);
+    return repository;
+  });
+  const reachable = checkReachable([...clusters.values()]);
+  // What the files make needs no cluster: resolved meanwhile, as is a deploy's first look.
+  const inputs = resolveInputs(selected, options, charts);
+  const early = options.withoutLock && new LiveObserver(selected, { timeoutMs: 10_000, attempts: 1 });
+  const firstLook = early && inputs.then((targets) => unchangedPlan(targets, early));
+  inputs.catch(() => undefined); // awaited below, after the reachability check (whose error comes first)
+  firstLook?.catch(() => undefined);
+  const kubeVersions = await reachable;
+  const targets = await inputs;
+  const values = new Map(targets.map((t) => [targetKey(t.target), t.values]));
+  const manifests = new Map<string, { planned: string; live: string }>();
+  const unchanged = await firstLook;
+  if (early && unchanged) {
+    const prepared = { plan: unchanged, values, clusters, manifests, charts };
+    if (await options.withoutLock!(prepared, () => early.unchangedSince())) return prepared;
+  }
+  await options.beforeObserve?.([...clusters.values()]);
+  const limit = limiter(8);
+  const observer = new LiveObserver(selected);
+  const entries = await Promise.all(
+    targets.map(({ release, cluster, index, target, values: targetValues }) =>
+      limit(async () => {
+        const live = await observer.liveOf(cluster, release);
+        let rendered: string | undefined;
+        const unchanged = knownUnchanged(target, targetValues, live);
+        if (unchanged) {
+          // Its manifest is the live one: only `diff` wants to see it; the decision needs nothing.
+          if (options.renderAll) rendered = live!.manifest;
+        } else if (options.renderAll || index === 0 || needsRender(target, targetValues, live)) {
+          // The first cluster of each release always renders: a missing chart or a template error
+          // stops everything before any cluster changes.
+          rendered = await render(
+            options.helm,
+            charts,
+            release,
+            cluster,
+            target,
+            targetValues,
+            kubeVersions.get(cluster.name),
+          );
+        }
+        if (rendered !== undefined) {
+          manifests.set(targetKey(target), {
+            planned: applyReplicaCounts(rendered, target.replicas).manifest,
+            live: live && live.status !== 'uninstalled' ? live.manifest : '',
+          });
+        }
+        return decide({ target, rendered, values: targetValues, live });
+      }),
+    ),
+  );
+  return { plan: { entries }, values, clusters, manifests, charts };
 }

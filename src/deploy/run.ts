@@ -13,6 +13,7 @@ import { helmActions } from './actions.js';
 import { realGates } from './gates.js';
 import { runWaves } from './waves.js';
 import { checkWaveName, planWaves } from '../plan/waves.js';
+import { mayGoWithoutLock } from '../plan/noop.js';
 import type { PlanEntry } from '../model/plan.js';
 import { FleetLock } from './lock.js';
 import { announce, deployAnnouncements } from './notify.js';
@@ -65,6 +66,11 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
     options.progress.line(
       `WARNING: emergency option ${option}: gates or waves are bypassed; recorded in this deploy's history`,
     );
+  const wavesOf = (candidate: PreparedDeploy) =>
+    planWaves(candidate.plan, options.releases, options.fleet, {
+      only: options.onlyWave,
+      skipGates: options.skipGates,
+    });
   let lock: FleetLock | undefined;
   let prepared: PreparedDeploy;
   try {
@@ -75,6 +81,9 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       helm: options.helm,
       progress: options.progress,
       secrets,
+      // A deploy that would change nothing may go without its lock (plan/noop.ts says when).
+      withoutLock: async (candidate, unchangedSince) =>
+        mayGoWithoutLock(candidate.plan, wavesOf(candidate), options.resume) && (await unchangedSince()),
       beforeObserve: async () => {
         lock = await FleetLock.acquire(
           targets.flatMap(({ release, clusters }) =>
@@ -92,10 +101,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
     await lock?.release();
     throw error;
   }
-  const waves = planWaves(prepared.plan, options.releases, options.fleet, {
-    only: options.onlyWave,
-    skipGates: options.skipGates,
-  });
+  const waves = wavesOf(prepared);
   // A resumed deploy: what it deployed before its pause is its own, to roll back if it fails.
   const resumed = new Map<PlanEntry, number>();
   for (const entry of prepared.plan.entries)

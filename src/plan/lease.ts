@@ -12,6 +12,9 @@ export interface LockHolder {
   since: string;
 }
 
+/** The Lease that is a release's lock, in the release's namespace of each of its clusters. */
+export const leaseName = (release: string) => `regatta-lock.${release}`;
+
 const PREFIX = 'regatta.io/lock-';
 /** A deploy paused at a manual approval keeps its lock: `deploy --resume` or `abort` ends it. */
 export const PAUSED_BEFORE = 'regatta.io/paused-before';

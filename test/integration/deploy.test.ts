@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/adapters/process.js';
 import { listHelmRevisions } from '../../src/adapters/helm-storage.js';
+import { createLease, deleteLease } from '../../src/adapters/kube-lease.js';
+import { holderAnnotations, leaseName } from '../../src/plan/lease.js';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
 import { packageRoot } from '../../src/paths.js';
 import { deployJson, regatta, testSandbox } from './support/sandbox.js';
@@ -394,6 +396,105 @@ describe('deploy safety', () => {
       /dev-(us-central1|asia-east1)-0.* could not be brought back to last good: .*need attention \(once .*, run `regatta recover web\.big --env dev`/,
     );
     assert.match(result.stdout, /rollback-failed/);
+  });
+
+  it('a redeploy that changes nothing takes no lock, yet stops at a lock someone holds (exit 4)', async () => {
+    const name = 'noop';
+    const file = writeRelease(fleet.dir, 'noop.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: `${name}.${name}`, environment: 'dev' },
+      spec: { chart_name: 'web', chart_path: webChart, values: { image: 'registry.example/web:1' } },
+    });
+    const contexts = state.clusters.slice(0, 3) as string[];
+    /** Where the API server's history of the namespace's leases is now (a list's resourceVersion). */
+    const leasesNow = async (context: string) =>
+      (
+        JSON.parse(
+          (
+            await run(
+              'kubectl',
+              [
+                '--context',
+                context,
+                'get',
+                '--raw',
+                `/apis/coordination.k8s.io/v1/namespaces/${name}/leases`,
+              ],
+              { env },
+            )
+          ).stdout,
+        ) as { metadata: { resourceVersion: string } }
+      ).metadata.resourceVersion;
+    /** Every lease written in the namespace since `resourceVersion` (a watch from there, for 1 s). */
+    const leasesWrittenSince = async (context: string, resourceVersion: string) =>
+      (
+        await run(
+          'kubectl',
+          [
+            '--context',
+            context,
+            'get',
+            '--raw',
+            `/apis/coordination.k8s.io/v1/namespaces/${name}/leases?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=1`,
+          ],
+          { env },
+        )
+      ).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const event = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
+          return `${event.type} ${event.object.metadata.name}`;
+        });
+    const first = await regatta(['deploy', '--fleet', fleet.file, file], env);
+    assert.equal(first.exitCode, 0, first.stderr);
+    const marks = await Promise.all(contexts.map(leasesNow));
+    const second = await regatta(['deploy', '--fleet', fleet.file, file, '--output', 'json'], env);
+    assert.equal(second.exitCode, 0, second.stderr);
+    assert.ok(deployJson<DeployJson>(second.stdout).outcomes.every((o) => o.status === 'unchanged'));
+    for (const [index, context] of contexts.entries())
+      assert.deepEqual(await leasesWrittenSince(context, marks[index]!), [], context);
+
+    // The same watch does see a deploy that changes something take and let go of its lock.
+    const changed = writeRelease(fleet.dir, 'noop.yaml', {
+      apiVersion: 'regatta/v1',
+      kind: 'Release',
+      metadata: { name: `${name}.${name}`, environment: 'dev' },
+      spec: { chart_name: 'web', chart_path: webChart, values: { image: 'registry.example/web:2' } },
+    });
+    const before = await leasesNow(contexts[0]!);
+    assert.equal((await regatta(['deploy', '--fleet', fleet.file, changed], env)).exitCode, 0);
+    const written = await leasesWrittenSince(contexts[0]!, before);
+    assert.deepEqual(
+      written.filter((event) => !event.startsWith('MODIFIED')), // renewed, if it took 20 s
+      [`ADDED ${leaseName(name)}`, `DELETED ${leaseName(name)}`],
+    );
+
+    // web:2 runs everywhere, but another deploy holds the lock in one cluster: the no-op says who.
+    const target = { kubeconfig, context: contexts[2]! };
+    const held = await createLease(target, {
+      name: leaseName(name),
+      namespace: name,
+      holder: '20261125T000000Z-0000',
+      durationSeconds: 60,
+      annotations: holderAnnotations({
+        id: '20261125T000000Z-0000',
+        command: 'deploy',
+        user: 'someone',
+        host: 'elsewhere',
+        pid: 1,
+        since: new Date().toISOString(),
+      }),
+    });
+    assert.ok(held);
+    try {
+      const locked = await regatta(['deploy', '--fleet', fleet.file, changed], env);
+      assert.equal(locked.exitCode, 4, locked.stderr);
+      assert.match(locked.stderr, /is locked by deploy 20261125T000000Z-0000 by someone@elsewhere/);
+    } finally {
+      await deleteLease(target, held);
+    }
   });
 
   it("scales a Deployment that lives in an umbrella chart's subchart, per cluster", async () => {

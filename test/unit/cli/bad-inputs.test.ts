@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { main } from '../../../src/cli/main.js';
+import { after, before, describe, it } from 'node:test';
+import { COMMAND_MODULES, main } from '../../../src/cli/main.js';
 import { packageRoot } from '../../../src/paths.js';
 
 /**
@@ -1135,6 +1135,9 @@ const cases: Case[] = [
 ];
 
 const root = mkdtempSync(join(tmpdir(), 'regatta-bad-inputs-'));
+// main() loads a command's module when it first runs one: loaded here, before stdout is captured,
+// so that the test runner's own output (on stdout) is never written while main() waits for one.
+before(() => Promise.all(Object.values(COMMAND_MODULES).map((load) => load())));
 after(() => {
   // A FIFO or folder without permissions must not stop the clean-up.
   execFileSync('rm', ['-rf', root]);
