@@ -225,7 +225,7 @@ export function startingWave(
     throw new UserError(`deploy ${request.deployId} is not paused on ${request.branch}`, {
       hint: paused
         ? `the paused deploy is ${paused.deployId}`
-        : 'see regatta history: a later deploy, revert or rollback ended it',
+        : 'see regatta history: its resume or its revert (abort, failure) ended it',
     });
   const index = waves.findIndex((wave) => wave.name === paused.wave);
   if (index < 0)
@@ -266,8 +266,8 @@ export async function gitopsDeploy(options: GitopsDeployOptions): Promise<Gitops
       hint: `set environments.${environment.name}.engine: flux, or use regatta deploy`,
     });
   const releases = options.releases.filter(({ release }) => release.environment === environment.name);
-  // Every secret is read before anything changes (each Secret exists before the commit that needs it).
   const startedAt = Date.now();
+  // Every secret is read before anything changes (each Secret exists before the commit that needs it).
   const secrets = await readSecrets(options, releases);
   const stop = new AbortController();
   let failure: { wave: string; reason: string } | undefined;
