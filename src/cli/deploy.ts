@@ -35,6 +35,7 @@ import { readGitopsHistory } from '../gitops/history.js';
 import { gitopsAbort } from '../gitops/abort.js';
 import { gitopsRollback } from '../gitops/rollback.js';
 import { committedReleases, gitopsStatus } from '../gitops/status.js';
+import { readPausedDeploy } from '../gitops/history.js';
 import { releaseHistory, statusMatrix } from '../deploy/status.js';
 import { selectEnvironmentClusters, selectTargets, type Selection } from '../plan/select.js';
 import { planWaves } from '../plan/waves.js';
@@ -485,8 +486,15 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
         // As Flux reports it: the commit each cluster applied, each HelmRelease's readiness and drift.
         const clusters = selectEnvironmentClusters(fleet, selection.env, selection);
         const rows = await gitopsStatus(await committedReleases(clusters, names), clusters);
+        // A paused deploy lives in git: read when the fleet file names the repository.
+        const environment = fleet.environments[selection.env]!;
+        const paused = environment.gitops
+          ? await readPausedDeploy(gitopsRemote(fleet, environment, {}, process.env), environment.name).catch(
+              (error: Error) => ({ unreadable: error.message.split('\n')[0] ?? '' }),
+            )
+          : undefined;
         done({
-          stdout: options.output === 'json' ? json(rows) : renderGitopsStatus(rows),
+          stdout: options.output === 'json' ? json(rows) : renderGitopsStatus(rows, paused),
           exitCode: rows.every((row) => row.state === 'ready') ? 0 : 1,
         });
         return;

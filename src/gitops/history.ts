@@ -136,3 +136,18 @@ export async function readGitopsHistory(
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** The deploy of this environment paused at an approval on the fleet branch, if any (what `status` warns of). */
+export async function readPausedDeploy(
+  remote: { repo: string; branch: string },
+  environment: string,
+): Promise<GitopsHistoryEntry | undefined> {
+  const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
+  try {
+    const checkout = join(work, 'checkout');
+    await checkoutBranch(remote.repo, remote.branch, checkout);
+    return pausedDeploy(gitopsHistory(await logCommits(checkout)), environment);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,6 +1,6 @@
 import { currentCommit } from '../adapters/git.js';
 import type { HelmBinary } from '../adapters/helm.js';
-import { newDeployId } from '../deploy/deploy-id.js';
+import { DEPLOY_ID_PATTERN, newDeployId } from '../deploy/deploy-id.js';
 import { realGates } from '../deploy/gates.js';
 import { DeployError, InterruptedError, RollbackError, UserError, type RegattaError } from '../errors.js';
 import type { Environment, Fleet } from '../model/fleet.js';
@@ -98,6 +98,10 @@ export interface FluxDeployRequest {
  */
 export async function runGitopsDeploy(request: FluxDeployRequest): Promise<GitopsDeployReport> {
   const { fleet, environment, selection } = request;
+  if (request.resume !== undefined && !DEPLOY_ID_PATTERN.test(request.resume))
+    throw new UserError(`--resume ${request.resume}: not a deploy id`, {
+      hint: 'the paused deploy printed its id (like 20261125T143001Z-3fa2); see regatta history',
+    });
   if (request.onlyWave !== undefined) checkWaveName(request.onlyWave, request.releases, fleet);
   const clusters = selectEnvironmentClusters(fleet, environment.name, selection);
   const { releases } = await gitopsReleases(fleet, environment.name, request.releases, {

@@ -47,11 +47,19 @@ export function renderGitopsRollback(report: GitopsRollbackReport): string {
   return `rollback ${report.deployId} to ${report.to} (${report.target.slice(0, 8)}): commit ${report.commit.slice(0, 8)}\n${outcomeTable(report.outcomes)}`;
 }
 
-export function renderGitopsStatus(rows: readonly GitopsStatusRow[]): string {
-  return renderTable(
+export function renderGitopsStatus(
+  rows: readonly GitopsStatusRow[],
+  /** The deploy paused on the fleet branch, or why the branch could not be read. */
+  paused?: GitopsHistoryEntry | { unreadable: string },
+): string {
+  const table = renderTable(
     ['RELEASE', 'CLUSTER', 'APPLIED', 'CHART', 'STATE', 'DRIFT', 'REASON'],
     rows.map((r) => [r.release, r.cluster, r.applied, r.chart, r.state, r.drift, r.reason]),
   );
+  if (paused && 'unreadable' in paused) return `${table}\n(fleet branch not read: ${paused.unreadable})`;
+  return paused
+    ? `${table}\ndeploy ${paused.deployId} is paused before wave ${paused.wave ?? '?'} (${paused.author}, ${paused.date}): \`regatta deploy --resume ${paused.deployId}\` with the same release files, or \`regatta abort ${paused.deployId}\``
+    : table;
 }
 
 export function renderGitopsHistory(entries: readonly GitopsHistoryEntry[]): string {

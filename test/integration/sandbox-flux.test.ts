@@ -818,6 +818,9 @@ describe('regatta gitops on Flux', () => {
     const history = await cli('history', 'web');
     assert.equal(history.exitCode, 0, history.stderr);
     assert.match(history.stdout, new RegExp(`${id}\\s+paused for approval before\\s+rest`));
+    const status = await cli('status');
+    assert.equal(status.exitCode, 0, `${status.stdout}\n${status.stderr}`);
+    assert.match(status.stdout, new RegExp(`deploy ${id} is paused before wave rest`));
 
     const resumed = await cli('deploy', '--resume', id, releaseFile);
     assert.equal(resumed.exitCode, 0, `${resumed.stdout}\n${resumed.stderr}`);

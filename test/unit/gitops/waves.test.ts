@@ -178,6 +178,19 @@ describe('a Flux deploy’s ending', () => {
       130,
     );
   });
+
+  it('is exit 3 naming the reason when the deploy’s commits could not be reverted, even after a signal', () => {
+    for (const reason of ['web.ns@prod-a: failed', 'interrupted']) {
+      const error = gitopsDeployFailure({
+        ...report,
+        failure: { wave: 'rest', reason },
+        revertConverged: false,
+        revertError: 'cannot revert abc12345: later commits changed the same files',
+      });
+      assert.equal(error?.exitCode, 3);
+      assert.match(error?.message ?? '', /could not be reverted: cannot revert abc12345/);
+    }
+  });
 });
 
 describe('a fleet branch’s history', () => {
