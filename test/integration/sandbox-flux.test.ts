@@ -339,6 +339,33 @@ describe('regatta gitops on Flux', () => {
     );
   }
 
+  /**
+   * Regatta on the prod environment in two waves — canary (the first cluster), then the rest —
+   * with `rollout` settings added and the repository of gitops bootstrap read from the
+   * environment, as a user's CI would.
+   */
+  function wavesCli(name: string, rollout: Record<string, unknown> = {}) {
+    const file = join(dirname(fleetFile), name);
+    writeProdFleet(file, {
+      gitops: { repo: '${REGATTA_GIT_URL}/fleet/prod.git', branch: 'prod' },
+      rollout: {
+        waves: [
+          { name: 'canary', clusters: { names: [state.clusters[0]] } },
+          { name: 'rest', clusters: { selector: {} } },
+        ],
+        ...rollout,
+      },
+    });
+    return (...args: string[]) => regatta([...args, '--fleet', file, '--env', 'prod'], env);
+  }
+
+  /** The newest `count` commit subjects of the fleet branch. */
+  const subjects = async (count: number) => {
+    const clone = mkdtempSync(join(work, 'log-'));
+    await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
+    return (await git(clone, 'log', `-${count}`, '--format=%s')).split('\n');
+  };
+
   /** `regatta gitops render` of the web release into DIR; then each cluster's file of it in FOLDER. */
   const renderWeb = async (out: string, extra: string[], runEnv = env) => {
     const result = await regatta(
@@ -659,23 +686,7 @@ describe('regatta gitops on Flux', () => {
   it('regatta deploy drives a Flux environment through git wave by wave; a failing canary stops the rest', async () => {
     const [first, second] = state.clusters as [string, string];
     const rest = state.clusters.slice(1).join(', ');
-    const wavesFleet = join(dirname(fleetFile), 'regatta-waves.yaml');
-    writeProdFleet(wavesFleet, {
-      // The repository of gitops bootstrap, read from the environment as a user's CI would.
-      gitops: { repo: '${REGATTA_GIT_URL}/fleet/prod.git', branch: 'prod' },
-      rollout: {
-        waves: [
-          { name: 'canary', clusters: { names: [first] } },
-          { name: 'rest', clusters: { selector: {} } },
-        ],
-      },
-    });
-    const cli = (...args: string[]) => regatta([...args, '--fleet', wavesFleet, '--env', 'prod'], env);
-    const subjects = async (count: number) => {
-      const clone = mkdtempSync(join(work, 'log-'));
-      await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
-      return (await git(clone, 'log', `-${count}`, '--format=%s')).split('\n');
-    };
+    const cli = wavesCli('regatta-waves.yaml');
 
     writeWebRelease({ replicas: 3 });
     // plan and diff: the tree a deploy would commit against the branch, nothing committed.
@@ -777,23 +788,7 @@ describe('regatta gitops on Flux', () => {
   });
   it('a manual approval pauses a Flux deploy in git; resume goes on, abort reverts, rollback --previous returns', async () => {
     const [first, , third] = state.clusters as [string, string, string];
-    const approvalFleet = join(dirname(fleetFile), 'regatta-approval.yaml');
-    writeProdFleet(approvalFleet, {
-      gitops: { repo: '${REGATTA_GIT_URL}/fleet/prod.git', branch: 'prod' },
-      rollout: {
-        waves: [
-          { name: 'canary', clusters: { names: [first] } },
-          { name: 'rest', clusters: { selector: {} } },
-        ],
-        approval: 'before-wave rest',
-      },
-    });
-    const cli = (...args: string[]) => regatta([...args, '--fleet', approvalFleet, '--env', 'prod'], env);
-    const subjects = async (count: number) => {
-      const clone = mkdtempSync(join(work, 'log-'));
-      await git(work, 'clone', '--quiet', '--branch', 'prod', repo, clone);
-      return (await git(clone, 'log', `-${count}`, '--format=%s')).split('\n');
-    };
+    const cli = wavesCli('regatta-approval.yaml', { approval: 'before-wave rest' });
     const before = (await deployment(third))?.spec.replicas;
 
     writeWebRelease({ replicas: 6 });
