@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkoutBranch, commitEmpty, logCommits, pathsChangedBy, pushBranch } from '../adapters/git.js';
+import { commitEmpty, logCommits, pathsChangedBy, pushBranch } from '../adapters/git.js';
 import { UserError } from '../errors.js';
 import type { Cluster, Environment } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
+import { withBranchCheckout } from './checkout.js';
 import { revertDeploy } from './deploy.js';
 import { deployCommits, gitopsHistory, pausedDeploy } from './history.js';
 import { clusterFolder } from './render.js';
@@ -47,10 +46,7 @@ export function clustersOfPaths(paths: readonly string[], clusters: readonly Clu
  * commits touched are watched back to Ready on last good. From any machine: the state is git's.
  */
 export async function gitopsAbort(options: GitopsAbortOptions): Promise<GitopsAbortReport> {
-  const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
-  try {
-    const checkout = join(work, 'checkout');
-    await checkoutBranch(options.repo, options.branch, checkout);
+  return withBranchCheckout(options, async (checkout) => {
     const history = gitopsHistory(await logCommits(checkout));
     const paused = pausedDeploy(history, options.environment.name);
     if (paused?.deployId !== options.deployId)
@@ -83,7 +79,5 @@ export async function gitopsAbort(options: GitopsAbortOptions): Promise<GitopsAb
       targetsOf: (cluster) => folderTargets(join(checkout, clusterFolder(cluster.name))),
     });
     return { deployId: options.deployId, pausedBefore, ...reverted };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   BranchMovedError,
   checkoutBranch,
@@ -18,6 +18,7 @@ import { UserError } from '../errors.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import { releaseKey } from '../model/release.js';
 import type { Progress } from '../report/progress.js';
+import { writeFolders } from './checkout.js';
 import { clusterFolder, type GitopsRelease } from './render.js';
 import type { SecretsDelivery } from './external-secrets.js';
 import { deployCommits, gitopsHistory, pausedDeploy } from './history.js';
@@ -151,19 +152,6 @@ async function removeOldSecrets(
       );
   } catch (error) {
     options.progress.line(`WARNING: old secret values were not cleaned up: ${(error as Error).message}`);
-  }
-}
-
-/** Makes the checkout's cluster folders exactly the rendered files. */
-function writeFolders(
-  checkout: string,
-  files: readonly { path: string; content: string }[],
-  folders: readonly string[],
-) {
-  for (const folder of folders) rmSync(join(checkout, folder), { recursive: true, force: true });
-  for (const file of files.filter((f) => folders.some((folder) => f.path.startsWith(`${folder}/`)))) {
-    mkdirSync(dirname(join(checkout, file.path)), { recursive: true });
-    writeFileSync(join(checkout, file.path), file.content);
   }
 }
 

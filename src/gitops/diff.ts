@@ -1,9 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { checkoutBranch, pendingChanges } from '../adapters/git.js';
+import { pendingChanges } from '../adapters/git.js';
 import type { Cluster, Environment, Fleet } from '../model/fleet.js';
 import type { SecretsDelivery } from './external-secrets.js';
+import { withBranchCheckout, writeFolders } from './checkout.js';
 import { clusterFolder, type GitopsRelease } from './render.js';
 import { desiredTree, readSecrets } from './tree.js';
 
@@ -34,10 +32,7 @@ export async function gitopsDiff(options: {
 }): Promise<GitopsClusterDiff[]> {
   const releases = options.releases.filter(({ release }) => release.environment === options.environment.name);
   const secrets = await readSecrets(options, releases);
-  const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
-  try {
-    const checkout = join(work, 'checkout');
-    await checkoutBranch(options.repo, options.branch, checkout);
+  return withBranchCheckout(options, async (checkout) => {
     const { files } = await desiredTree({
       ...options,
       releases,
@@ -49,15 +44,9 @@ export async function gitopsDiff(options: {
     const diffs: GitopsClusterDiff[] = [];
     for (const cluster of options.clusters) {
       const folder = clusterFolder(cluster.name);
-      rmSync(join(checkout, folder), { recursive: true, force: true });
-      for (const file of files.filter((f) => f.path.startsWith(`${folder}/`))) {
-        mkdirSync(dirname(join(checkout, file.path)), { recursive: true });
-        writeFileSync(join(checkout, file.path), file.content);
-      }
+      writeFolders(checkout, files, [folder]);
       diffs.push({ cluster: cluster.name, ...(await pendingChanges(checkout, [folder])) });
     }
     return diffs;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }

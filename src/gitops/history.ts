@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { checkoutBranch, logCommits, type LoggedCommit } from '../adapters/git.js';
+import { logCommits, type LoggedCommit } from '../adapters/git.js';
+import { withBranchCheckout } from './checkout.js';
 
 /** One Regatta commit of a fleet branch: what happened, by whom, when. */
 export interface GitopsHistoryEntry {
@@ -122,19 +120,14 @@ export async function readGitopsHistory(
   environment: string,
   release?: string,
 ): Promise<GitopsHistoryEntry[]> {
-  const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
-  try {
-    const checkout = join(work, 'checkout');
-    await checkoutBranch(remote.repo, remote.branch, checkout);
+  return withBranchCheckout(remote, async (checkout) => {
     const all = gitopsHistory(await logCommits(checkout));
     if (!release) return all;
     const entries = gitopsHistory(await logCommits(checkout, [releasePathspec(release)]));
     // A pause is an empty commit, so no file's log has it: shown when its deploy touched this release.
     const paused = pausedDeploy(all, environment);
     return paused && entries.some((e) => e.deployId === paused.deployId) ? [paused, ...entries] : entries;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The deploy of this environment paused at an approval on the fleet branch, if any (what `status` warns of). */
@@ -142,12 +135,7 @@ export async function readPausedDeploy(
   remote: { repo: string; branch: string },
   environment: string,
 ): Promise<GitopsHistoryEntry | undefined> {
-  const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
-  try {
-    const checkout = join(work, 'checkout');
-    await checkoutBranch(remote.repo, remote.branch, checkout);
-    return pausedDeploy(gitopsHistory(await logCommits(checkout)), environment);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  return withBranchCheckout(remote, async (checkout) =>
+    pausedDeploy(gitopsHistory(await logCommits(checkout)), environment),
+  );
 }

@@ -1,10 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
   BranchMovedError,
-  checkoutBranch,
   commitPaths,
   findCommit,
   logCommits,
@@ -19,6 +17,7 @@ import type { Cluster, Environment } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
 import { readObject } from '../adapters/kube-objects.js';
 import { kubeTarget } from '../deploy/clusters.js';
+import { withBranchCheckout } from './checkout.js';
 import { deadline } from './deploy.js';
 import { secretOfFile, SECRET_REVISIONS_KEPT } from './secret-versions.js';
 import { gitopsHistory, pausedDeploy, previousDeploy, releasePathspec } from './history.js';
@@ -159,10 +158,7 @@ async function previousOf(checkout: string, options: GitopsRollbackOptions): Pro
  * committed them, pushed, then watched like a deploy until every HelmRelease is Ready again.
  */
 export async function gitopsRollback(options: GitopsRollbackOptions): Promise<GitopsRollbackReport> {
-  const work = mkdtempSync(join(tmpdir(), 'regatta-gitops-'));
-  try {
-    const checkout = join(work, 'checkout');
-    await checkoutBranch(options.repo, options.branch, checkout);
+  return withBranchCheckout(options, async (checkout) => {
     const paused = pausedDeploy(gitopsHistory(await logCommits(checkout)), options.environment.name);
     if (paused)
       // Half its waves run it: rolling one release back would leave a mix no abort could undo.
@@ -214,7 +210,5 @@ export async function gitopsRollback(options: GitopsRollbackOptions): Promise<Gi
       deadline(options),
     );
     return { deployId: options.deployId, to: to, target, commit: pushed, outcomes };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }

@@ -85,10 +85,10 @@ const stampOf = (name: string, release: Release) =>
 /**
  * Pure: the versioned valuesFrom Secrets of one release × cluster that no revision needs any
  * more. Kept: those the newest `keep` revisions of its file reference (`referenced`, newest first,
- * one per revision), those of deploys started at or after this one and any created since this
- * one began (another deploy's, in flight: created, not yet pushed), and any whose name is not a versioned one — among them the unversioned Secret
- * `gitops bootstrap` keeps, which every `gitops render` output reads (a commit of rendered files
- * made with plain git needs it at any time).
+ * one per revision); those of deploys started at or after this one, and any created since this
+ * one began (another deploy's, in flight: created, not yet pushed); and any whose name is not a
+ * versioned one — among them the unversioned Secret `gitops bootstrap` keeps, which every
+ * `gitops render` output reads (a commit of rendered files made with plain git needs it).
  */
 export function unneededSecrets(input: {
   release: Release;
