@@ -539,7 +539,20 @@ describe('regatta gitops on Flux', () => {
     await git(clone, 'add', '--all');
     await git(clone, 'commit', '--quiet', '-m', 'web: 6 replicas everywhere');
     await git(clone, 'push', '--quiet', 'origin', 'prod');
+    const pushed = await git(clone, 'rev-parse', 'HEAD');
     // No reconcile is requested: each cluster's GitRepository fetches the branch every minute.
+    for (const cluster of state.clusters)
+      await waitFor(
+        `${cluster}'s Flux to apply ${pushed.slice(0, 8)}`,
+        () =>
+          readObject<KubeObject & { status?: { lastAppliedRevision?: string } }>(kube(cluster), {
+            apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+            kind: 'Kustomization',
+            name: 'regatta-fleet',
+            namespace: 'flux-system',
+          }),
+        (k) => k?.status?.lastAppliedRevision?.endsWith(pushed) ?? false,
+      );
     const [first, scaled, third] = state.clusters as [string, string, string];
     for (const cluster of [first, third])
       await waitFor(
