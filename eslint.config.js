@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   { files: ['src/cli/main.ts', 'scripts/**', 'bin/**'], rules: { 'no-restricted-properties': 'off' } },
   {
-    files: ['bin/**', 'scripts/**'],
+    files: ['bin/**', 'scripts/**', 'assets/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -10,15 +10,21 @@ interface TargetEvent {
   state: string;
 }
 
+/** The phases of a target's `timings` (model/outcome.ts), in the order they happen. */
+export const PHASES = ['observe', 'render', 'upgrade', 'postRender', 'wait', 'verdict'] as const;
+export type Phase = (typeof PHASES)[number];
+
 export interface ClusterBreakdown {
   cluster: string;
   targets: number;
   /** From `waiting` to `deploying`: behind the concurrency limit. */
   queuedMedian: number;
-  /** `timings.upgrade`: helm upgrade/install and its wait for the rollouts. */
-  upgradeMin: number;
-  upgradeMedian: number;
-  upgradeMax: number;
+  /** Per phase, the median over the cluster's targets that had it (NaN: none had it). */
+  phaseMedians: Record<Phase, number>;
+  /** helm's whole run (`upgrade` + `wait`): min, median and max over the cluster's targets. */
+  helmMin: number;
+  helmMedian: number;
+  helmMax: number;
   /** When the cluster's last target was healthy, since the deploy's first event. */
   lastHealthyAt: number;
 }
@@ -37,6 +43,7 @@ export interface Breakdown {
 }
 
 const median = (values: number[]) => {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -56,15 +63,27 @@ export function breakdown(jsonLines: string, wallSeconds: number): Breakdown {
   );
   const summary = lines.at(-1) as {
     at: string;
-    outcomes?: { cluster: string; release: string; namespace: string; timings?: { upgrade?: number } }[];
+    outcomes?: {
+      cluster: string;
+      release: string;
+      namespace: string;
+      status: string;
+      timings?: Partial<Record<Phase, number>>;
+    }[];
   };
   const firstAt = (state: string, key: string) =>
     targets.find((t) => t.state === state && `${t.cluster}\0${t.release}` === key)?.at;
   const deploying = targets.filter((t) => t.state === 'deploying').map((t) => since(t.at));
   const healthy = targets.filter((t) => t.state === 'healthy').map((t) => since(t.at));
   const clusters = [...new Set(targets.map((t) => t.cluster))].map((cluster) => {
-    const outcomes = (summary.outcomes ?? []).filter((o) => o.cluster === cluster);
-    const upgrades = outcomes.map((o) => o.timings?.upgrade ?? NaN);
+    const outcomes = (summary.outcomes ?? []).filter((o) => o.cluster === cluster && o.status === 'deployed');
+    const helm = outcomes.map((o) => (o.timings?.upgrade ?? NaN) + (o.timings?.wait ?? 0));
+    const phaseMedians = Object.fromEntries(
+      PHASES.map((phase) => [
+        phase,
+        median(outcomes.map((o) => o.timings?.[phase]).filter((v): v is number => v !== undefined)),
+      ]),
+    ) as Record<Phase, number>;
     const queued = outcomes.map((o) => {
       const key = `${cluster}\0${o.release}.${o.namespace}`;
       const waiting = firstAt('waiting', key);
@@ -78,9 +97,10 @@ export function breakdown(jsonLines: string, wallSeconds: number): Breakdown {
       cluster,
       targets: outcomes.length,
       queuedMedian: median(queued),
-      upgradeMin: Math.min(...upgrades),
-      upgradeMedian: median(upgrades),
-      upgradeMax: Math.max(...upgrades),
+      phaseMedians,
+      helmMin: Math.min(...helm),
+      helmMedian: median(helm),
+      helmMax: Math.max(...helm),
       lastHealthyAt: Math.max(...done),
     };
   });

@@ -21,9 +21,9 @@ import { sandboxEnvironment } from '../src/sandbox/sandbox.js';
 import { readState, type SandboxState } from '../src/sandbox/state.js';
 import { linkOf, SEED_PROFILE } from '../src/sandbox/latency.js';
 import { renderTable } from '../src/report/table.js';
-import { breakdown, type Breakdown } from './breakdown.js';
+import { breakdown, PHASES, type Breakdown } from './breakdown.js';
 import { fluxBench } from './flux.js';
-import { measured, type Measured } from './measure.js';
+import { cpuSecondsOf, measured, type Measured } from './measure.js';
 
 const RELEASES = 10;
 /**
@@ -189,6 +189,10 @@ interface CountResult {
   sequential: number;
   helmfile?: number;
   noop: number;
+  /** CPU-seconds of the full deploy: Regatta with its helm processes, and the sandbox's own processes meanwhile. */
+  cpu: { regatta: number; controlPlanes: number };
+  /** The same for helmfile (its helm processes included). */
+  helmfileCpu?: { helmfile: number; controlPlanes: number };
 }
 
 interface FanOut {
@@ -212,6 +216,8 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
     await regatta(['sandbox', 'up', '--clusters', '6', '--latency', latency, '--dir', sandboxDir], env);
     Object.assign(env, sandboxEnvironment(sandboxDir, process.env));
     const state = readState(sandboxPaths(sandboxDir).state)!;
+    // Every process of the sandbox: API servers, controllers, kwok, etcd, the proxy.
+    const sandboxPids = state.components.flatMap((c) => (c.process ? [c.process.pid] : []));
     const results: Record<number, CountResult> = {};
     const dirs: Record<number, string> = {};
     let plan = NaN;
@@ -224,9 +230,20 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
       // As many helm processes at once as helmfile gets (--concurrency RELEASES per cluster): with
       // far clusters the time is round trips, and the default of 10 in all would queue targets.
       const concurrency = ['--concurrency', String(RELEASES * count)];
-      const deploy = await timed(() =>
-        regatta(['deploy', '--fleet', fleet, releases, ...concurrency, '--output', 'json'], env),
+      const planes0 = cpuSecondsOf(sandboxPids);
+      const measuredDeploy = await measured(
+        process.execPath,
+        [regattaBin, 'deploy', '--fleet', fleet, releases, ...concurrency, '--output', 'json'],
+        env,
+        true,
       );
+      if (measuredDeploy.exitCode !== 0)
+        throw new Error(`regatta deploy failed: ${measuredDeploy.stderr.slice(-1500)}`);
+      const cpu = {
+        regatta: measuredDeploy.cpuSeconds + measuredDeploy.childCpuSeconds,
+        controlPlanes: cpuSecondsOf(sandboxPids) - planes0,
+      };
+      const deploy = { seconds: measuredDeploy.seconds, value: { stdout: measuredDeploy.stdout } };
       const noop = await timed(() => regatta(['deploy', '--fleet', fleet, releases, ...concurrency], env));
       let waves: number | undefined;
       if (count === 6) {
@@ -239,7 +256,13 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
         console.log(`[${latency}] 6 clusters in two waves: ${waves.toFixed(1)}s`);
       }
       const sequential = await timed(() => sequentialHelm(clusters, `s${count}`, env));
-      results[count] = { regatta: deploy.seconds, sequential: sequential.seconds, noop: noop.seconds, waves };
+      results[count] = {
+        regatta: deploy.seconds,
+        sequential: sequential.seconds,
+        noop: noop.seconds,
+        waves,
+        cpu,
+      };
       dirs[count] = dir;
       console.log(
         `[${latency}] ${count} cluster(s): regatta ${deploy.seconds.toFixed(1)}s, no-op ${noop.seconds.toFixed(1)}s, sequential helm ${sequential.seconds.toFixed(1)}s`,
@@ -249,8 +272,13 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
     const helmfileBin = await helmfileBinary();
     for (const count of helmfileBin ? CLUSTER_COUNTS : []) {
       const clusters = state.clusters.slice(0, count);
+      const planes0 = cpuSecondsOf(sandboxPids);
       const run = await timed(() => helmfile(helmfileBin!, dirs[count]!, clusters, `h${count}`, env));
       results[count]!.helmfile = run.seconds;
+      results[count]!.helmfileCpu = {
+        helmfile: run.value.reduce((sum, r) => sum + r.cpuSeconds + r.childCpuSeconds, 0),
+        controlPlanes: cpuSecondsOf(sandboxPids) - planes0,
+      };
       console.log(`[${latency}] ${count} cluster(s): helmfile ${run.seconds.toFixed(1)}s`);
     }
     const validation = latency === 'none' ? await runValidation(state, sandboxDir, env) : undefined;
@@ -340,32 +368,71 @@ function targets(fan: FanOut): string[] {
   return lines;
 }
 
+/**
+ * What each full deploy cost in CPU, its own and the sandbox's, and the least wall time this
+ * machine's cores allow for that much work: on one machine, six clusters' control planes do six
+ * times the work of one, whatever the deploying tool does.
+ */
+function cpuTable(fan: FanOut): string {
+  const cores = availableParallelism();
+  const s = (value: number | undefined) => (value === undefined ? '-' : `${value.toFixed(1)}s`);
+  return renderTable(
+    [
+      'CLUSTERS',
+      'REGATTA+HELM CPU',
+      'CONTROL PLANES CPU',
+      `≥ WALL ON ${cores} CORES`,
+      'HELMFILE+HELM CPU',
+      'CONTROL PLANES CPU',
+      `≥ WALL ON ${cores} CORES`,
+    ],
+    CLUSTER_COUNTS.map((count) => {
+      const r = fan.results[count]!;
+      const h = r.helmfileCpu;
+      return [
+        String(count),
+        s(r.cpu.regatta),
+        s(r.cpu.controlPlanes),
+        s((r.cpu.regatta + r.cpu.controlPlanes) / cores),
+        s(h?.helmfile),
+        s(h?.controlPlanes),
+        h ? s((h.helmfile + h.controlPlanes) / cores) : '-',
+      ];
+    }),
+  );
+}
+
 function breakdownTable(fan: FanOut): string {
   const rtt = (cluster: string) => {
     if (fan.latency === 'none') return '-';
     const link = linkOf(SEED_PROFILE, cluster);
     return `${link.rttMs}±${link.jitterMs} ms`;
   };
-  const s = (value: number) => `${value.toFixed(2)}s`;
+  const s = (value: number) => (Number.isNaN(value) ? '-' : `${value.toFixed(2)}s`);
   return renderTable(
     [
       'CLUSTER',
       'RTT',
       'TARGETS',
-      'QUEUED (MEDIAN)',
-      'UPGRADE+WAIT MIN',
-      'MEDIAN',
-      'MAX',
-      'LAST HEALTHY AT (S SINCE FIRST EVENT)',
+      'QUEUED',
+      'OBSERVE',
+      'RENDER',
+      'UPGRADE',
+      'POST-RENDER',
+      'WAIT',
+      'VERDICT',
+      'HELM MIN',
+      'HELM MAX',
+      'LAST HEALTHY AT',
     ],
     fan.breakdown.clusters.map((c) => [
       c.cluster,
       rtt(c.cluster),
       String(c.targets),
       s(c.queuedMedian),
-      s(c.upgradeMin),
-      s(c.upgradeMedian),
-      s(c.upgradeMax),
+      ...PHASES.map((phase) => s(c.phaseMedians[phase])),
+      s(c.helmMin),
+      s(c.helmMax),
       s(c.lastHealthyAt),
     ]),
   );
@@ -388,10 +455,27 @@ function section(fan: FanOut): string {
     '',
     ...targets(fan).map((line) => `- ${line}`),
     '',
+    `CPU-seconds of each full deploy (the tool with its helm processes; the sandbox's API servers,` +
+      ` controllers, kwok, etcd and proxy over the same time), and the least wall time ${availableParallelism()} cores` +
+      ` allow for that work. The 6-cluster deploy cannot take less than` +
+      ` ${((fan.results[6]!.cpu.regatta + fan.results[6]!.cpu.controlPlanes) / availableParallelism() / fan.results[1]!.regatta).toFixed(2)}×` +
+      ` the 1-cluster one here, whatever it does.`,
+    '',
+    '```',
+    cpuTable(fan),
+    '```',
+    '',
     `Where the time of the 6-cluster deploy went (from its own \`--output json\` events and \`timings\`;` +
       ` from the process start): start, reachability, lock, observe and render before the first target` +
       ` started ${b.prepare.toFixed(2)}s; targets ${b.apply.toFixed(2)}s; verdicts, lock release` +
       ` and exit ${b.finish.toFixed(2)}s (process wall ${fan.results[6]!.regatta.toFixed(2)}s).`,
+    '',
+    'Per cluster of the 6-cluster deploy, the median of each phase over its targets (`timings` of' +
+      ' `--output json`): QUEUED behind the concurrency limit; OBSERVE, the list of Helm records that' +
+      ' answered; RENDER, `helm template` at plan time (the first cluster of each release); UPGRADE,' +
+      " helm's run less its wait; POST-RENDER, the post-renderer's part of it; WAIT, helm waiting for" +
+      ' the rollout; VERDICT, recording it; HELM MIN/MAX, upgrade + wait; LAST HEALTHY AT, seconds' +
+      ' since the first event.',
     '',
     '```',
     breakdownTable(fan),

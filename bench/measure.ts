@@ -13,6 +13,8 @@ export interface Measured {
   /** cutime + cstime: its children's, once it has waited for them. */
   childCpuSeconds: number;
   stderr: string;
+  /** Standard output, when asked for (`keepStdout`). */
+  stdout: string;
 }
 
 const TICKS = 100; // USER_HZ on Linux
@@ -37,11 +39,14 @@ export function measured(
   command: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
+  keepStdout = false,
 ): Promise<Measured> {
   const started = performance.now();
-  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, args, { env, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let stdout = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let last = { rssKiB: 0, self: 0, children: 0 };
   const timer = setInterval(() => {
     const now = child.pid === undefined ? undefined : sample(child.pid);
@@ -58,7 +63,23 @@ export function measured(
         cpuSeconds: last.self,
         childCpuSeconds: last.children,
         stderr,
+        stdout,
       });
     });
   });
+}
+
+/** CPU-seconds (utime + stime) the given processes have used so far; a gone one counts 0. */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / TICKS;
+    } catch {
+      // exited
+    }
+  }
+  return total;
 }

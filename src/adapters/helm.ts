@@ -3,7 +3,8 @@ import { delimiter, join } from 'node:path';
 import { assetsDir } from '../paths.js';
 import type { ChartReference } from '../model/plan.js';
 import type { ReplicaCount } from '../model/release.js';
-import { ProcessError, run } from './process.js';
+import { helmPhases, isHelmDebugLine, LineClock, type HelmPhases } from './helm-phases.js';
+import { ProcessError, run, type RunOptions } from './process.js';
 import { UserError } from '../errors.js';
 import { revealValuesForHelm } from '../values/secret.js';
 
@@ -157,12 +158,20 @@ async function helmRun(
   args: string[],
   input?: string,
   signal?: AbortSignal,
+  more: Pick<RunOptions, 'discardStdout' | 'onStderr'> = {},
 ): Promise<string> {
   try {
-    return (await run(helm.path, args, { env: helm.env, input, signal, ownProcessGroup: true })).stdout;
+    return (await run(helm.path, args, { env: helm.env, input, signal, ownProcessGroup: true, ...more }))
+      .stdout;
   } catch (error) {
-    if (error instanceof ProcessError)
-      throw new HelmError(action, error.result.stderr || error.result.stdout);
+    if (error instanceof ProcessError) {
+      // Without the --debug lines of a timed run: the error reads as it would without them.
+      const stderr = error.result.stderr
+        .split('\n')
+        .filter((line) => !isHelmDebugLine(line))
+        .join('\n');
+      throw new HelmError(action, stderr || error.result.stdout);
+    }
     throw error;
   }
 }
@@ -216,6 +225,8 @@ export interface UpgradeOptions extends RenderOptions {
    * (a deploy stopping after another target failed, or on Ctrl-C).
    */
   signal?: AbortSignal;
+  /** Hears where the run's time went, once it has ended (failed or not). */
+  onPhases?: (phases: HelmPhases) => void;
 }
 
 /**
@@ -225,7 +236,17 @@ export interface UpgradeOptions extends RenderOptions {
  * for directly.
  */
 export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions): Promise<void> {
-  await helmRun(
+  const clock = new LineClock();
+  const started = performance.now();
+  try {
+    await upgradeRun(helm, options, clock);
+  } finally {
+    options.onPhases?.(helmPhases(clock.finish(), started, performance.now()));
+  }
+}
+
+function upgradeRun(helm: HelmBinary, options: UpgradeOptions, clock: LineClock): Promise<string> {
+  return helmRun(
     helm,
     options.firstInstall ? 'install' : 'upgrade',
     [
@@ -254,9 +275,13 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
         .join(','),
       ...postRendererArgs(helm, options.replicas),
       ...clusterArgs(options.cluster),
+      // Its log lines tell when the wait began and ended (adapters/helm-phases.ts). --debug also
+      // makes helm print the computed values, Secrets included, on stdout: discarded unread.
+      '--debug',
     ],
     helmStdin(options.values),
     options.signal,
+    { discardStdout: true, onStderr: (chunk) => clock.push(chunk) },
   );
 }
 

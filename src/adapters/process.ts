@@ -23,6 +23,8 @@ export interface RunOptions {
   /** Called with each chunk of stderr as it arrives (progress). */
   onStderr?: (chunk: string) => void;
   onStdout?: (chunk: string) => void;
+  /** Standard output goes nowhere, unread (what it holds must never reach us: values). */
+  discardStdout?: boolean;
   /**
    * In a process group of its own: a Ctrl-C on the terminal reaches Regatta only, which decides
    * what each program gets (a rollback in flight must not die with the deploy it undoes).
@@ -99,17 +101,17 @@ export function run(
       env: options.env ?? process.env,
       signal: options.signal,
       timeout: options.timeoutMs,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
       detached: options.ownProcessGroup ?? false,
     });
     runningChildren.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       options.onStdout?.(chunk);
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       options.onStderr?.(chunk);
     });
@@ -125,8 +127,8 @@ export function run(
       if (exitCode === 0) resolve(result);
       else reject(new ProcessError(result));
     });
-    child.stdin.on('error', () => undefined); // the program may exit before reading its input
-    child.stdin.end(options.input ?? '');
+    child.stdin!.on('error', () => undefined); // the program may exit before reading its input
+    child.stdin!.end(options.input ?? '');
   });
 }
 

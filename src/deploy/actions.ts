@@ -16,8 +16,15 @@ import { RolloutError, waitForRollouts, workloadsOf } from './wait.js';
  * about how they run; tests give it a recording set over in-memory histories.
  */
 export interface TargetActions {
-  /** Installs or upgrades the target and waits for it; resolves with the revision it made. */
-  upgrade(entry: PlanEntry, signal: AbortSignal): Promise<number | undefined>;
+  /**
+   * Installs or upgrades the target and waits for it; resolves with the revision it made.
+   * `took` hears how long each phase took (upgrade, postRender, wait), in seconds.
+   */
+  upgrade(
+    entry: PlanEntry,
+    signal: AbortSignal,
+    took?: (phase: 'upgrade' | 'postRender' | 'wait', seconds: number) => void,
+  ): Promise<number | undefined>;
   /** Marks a revision left pending by a stopped helm as failed. */
   unlock(entry: PlanEntry, revision: number, why: string): Promise<void>;
   /** Every stored revision of the target's release, oldest first. */
@@ -62,8 +69,17 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
     return done;
   };
   return {
-    async upgrade(entry, signal) {
+    async upgrade(entry, signal, took) {
       const cluster = clusterOf(entry);
+      // Summed over helm runs (a second one below) and Regatta's own wait between them.
+      const spent = { upgrade: 0, postRender: 0, wait: 0 };
+      const add = (phases: Partial<typeof spent>) => {
+        for (const phase of ['upgrade', 'postRender', 'wait'] as const) {
+          if (phases[phase] === undefined) continue;
+          spent[phase] += phases[phase];
+          took?.(phase, spent[phase]);
+        }
+      };
       // Regatta creates missing namespaces itself (see adapters/helm.ts: why not --create-namespace).
       if (entry.action === 'install') await ensureNamespaceOnce(entry);
       const started = Date.now();
@@ -84,6 +100,7 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
           timeoutSeconds: options.timeoutSeconds,
           firstInstall: entry.action === 'install' && !entry.overHistory,
           signal,
+          onPhases: add,
         });
       try {
         await upgrade();
@@ -104,19 +121,24 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
         options.progress.line(
           `${where}: helm read a progress deadline exceeded ${Math.round((Date.now() - started) / 1000)}s into the upgrade; waiting for the rollout with each Deployment's whole deadline`,
         );
+        const waitStarted = Date.now();
         await waitForRollouts(target, workloadsOf(made?.manifest ?? '', entry.target.namespace), {
           changedAt: started,
           timeoutMs: Math.max(0, started + options.timeoutSeconds * 1000 - Date.now()),
           signal,
-        }).catch((late: unknown) => {
-          throw late instanceof RolloutError ? error : late;
-        });
+        })
+          .catch((late: unknown) => {
+            throw late instanceof RolloutError ? error : late;
+          })
+          .finally(() => add({ wait: (Date.now() - waitStarted) / 1000 }));
         options.progress.line(`${where}: the rollout completed; upgrading again to record it`);
         await upgrade();
       }
+      const reading = Date.now();
       const latest = await retryTransient(() =>
         latestHelmRevision(kubeTarget(cluster), entry.target.namespace, entry.target.release),
       );
+      add({ upgrade: (Date.now() - reading) / 1000 }); // which revision it made: part of the upgrade
       return latest?.revision;
     },
     unlock: (entry, revision, why) => unlock(restoreTarget(entry), revision, why),

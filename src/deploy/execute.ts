@@ -1,13 +1,14 @@
+import { setMaxListeners } from 'node:events';
 import type { HelmBinary } from '../adapters/helm.js';
 import { limiter, mapBounded } from '../concurrency.js';
 import { DEPLOY_ID_LABEL, type Verdict } from '../model/helm-release.js';
-import type { DeployReport, Outcome, RollbackCause } from '../model/outcome.js';
+import type { DeployReport, Outcome, RollbackCause, TargetTimings } from '../model/outcome.js';
 import type { PlanEntry } from '../model/plan.js';
 import { decideRemedy, rollbackCause, touched } from '../plan/remediation.js';
 import type { Progress } from '../report/progress.js';
 import type { TargetState } from '../model/events.js';
 import { helmActions, type TargetActions } from './actions.js';
-import type { PreparedDeploy } from './prepare.js';
+import { targetKey, type PreparedDeploy } from './prepare.js';
 
 export { DEPLOY_ID_LABEL };
 export type { DeployReport, Outcome };
@@ -31,6 +32,8 @@ export interface ExecuteOptions {
   wave?: string;
   /** The emergency options it runs with, recorded on every revision it makes. */
   emergency?: string;
+  /** Per target (prepare.ts's targetKey): what observing and rendering it took. */
+  planTimings?: ReadonlyMap<string, TargetTimings>;
 }
 
 const label = (entry: PlanEntry) =>
@@ -90,7 +93,10 @@ async function applyTarget(run: Run, outcome: Outcome): Promise<void> {
       options.progress.line(`${label(entry)}: recovered: ${outcome.recovered}`);
       say(run, entry, 'deploying', `recovered: ${outcome.recovered}`);
     }
-    outcome.revision = await actions.upgrade(entry, stop.signal);
+    const made = await actions.upgrade(entry, stop.signal, (phase, took) => {
+      outcome.timings = { ...outcome.timings, [phase]: took };
+    });
+    outcome.revision = made;
     outcome.status = 'deployed';
   } catch (error) {
     if (stop.signal.aborted) {
@@ -103,7 +109,6 @@ async function applyTarget(run: Run, outcome: Outcome): Promise<void> {
     }
   }
   outcome.seconds = seconds(started);
-  outcome.timings = { upgrade: outcome.seconds };
   if (outcome.status === 'deployed')
     say(
       run,
@@ -213,20 +218,24 @@ export class DeployExecution {
     /** Targets an earlier run of this same deploy (paused, now resumed) already changed. */
     resumed: ReadonlyMap<PlanEntry, number> = new Map(),
   ) {
-    this.outcomes = entries.map((entry) => {
+    this.outcomes = entries.map((entry): Outcome => {
       const revision = resumed.get(entry);
+      const timings = options.planTimings?.get(targetKey(entry.target));
       if (revision !== undefined)
-        return { entry, status: 'deployed', previousRevision: undefined, revision, seconds: 0 };
+        return { entry, status: 'deployed', previousRevision: undefined, revision, seconds: 0, timings };
       return {
         entry,
         status: entry.action === 'unchanged' ? 'unchanged' : 'untouched',
         previousRevision: entry.currentRevision,
         revision: entry.action === 'unchanged' ? entry.currentRevision : undefined,
         seconds: 0,
+        timings,
       };
     });
     options.onOutcomes?.(this.outcomes);
     this.run = { options, actions, stop: new AbortController() };
+    // Every helm in flight listens on it: as many listeners as --concurrency, not a leak.
+    setMaxListeners(0, this.run.stop.signal);
     this.limit = limiter(options.concurrency);
     this.onInterrupt = () =>
       this.run.stop.abort(new Stopped(options.lockLost?.aborted ? 'the lock was lost' : 'interrupted'));
@@ -319,7 +328,11 @@ export class DeployExecution {
       await Promise.all(
         outcomes
           .filter((o) => o.status === 'deployed' && o.revision !== undefined)
-          .map((o) => recordVerdict(run, o.entry, [o.revision!], 'good')),
+          .map(async (o) => {
+            const started = Date.now();
+            await recordVerdict(run, o.entry, [o.revision!], 'good');
+            o.timings = { ...o.timings, verdict: seconds(started) };
+          }),
       );
       return { deployId: options.deployId, outcomes, rolledBack: false };
     }

@@ -28,6 +28,13 @@ interface RecordList {
   versions?: string[];
 }
 
+/** A list asked for: its answer (reduced), and how long it took once it answered. */
+interface MadeList {
+  list: RecordList;
+  live: Promise<Map<string, LiveRevision>>;
+  seconds?: number;
+}
+
 /**
  * What is live for the selected releases, observed with one list of Helm's records per cluster,
  * namespace and NAMES_PER_LIST releases (not one per target: a no-op redeploy of hundreds of
@@ -38,7 +45,7 @@ interface RecordList {
 export class LiveObserver {
   /** Per cluster and namespace: its release names in order, and where each one is among them. */
   private readonly groups = new Map<string, { names: string[]; index: Map<string, number> }>();
-  private readonly lists = new Map<string, { list: RecordList; live: Promise<Map<string, LiveRevision>> }>();
+  private readonly lists = new Map<string, MadeList>();
 
   constructor(
     selected: readonly { release: Release; clusters: readonly Cluster[] }[],
@@ -56,26 +63,40 @@ export class LiveObserver {
     }
   }
 
-  liveOf(cluster: Cluster, release: Release): Promise<LiveRevision | undefined> {
+  /** Which list answers for a release in a cluster: its key, and the names it asks for. */
+  private listOf(cluster: Cluster, release: Release): { key: string; names: string[] } {
     const group = this.groups.get(groupOf(cluster, release.namespace))!;
     const chunk = Math.floor(group.index.get(release.name)! / NAMES_PER_LIST);
-    const key = `${groupOf(cluster, release.namespace)}\0${chunk}`;
+    return {
+      key: `${groupOf(cluster, release.namespace)}\0${chunk}`,
+      names: group.names.slice(chunk * NAMES_PER_LIST, (chunk + 1) * NAMES_PER_LIST),
+    };
+  }
+
+  liveOf(cluster: Cluster, release: Release): Promise<LiveRevision | undefined> {
+    const { key, names } = this.listOf(cluster, release);
     let made = this.lists.get(key);
     if (!made) {
-      const list: RecordList = {
-        cluster,
-        namespace: release.namespace,
-        names: group.names.slice(chunk * NAMES_PER_LIST, (chunk + 1) * NAMES_PER_LIST),
+      const list: RecordList = { cluster, namespace: release.namespace, names };
+      const started = performance.now();
+      const entry: MadeList = {
+        list,
+        live: this.retry(() => listHelmRevisionsVersioned(this.target(cluster), list)).then(
+          ({ revisions, versions }) => {
+            list.versions = versions;
+            entry.seconds = (performance.now() - started) / 1000;
+            return liveRevisionsOf(revisions);
+          },
+        ),
       };
-      const live = this.retry(() => listHelmRevisionsVersioned(this.target(cluster), list)).then(
-        ({ revisions, versions }) => {
-          list.versions = versions;
-          return liveRevisionsOf(revisions);
-        },
-      );
-      this.lists.set(key, (made = { list, live }));
+      this.lists.set(key, (made = entry));
     }
     return made.live.then((live) => live.get(release.name));
+  }
+
+  /** How long the list that answered for this release in this cluster took, once it has answered. */
+  secondsFor(cluster: Cluster, release: Release): number | undefined {
+    return this.lists.get(this.listOf(cluster, release).key)?.seconds;
   }
 
   /**

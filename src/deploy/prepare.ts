@@ -9,6 +9,7 @@ import { serverVersion } from '../adapters/kube.js';
 import { retryTransient } from '../adapters/transient.js';
 import { DeployError, UserError } from '../errors.js';
 import type { Cluster, Fleet } from '../model/fleet.js';
+import type { TargetTimings } from '../model/outcome.js';
 import type { ChartReference, Plan, PlannedTarget } from '../model/plan.js';
 import { releaseKey, type Release } from '../model/release.js';
 import { pickChartVersion, type ChartBuild } from '../plan/chart-version.js';
@@ -56,6 +57,8 @@ export interface PreparedDeploy {
   manifests: Map<string, { planned: string; live: string }>;
   /** Repository charts as local archives, fetched once (planning fetched each release's). */
   charts: ChartFetcher;
+  /** Per target: how long observing and rendering it took. */
+  timings: Map<string, TargetTimings>;
 }
 
 export const targetKey = (target: Pick<PlannedTarget, 'release' | 'namespace' | 'cluster'>) =>
@@ -296,9 +299,18 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
   const targets = await inputs;
   const values = new Map(targets.map((t) => [targetKey(t.target), t.values]));
   const manifests = new Map<string, { planned: string; live: string }>();
+  const timings = new Map<string, TargetTimings>();
+  const observed = (observer: LiveObserver) => {
+    for (const { release, cluster, target } of targets) {
+      const observe = observer.secondsFor(cluster, release);
+      if (observe !== undefined)
+        timings.set(targetKey(target), { ...timings.get(targetKey(target)), observe });
+    }
+  };
   const unchanged = await firstLook;
   if (early && unchanged) {
-    const prepared = { plan: unchanged, values, clusters, manifests, charts };
+    observed(early);
+    const prepared = { plan: unchanged, values, clusters, manifests, charts, timings };
     if (await options.withoutLock!(prepared, () => early.unchangedSince())) return prepared;
   }
   await options.beforeObserve?.([...clusters.values()]);
@@ -316,6 +328,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
         } else if (options.renderAll || index === 0 || needsRender(target, targetValues, live)) {
           // The first cluster of each release always renders: a missing chart or a template error
           // stops everything before any cluster changes.
+          const started = performance.now();
           rendered = await render(
             options.helm,
             charts,
@@ -325,6 +338,7 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
             targetValues,
             kubeVersions.get(cluster.name),
           );
+          timings.set(targetKey(target), { render: (performance.now() - started) / 1000 });
         }
         if (rendered !== undefined) {
           manifests.set(targetKey(target), {
@@ -336,5 +350,6 @@ export async function prepareDeploy(options: PrepareOptions): Promise<PreparedDe
       }),
     ),
   );
-  return { plan: { entries }, values, clusters, manifests, charts };
+  observed(observer);
+  return { plan: { entries }, values, clusters, manifests, charts, timings };
 }

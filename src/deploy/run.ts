@@ -129,6 +129,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       lockLost: lock?.lost,
       onOutcomes: options.onOutcomes,
       emergency: emergency.length > 0 ? emergency.join('_') : undefined,
+      planTimings: prepared.timings,
     };
     const execution = new DeployExecution(
       waves.flatMap((w) => w.entries),

@@ -31,8 +31,19 @@ export interface Outcome {
   /** The wave it belongs to. */
   wave?: string;
   /** Where the time went, in seconds (for `--output json` and the benchmark). */
-  timings?: Partial<Record<'upgrade' | 'rollback', number>>;
+  timings?: TargetTimings;
 }
+
+/**
+ * Where one target's time went, in seconds: `observe`, the list of Helm's records that answered
+ * for it; `render`, its `helm template` at plan time (only targets the plan had to render);
+ * `upgrade`, helm's install or upgrade, up to its resources applied; `postRender`, the part of it
+ * Regatta's post-renderer took; `wait`, from then until every workload was ready; `verdict`,
+ * recording the deploy's verdict on its revision; `rollback`, bringing it back to last good.
+ */
+export type TargetTimings = Partial<
+  Record<'observe' | 'render' | 'upgrade' | 'postRender' | 'wait' | 'verdict' | 'rollback', number>
+>;
 
 /** Why a deploy rolled back, if it did. */
 export type RollbackCause = 'failure' | 'interrupt';

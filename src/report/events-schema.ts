@@ -85,7 +85,14 @@ const outcome = {
     seconds: { type: 'number', minimum: 0 },
     timings: {
       type: 'object',
-      properties: { upgrade: { type: 'number' }, rollback: { type: 'number' } },
+      description:
+        'Seconds: observe (the list of Helm records that answered), render (helm template at plan time), upgrade (helm, less its wait), postRender (part of upgrade; Helm 4), wait (for every resource to be ready), verdict (recording it), rollback',
+      properties: Object.fromEntries(
+        ['observe', 'render', 'upgrade', 'postRender', 'wait', 'verdict', 'rollback'].map((phase) => [
+          phase,
+          { type: 'number', minimum: 0 },
+        ]),
+      ),
       additionalProperties: false,
     },
   },

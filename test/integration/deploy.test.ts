@@ -18,7 +18,15 @@ const webChart = join(packageRoot, 'test', 'fixtures', 'charts', 'web');
 interface DeployJson {
   deployId: string;
   rolledBack: boolean;
-  outcomes: { cluster: string; status: string; action: string; revision?: number; error?: string }[];
+  outcomes: {
+    cluster: string;
+    status: string;
+    action: string;
+    revision?: number;
+    error?: string;
+    seconds: number;
+    timings?: Record<string, number>;
+  }[];
 }
 
 async function revisions(context: string, namespace: string, release: string) {
@@ -158,12 +166,30 @@ for (const helm of ['helm', 'helm3'] as const) {
       for (const context of contexts) assert.equal((await revisions(context, namespace, 'web')).length, 1);
     });
 
-    it('upgrades every cluster', async () => {
+    it("upgrades every cluster, saying in --output json where each target's time went", async () => {
       const { result, report } = await deploy('registry.example/web:2');
       assert.equal(result.exitCode, 0, result.stderr);
       ids.push(report.deployId);
       for (const context of contexts)
         assert.equal(await liveImage(context, namespace), 'registry.example/web:2');
+      for (const outcome of report.outcomes) {
+        const t = outcome.timings ?? {};
+        for (const phase of ['observe', 'upgrade', 'wait', 'verdict'])
+          assert.ok(
+            typeof t[phase] === 'number' && t[phase] >= 0,
+            `${outcome.cluster}: ${phase} in ${JSON.stringify(t)}`,
+          );
+        // A rolling update of 2 Pods is waited for: helm logged its wait.
+        assert.ok(t.wait! > 0, `${outcome.cluster}: ${JSON.stringify(t)}`);
+        // Helm's run is the upgrade and its wait: together within the target's own time.
+        assert.ok(
+          t.upgrade! + t.wait! <= outcome.seconds + 0.05,
+          `${outcome.cluster}: ${JSON.stringify(t)} vs ${outcome.seconds}`,
+        );
+        if (helm === 'helm') assert.ok(typeof t.postRender === 'number', JSON.stringify(t));
+      }
+      // The first cluster of the release is rendered at plan time (a chart error stops everything).
+      assert.ok(typeof report.outcomes[0]?.timings?.render === 'number', JSON.stringify(report.outcomes[0]));
     });
 
     it('when one cluster fails its rollout, rolls every cluster back together and exits 1', async () => {

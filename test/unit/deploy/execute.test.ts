@@ -33,6 +33,36 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
     assert.ok(!calls.some((c) => c.startsWith('rollback')));
   });
 
+  it("each outcome carries its target's timings: observing and rendering it, then its upgrade's phases and verdict", async () => {
+    const { actions } = recordingActions(
+      { eu: [good(1, 'd1', 'deployed')], us: [good(1, 'd1', 'deployed')] },
+      {
+        deployId: DEPLOY,
+        phases: [
+          ['upgrade', 1.5],
+          ['postRender', 0.25],
+          ['wait', 3],
+        ],
+      },
+    );
+    const entries = [entry('eu', 'upgrade', 1), entry('us', 'unchanged', 1)];
+    const report = await executePlan(
+      { plan: { entries } },
+      options({
+        planTimings: new Map([
+          ['web.web@eu', { observe: 0.5, render: 0.75 }],
+          ['web.web@us', { observe: 0.5 }],
+        ]),
+      }),
+      actions,
+    );
+    const [eu, us] = report.outcomes;
+    const { verdict, ...phases } = eu!.timings!;
+    assert.deepEqual(phases, { observe: 0.5, render: 0.75, upgrade: 1.5, postRender: 0.25, wait: 3 });
+    assert.equal(typeof verdict, 'number');
+    assert.deepEqual(us!.timings, { observe: 0.5 });
+  });
+
   it('a rollout failing in one cluster rolls every cluster back to last good — the failing one included', async () => {
     const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
     const { actions, calls } = recordingActions(histories, { deployId: DEPLOY, failIn: ['asia'] });

@@ -66,6 +66,8 @@ export function recordingActions(
     failIn?: string[];
     hangIn?: string[];
     onUpgrade?: (cluster: string) => void;
+    /** What each upgrade reports of its phases. */
+    phases?: [phase: 'upgrade' | 'postRender' | 'wait', seconds: number][];
   },
 ) {
   const calls: string[] = [];
@@ -78,8 +80,9 @@ export function recordingActions(
     return next.revision;
   };
   const actions: TargetActions = {
-    async upgrade(e, signal) {
+    async upgrade(e, signal, took) {
       const cluster = e.target.cluster;
+      if (behaviour.phases) for (const [phase, seconds] of behaviour.phases) took?.(phase, seconds);
       calls.push(`upgrade ${cluster}`);
       behaviour.onUpgrade?.(cluster);
       for (const r of histories[cluster] ?? []) if (r.status === 'deployed') r.status = 'superseded';

@@ -1,0 +1,83 @@
+// Where one `helm install`/`upgrade --wait` spent its time, read from its --debug lines (on
+// stderr) as they arrived. Helm 4 logs with slog (`level=DEBUG msg="waiting for resources"`),
+// Helm 3 with its own prefix (`wait.go:50: ... [debug] beginning wait for 2 resources`). Nothing
+// here needs more than the line's text: values never appear on stderr (helm prints them only on
+// stdout, which a deploy discards unread).
+
+/** One stderr line and when it arrived (ms, any monotonic clock). */
+export interface TimedLine {
+  at: number;
+  text: string;
+}
+
+export interface HelmPhases {
+  /** The whole run, less `wait`: loading, rendering, post-rendering, applying, recording. */
+  upgrade: number;
+  /** Waiting for the release's resources (and hooks) to be ready. */
+  wait: number;
+  /** The post-renderer's run, a part of `upgrade` (Helm 4 only: Helm 3 does not log it). */
+  postRender?: number;
+}
+
+export const isHelmDebugLine = (line: string): boolean =>
+  line.startsWith('level=DEBUG ') || /^\S+\.go:\d+: .*\[debug\] /.test(line);
+
+const WAIT_STARTS = [/msg="waiting for resources"/, /\[debug\] beginning wait for /];
+const WAIT_PROGRESS = [/msg="waiting for resource"/, /\[debug\] .* is not ready: /];
+const POST_RENDER_STARTS = /msg="executing plugin command" pluginName=regatta-scale /;
+
+/**
+ * Pure: the phases of one helm run from its timed stderr lines, `started` and `ended` being when
+ * the process was started and when it exited. A wait lasts from its start line to the first
+ * later line that is not its progress (helm's "all resources achieved desired status", "updating
+ * status…"), or to the exit; several waits (hooks) add up.
+ */
+export function helmPhases(lines: readonly TimedLine[], started: number, ended: number): HelmPhases {
+  let wait = 0;
+  let waitingSince: number | undefined;
+  let postRender: number | undefined;
+  let postRenderSince: number | undefined;
+  for (const { at, text } of lines) {
+    if (!isHelmDebugLine(text)) continue;
+    if (postRenderSince !== undefined) {
+      postRender = (postRender ?? 0) + (at - postRenderSince);
+      postRenderSince = undefined;
+    }
+    if (waitingSince !== undefined && !WAIT_PROGRESS.some((re) => re.test(text))) {
+      wait += at - waitingSince;
+      waitingSince = undefined;
+    }
+    if (WAIT_STARTS.some((re) => re.test(text))) waitingSince = at;
+    else if (POST_RENDER_STARTS.test(text)) postRenderSince = at;
+  }
+  if (waitingSince !== undefined) wait += ended - waitingSince;
+  if (postRenderSince !== undefined) postRender = (postRender ?? 0) + (ended - postRenderSince);
+  const seconds = (ms: number) => Math.max(0, ms) / 1000;
+  return {
+    upgrade: seconds(ended - started - wait),
+    wait: seconds(wait),
+    ...(postRender === undefined ? {} : { postRender: seconds(postRender) }),
+  };
+}
+
+/** Splits stderr chunks into lines, each stamped with when its end arrived. */
+export class LineClock {
+  readonly lines: TimedLine[] = [];
+  private partial = '';
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    const at = this.now();
+    for (const text of parts) this.lines.push({ at, text });
+  }
+
+  /** The lines, the last one too if it had no newline. */
+  finish(): TimedLine[] {
+    if (this.partial) this.lines.push({ at: this.now(), text: this.partial });
+    this.partial = '';
+    return this.lines;
+  }
+}
