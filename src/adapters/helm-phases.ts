@@ -15,7 +15,7 @@ export interface HelmPhases {
   upgrade: number;
   /** Waiting for the release's resources (and hooks) to be ready. */
   wait: number;
-  /** The post-renderer's run, a part of `upgrade` (Helm 4 only: Helm 3 does not log it). */
+  /** The post-renderer's run, a part of `upgrade`, as it reported it (postRenderSeconds). */
   postRender?: number;
 }
 
@@ -24,7 +24,6 @@ export const isHelmDebugLine = (line: string): boolean =>
 
 const WAIT_STARTS = [/msg="waiting for resources"/, /\[debug\] beginning wait for /];
 const WAIT_PROGRESS = [/msg="waiting for resource"/, /\[debug\] .* is not ready: /];
-const POST_RENDER_STARTS = /msg="executing plugin command" pluginName=regatta-scale /;
 
 /**
  * Pure: the phases of one helm run from its timed stderr lines, `started` and `ended` being when
@@ -35,29 +34,34 @@ const POST_RENDER_STARTS = /msg="executing plugin command" pluginName=regatta-sc
 export function helmPhases(lines: readonly TimedLine[], started: number, ended: number): HelmPhases {
   let wait = 0;
   let waitingSince: number | undefined;
-  let postRender: number | undefined;
-  let postRenderSince: number | undefined;
   for (const { at, text } of lines) {
     if (!isHelmDebugLine(text)) continue;
-    if (postRenderSince !== undefined) {
-      postRender = (postRender ?? 0) + (at - postRenderSince);
-      postRenderSince = undefined;
-    }
     if (waitingSince !== undefined && !WAIT_PROGRESS.some((re) => re.test(text))) {
       wait += at - waitingSince;
       waitingSince = undefined;
     }
     if (WAIT_STARTS.some((re) => re.test(text))) waitingSince = at;
-    else if (POST_RENDER_STARTS.test(text)) postRenderSince = at;
   }
   if (waitingSince !== undefined) wait += ended - waitingSince;
-  if (postRenderSince !== undefined) postRender = (postRender ?? 0) + (ended - postRenderSince);
   const seconds = (ms: number) => Math.max(0, ms) / 1000;
-  return {
-    upgrade: seconds(ended - started - wait),
-    wait: seconds(wait),
-    ...(postRender === undefined ? {} : { postRender: seconds(postRender) }),
-  };
+  return { upgrade: seconds(ended - started - wait), wait: seconds(wait) };
+}
+
+/**
+ * Pure: the post-renderer's time from what it left (`START END`, nanoseconds since the epoch;
+ * see assets/helm-plugins/regatta-scale/post-render); undefined for anything else (a `date`
+ * without %N, say). Several runs (hooks and manifests are post-rendered once) add up.
+ */
+export function postRenderSeconds(text: string): number | undefined {
+  let total: number | undefined;
+  for (const line of text.split('\n').filter((l) => l.trim())) {
+    const match = /^(\d+) (\d+)$/.exec(line.trim());
+    if (!match) return undefined;
+    const ns = BigInt(match[2]!) - BigInt(match[1]!);
+    if (ns < 0n) return undefined;
+    total = (total ?? 0) + Number(ns) / 1e9;
+  }
+  return total;
 }
 
 /** Splits stderr chunks into lines, each stamped with when its end arrived. */

@@ -1,9 +1,11 @@
-import { readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { assetsDir } from '../paths.js';
 import type { ChartReference } from '../model/plan.js';
 import type { ReplicaCount } from '../model/release.js';
-import { helmPhases, isHelmDebugLine, LineClock, type HelmPhases } from './helm-phases.js';
+import { helmPhases, isHelmDebugLine, LineClock, postRenderSeconds, type HelmPhases } from './helm-phases.js';
 import { ProcessError, run, type RunOptions } from './process.js';
 import { UserError } from '../errors.js';
 import { revealValuesForHelm } from '../values/secret.js';
@@ -158,7 +160,7 @@ async function helmRun(
   args: string[],
   input?: string,
   signal?: AbortSignal,
-  more: Pick<RunOptions, 'discardStdout' | 'onStderr'> = {},
+  more: Pick<RunOptions, 'discardStdout' | 'onStderr' | 'env'> = {},
 ): Promise<string> {
   try {
     return (await run(helm.path, args, { env: helm.env, input, signal, ownProcessGroup: true, ...more }))
@@ -237,15 +239,46 @@ export interface UpgradeOptions extends RenderOptions {
  */
 export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions): Promise<void> {
   const clock = new LineClock();
+  const timing = postRenderTimingFile();
   const started = performance.now();
   try {
-    await upgradeRun(helm, options, clock);
+    await upgradeRun(helm, options, clock, timing);
   } finally {
-    options.onPhases?.(helmPhases(clock.finish(), started, performance.now()));
+    const phases = helmPhases(clock.finish(), started, performance.now());
+    const postRender = readPostRenderTiming(timing);
+    options.onPhases?.(postRender === undefined ? phases : { ...phases, postRender });
   }
 }
 
-function upgradeRun(helm: HelmBinary, options: UpgradeOptions, clock: LineClock): Promise<string> {
+/** The folder post-renderers leave their timings in: one per Regatta process, removed at its exit. */
+let timingDir: string | undefined;
+
+/** A file of its own for one helm run's post-renderer to leave its time in (holds two numbers). */
+function postRenderTimingFile(): string {
+  if (!timingDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'regatta-timings-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    timingDir = dir;
+  }
+  return join(timingDir, randomUUID());
+}
+
+function readPostRenderTiming(file: string): number | undefined {
+  try {
+    return postRenderSeconds(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // helm stopped before post-rendering
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function upgradeRun(
+  helm: HelmBinary,
+  options: UpgradeOptions,
+  clock: LineClock,
+  timingFile: string,
+): Promise<string> {
   return helmRun(
     helm,
     options.firstInstall ? 'install' : 'upgrade',
@@ -281,7 +314,11 @@ function upgradeRun(helm: HelmBinary, options: UpgradeOptions, clock: LineClock)
     ],
     helmStdin(options.values),
     options.signal,
-    { discardStdout: true, onStderr: (chunk) => clock.push(chunk) },
+    {
+      discardStdout: true,
+      onStderr: (chunk) => clock.push(chunk),
+      env: { ...helm.env, REGATTA_POST_RENDER_TIMING: timingFile },
+    },
   );
 }
 

@@ -93,10 +93,9 @@ async function applyTarget(run: Run, outcome: Outcome): Promise<void> {
       options.progress.line(`${label(entry)}: recovered: ${outcome.recovered}`);
       say(run, entry, 'deploying', `recovered: ${outcome.recovered}`);
     }
-    const made = await actions.upgrade(entry, stop.signal, (phase, took) => {
+    outcome.revision = await actions.upgrade(entry, stop.signal, (phase, took) => {
       outcome.timings = { ...outcome.timings, [phase]: took };
     });
-    outcome.revision = made;
     outcome.status = 'deployed';
   } catch (error) {
     if (stop.signal.aborted) {

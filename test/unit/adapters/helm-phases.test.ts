@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { helmPhases, isHelmDebugLine, LineClock, type TimedLine } from '../../../src/adapters/helm-phases.js';
+import {
+  helmPhases,
+  isHelmDebugLine,
+  LineClock,
+  postRenderSeconds,
+  type TimedLine,
+} from '../../../src/adapters/helm-phases.js';
 
 // Lines as Helm 4.1 and Helm 3 print them with --debug (captured from real runs), with the time
 // (ms since the run started) each one arrived.
@@ -58,11 +64,11 @@ const helm3Upgrade: TimedLine[] = [
 ].map(([at, text]) => ({ at: at as number, text: text as string }));
 
 describe('helm phases from --debug lines', () => {
-  it('Helm 4: the wait from "waiting for resources" to "all resources achieved", the post-renderer to the next line', () => {
-    assert.deepEqual(helmPhases(helm4Upgrade, 0, 1800), { upgrade: 0.3, wait: 1.5, postRender: 0.03 });
+  it('Helm 4: the wait from "waiting for resources" to "all resources achieved"', () => {
+    assert.deepEqual(helmPhases(helm4Upgrade, 0, 1800), { upgrade: 0.3, wait: 1.5 });
   });
 
-  it('Helm 3: the wait from "beginning wait" to the next line that is not its progress; no post-render time', () => {
+  it('Helm 3: the wait from "beginning wait" to the next line that is not its progress', () => {
     assert.deepEqual(helmPhases(helm3Upgrade, 0, 2700), { upgrade: 0.7, wait: 2 });
   });
 
@@ -71,7 +77,7 @@ describe('helm phases from --debug lines', () => {
       ...helm4Upgrade.slice(0, 8),
       { at: 1000, text: 'Error: UPGRADE FAILED: resource Deployment/hx/w1 not ready. status: Failed' },
     ];
-    assert.deepEqual(helmPhases(failed, 0, 5200), { upgrade: 0.2, wait: 5, postRender: 0.03 });
+    assert.deepEqual(helmPhases(failed, 0, 5200), { upgrade: 0.2, wait: 5 });
   });
 
   it('waits for hooks add up; a run with no wait line is all upgrade', () => {
@@ -98,6 +104,14 @@ describe('helm phases from --debug lines', () => {
       !isHelmDebugLine('Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress'),
     );
     assert.ok(!isHelmDebugLine('failed to load plugins: failed to load plugin at "/x/plugin.yaml"'));
+  });
+
+  it("reads the post-renderer's own START END (ns); anything else is no timing", () => {
+    assert.equal(postRenderSeconds('1764768000000000000 1764768000012500000\n'), 0.0125);
+    assert.equal(postRenderSeconds('1000000000 1250000000\n2000000000 2500000000\n'), 0.75);
+    assert.equal(postRenderSeconds('1764768000N 1764768001N\n'), undefined); // a date without %N
+    assert.equal(postRenderSeconds('5 3\n'), undefined);
+    assert.equal(postRenderSeconds(''), undefined);
   });
 
   it('stamps each line when its end arrives, across chunks', () => {

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { postRenderSeconds } from '../../../src/adapters/helm-phases.js';
 import { assetsDir } from '../../../src/paths.js';
 
 // The post-renderer as helm runs it: the shell program, which passes a manifest through itself
 // when nothing can change and hands it to the Node program otherwise.
 const program = join(assetsDir(), 'helm-plugins', 'regatta-scale', 'post-render');
 
-function postRender(manifest: string, args: string[]) {
-  const result = spawnSync(program, args, { input: manifest, encoding: 'utf8' });
+function postRender(manifest: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const result = spawnSync(program, args, { input: manifest, encoding: 'utf8', env });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -67,6 +70,22 @@ describe('post-renderer program', () => {
     const result = postRender(deployment(2), [JSON.stringify([{ name: 'nope', count: 5 }])]);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /no Deployment or StatefulSet named nope/);
+  });
+
+  it('leaves its START END in REGATTA_POST_RENDER_TIMING, on either path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'post-render-test-'));
+    try {
+      for (const args of [['[]'], [JSON.stringify([{ name: 'web', count: 3 }])]]) {
+        const file = join(dir, 'timing');
+        const result = postRender(deployment(2), args, { ...process.env, REGATTA_POST_RENDER_TIMING: file });
+        assert.equal(result.status, 0, result.stderr);
+        const seconds = postRenderSeconds(readFileSync(file, 'utf8'));
+        assert.ok(seconds !== undefined && seconds >= 0 && seconds < 60, `${args[0]}: ${seconds}`);
+        rmSync(file);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves out the count of a workload an autoscaler scales, however the kind is spelt', () => {
