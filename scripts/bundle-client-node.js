@@ -6,9 +6,10 @@
 // so `instanceof k8s.ApiException` holds across them.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const bundle = join(dist, 'vendor', 'client-node.js');
 
@@ -24,12 +25,17 @@ await build({
 });
 
 const SPECIFIER = /(from\s*|import\(\s*)(['"])@kubernetes\/client-node\2/g;
+// Any other use of the package (a bare import, a subpath) would load a second copy of it.
+const ANY_USE = /(['"])@kubernetes\/client-node[/'"]/;
 let pointed = 0;
+const missed = [];
 for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith('.js')) continue;
-  const file = join(entry.parentPath, entry.name);
+  const file = join(entry.parentPath ?? entry.path, entry.name);
   if (file === bundle) continue;
   const text = readFileSync(file, 'utf8');
+  if (!ANY_USE.test(text)) continue;
+  if (ANY_USE.test(text.replace(SPECIFIER, ''))) missed.push(relative(root, file));
   if (!SPECIFIER.test(text)) continue;
   let path = relative(dirname(file), bundle);
   if (!path.startsWith('.')) path = `./${path}`;
@@ -38,5 +44,11 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
     text.replace(SPECIFIER, (_, lead, quote) => `${lead}${quote}${path}${quote}`),
   );
   pointed++;
+}
+if (missed.length > 0) {
+  console.error(
+    `import @kubernetes/client-node as \`from '@kubernetes/client-node'\` only: ${missed.join(', ')}`,
+  );
+  process.exit(1);
 }
 console.log(`@kubernetes/client-node bundled into dist/vendor/client-node.js; ${pointed} files point at it`);

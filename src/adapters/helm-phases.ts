@@ -22,8 +22,32 @@ export interface HelmPhases {
 export const isHelmDebugLine = (line: string): boolean =>
   line.startsWith('level=DEBUG ') || /^\S+\.go:\d+: .*\[debug\] /.test(line);
 
+/** A line that starts a record of its own: helm's error, a log line, a warning. */
+const startsRecord = (line: string): boolean =>
+  line.startsWith('Error: ') ||
+  line.startsWith('level=') ||
+  /^\S+\.go:\d+: /.test(line) ||
+  /^WARNING/i.test(line);
+
+/**
+ * Pure: helm's stderr without its --debug log records. A Helm 3 record may run over several
+ * lines (an object dumped with `Resource details`, a stack trace after the error): every line up
+ * to the next record goes with it. What is left reads as helm's stderr without --debug.
+ */
+export function withoutDebugLog(stderr: string): string {
+  const kept: string[] = [];
+  let inDebug = false;
+  for (const line of stderr.split('\n')) {
+    if (isHelmDebugLine(line)) inDebug = true;
+    else if (startsRecord(line)) inDebug = false;
+    if (!inDebug) kept.push(line);
+  }
+  return kept.join('\n');
+}
+
 const WAIT_STARTS = [/msg="waiting for resources"/, /\[debug\] beginning wait for /];
-const WAIT_PROGRESS = [/msg="waiting for resource"/, /\[debug\] .* is not ready: /];
+// Helm 3 logs its wait's progress from ready.go and wait.go (not ready, no IP yet, retrying).
+const WAIT_PROGRESS = [/msg="waiting for resource"/, /^(ready|wait)\.go:\d+: /];
 
 /**
  * Pure: the phases of one helm run from its timed stderr lines, `started` and `ended` being when
@@ -48,9 +72,9 @@ export function helmPhases(lines: readonly TimedLine[], started: number, ended: 
 }
 
 /**
- * Pure: the post-renderer's time from what it left (`START END`, nanoseconds since the epoch;
- * see assets/helm-plugins/regatta-scale/post-render); undefined for anything else (a `date`
- * without %N, say). Several runs (hooks and manifests are post-rendered once) add up.
+ * Pure: the post-renderer's time from what it left (`START END` lines, nanoseconds since the
+ * epoch; see assets/helm-plugins/regatta-scale/post-render); undefined for anything else (a
+ * `date` without %N, say). Several runs in one helm run add up.
  */
 export function postRenderSeconds(text: string): number | undefined {
   let total: number | undefined;

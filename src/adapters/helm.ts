@@ -5,7 +5,7 @@ import { delimiter, join } from 'node:path';
 import { assetsDir } from '../paths.js';
 import type { ChartReference } from '../model/plan.js';
 import type { ReplicaCount } from '../model/release.js';
-import { helmPhases, isHelmDebugLine, LineClock, postRenderSeconds, type HelmPhases } from './helm-phases.js';
+import { helmPhases, LineClock, postRenderSeconds, withoutDebugLog, type HelmPhases } from './helm-phases.js';
 import { ProcessError, run, type RunOptions } from './process.js';
 import { UserError } from '../errors.js';
 import { revealValuesForHelm } from '../values/secret.js';
@@ -167,12 +167,8 @@ async function helmRun(
       .stdout;
   } catch (error) {
     if (error instanceof ProcessError) {
-      // Without the --debug lines of a timed run: the error reads as it would without them.
-      const stderr = error.result.stderr
-        .split('\n')
-        .filter((line) => !isHelmDebugLine(line))
-        .join('\n');
-      throw new HelmError(action, stderr || error.result.stdout);
+      // Without the --debug records of a timed run: the error reads as it would without them.
+      throw new HelmError(action, withoutDebugLog(error.result.stderr) || error.result.stdout);
     }
     throw error;
   }
@@ -253,17 +249,25 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
 /** The folder post-renderers leave their timings in: one per Regatta process, removed at its exit. */
 let timingDir: string | undefined;
 
-/** A file of its own for one helm run's post-renderer to leave its time in (holds two numbers). */
-function postRenderTimingFile(): string {
-  if (!timingDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'regatta-timings-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    timingDir = dir;
+/**
+ * A file of its own for one helm run's post-renderer to leave its time in (holds numbers only);
+ * none when no temporary folder can be made: a timing is not worth failing a deploy for.
+ */
+function postRenderTimingFile(): string | undefined {
+  try {
+    if (!timingDir) {
+      const dir = mkdtempSync(join(tmpdir(), 'regatta-timings-'));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      timingDir = dir;
+    }
+    return join(timingDir, randomUUID());
+  } catch {
+    return undefined;
   }
-  return join(timingDir, randomUUID());
 }
 
-function readPostRenderTiming(file: string): number | undefined {
+function readPostRenderTiming(file: string | undefined): number | undefined {
+  if (!file) return undefined;
   try {
     return postRenderSeconds(readFileSync(file, 'utf8'));
   } catch {
@@ -277,7 +281,7 @@ function upgradeRun(
   helm: HelmBinary,
   options: UpgradeOptions,
   clock: LineClock,
-  timingFile: string,
+  timingFile: string | undefined,
 ): Promise<string> {
   return helmRun(
     helm,
@@ -317,7 +321,7 @@ function upgradeRun(
     {
       discardStdout: true,
       onStderr: (chunk) => clock.push(chunk),
-      env: { ...helm.env, REGATTA_POST_RENDER_TIMING: timingFile },
+      env: timingFile ? { ...helm.env, REGATTA_POST_RENDER_TIMING: timingFile } : helm.env,
     },
   );
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import type { ReplicaCount } from '../model/release.js';
 import { applyReplicaCounts } from './scaling.js';
 
@@ -21,13 +21,13 @@ export async function runPostRender(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** Leaves "START END" (ns since the epoch) where the shell wrapper was asked to (see there). */
+/** Adds "START END" (ns since the epoch) where the shell wrapper was asked to (see there). */
 function recordTiming(env: NodeJS.ProcessEnv): void {
   const file = env.REGATTA_POST_RENDER_TIMING;
   const started = env.REGATTA_POST_RENDER_STARTED;
   if (!file || !started) return;
   try {
-    writeFileSync(file, `${started} ${BigInt(Date.now()) * 1_000_000n}\n`);
+    appendFileSync(file, `${started} ${BigInt(Date.now()) * 1_000_000n}\n`);
   } catch {
     // a timing is not worth failing a deploy for
   }

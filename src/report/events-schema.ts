@@ -86,7 +86,7 @@ const outcome = {
     timings: {
       type: 'object',
       description:
-        'Seconds: observe (the list of Helm records that answered), render (helm template at plan time), upgrade (helm, less its wait), postRender (part of upgrade; Helm 4), wait (for every resource to be ready), verdict (recording it), rollback',
+        'Seconds: observe (the list of Helm records that answered), render (helm template at plan time), upgrade (helm less its wait, and reading back the revision it made), postRender (part of upgrade; Helm 4), wait (for every resource to be ready), verdict (recording it), rollback',
       properties: Object.fromEntries(
         ['observe', 'render', 'upgrade', 'postRender', 'wait', 'verdict', 'rollback'].map((phase) => [
           phase,

@@ -5,6 +5,7 @@ import {
   isHelmDebugLine,
   LineClock,
   postRenderSeconds,
+  withoutDebugLog,
   type TimedLine,
 } from '../../../src/adapters/helm-phases.js';
 
@@ -95,6 +96,45 @@ describe('helm phases from --debug lines', () => {
     ];
     assert.deepEqual(helmPhases(hooks, 0, 2000), { upgrade: 0.5, wait: 1.5 });
     assert.deepEqual(helmPhases([], 0, 400), { upgrade: 0.4, wait: 0 });
+  });
+
+  it("Helm 3: a wait's progress from ready.go and wait.go, whatever it says, is still the wait", () => {
+    const lines: TimedLine[] = [
+      {
+        at: 100,
+        text: 'wait.go:50: 2026-12-03 13:31:22.65 +0000 UTC [debug] beginning wait for 3 resources with timeout of 5m0s',
+      },
+      {
+        at: 300,
+        text: 'ready.go:303: 2026-12-03 13:31:22.9 +0000 UTC [debug] Service does not have load balancer ingress IP address: web/lb',
+      },
+      {
+        at: 900,
+        text: 'wait.go:66: 2026-12-03 13:31:23.5 +0000 UTC [debug] Retrying as current number of retries 1 less than max number of retries 30',
+      },
+      {
+        at: 1600,
+        text: 'upgrade.go:180: 2026-12-03 13:31:24.2 +0000 UTC [debug] updating status for upgraded release for web',
+      },
+    ];
+    assert.deepEqual(helmPhases(lines, 0, 1700), { upgrade: 0.2, wait: 1.5 });
+  });
+
+  it('an error without the debug records, a Helm 3 record over several lines (an object, a stack) included', () => {
+    const stderr = [
+      'history.go:56: 2026-12-03 13:31:21.97 +0000 UTC [debug] getting history for release web',
+      "wait.go:48: 2026-12-03 13:31:22 +0000 UTC [debug] Error received when checking status of resource web. Error: 'boom', Resource details: '&Deployment{Env: PASSWORD=hunter2",
+      'second-line-of-the-value}',
+      "'",
+      'Error: UPGRADE FAILED: resource web not ready',
+      'helm.go:84: 2026-12-03 13:31:30 +0000 UTC [debug] UPGRADE FAILED: resource web not ready',
+      'helm.sh/helm/v3/pkg/action.(*Upgrade).failRelease',
+      '\thelm.sh/helm/v3/pkg/action/upgrade.go:508',
+      'level=DEBUG msg="updating status for upgraded release" name=web',
+    ].join('\n');
+    assert.equal(withoutDebugLog(stderr), 'Error: UPGRADE FAILED: resource web not ready');
+    const warned = 'coalesce.go:237: warning: skipped value for web.x: Not a table.\nError: boom';
+    assert.equal(withoutDebugLog(warned), warned);
   });
 
   it('tells debug lines from what helm says to a user', () => {

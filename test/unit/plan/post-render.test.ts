@@ -94,6 +94,7 @@ describe('post-renderer program', () => {
       '"HorizontalPod\\x41utoscaler"',
       '"HorizontalPod\\u0041utoscaler"',
       '"HorizontalPodAuto\\\n  scaler"',
+      '"HorizontalPodAuto\\\r\n  scaler"',
     ]) {
       const result = postRender(deployment(2) + hpa(kind), ['[]']);
       assert.equal(result.status, 0, result.stderr);
