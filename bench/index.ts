@@ -231,23 +231,21 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
       // far clusters the time is round trips, and the default of 10 in all would queue targets.
       const concurrency = ['--concurrency', String(RELEASES * count)];
       const planes0 = cpuSecondsOf(sandboxPids);
-      const measuredDeploy = await measured(
+      const deploy = await measured(
         process.execPath,
         [regattaBin, 'deploy', '--fleet', fleet, releases, ...concurrency, '--output', 'json'],
         env,
         true,
       );
-      if (measuredDeploy.exitCode !== 0)
-        throw new Error(`regatta deploy failed: ${measuredDeploy.stderr.slice(-1500)}`);
+      if (deploy.exitCode !== 0) throw new Error(`regatta deploy failed: ${deploy.stderr.slice(-1500)}`);
       const cpu = {
-        regatta: measuredDeploy.cpuSeconds + measuredDeploy.childCpuSeconds,
+        regatta: deploy.cpuSeconds + deploy.childCpuSeconds,
         controlPlanes: cpuSecondsOf(sandboxPids) - planes0,
       };
-      const deploy = { seconds: measuredDeploy.seconds, value: { stdout: measuredDeploy.stdout } };
       const noop = await timed(() => regatta(['deploy', '--fleet', fleet, releases, ...concurrency], env));
       let waves: number | undefined;
       if (count === 6) {
-        events = deploy.value.stdout;
+        events = deploy.stdout;
         plan = (await timed(() => regatta(['plan', '--fleet', fleet, releases], env))).seconds;
         const waved = writeFleet(dir, clusters, true);
         const wavedReleases = writeReleases(dir, `w${count}`);

@@ -71,15 +71,5 @@ export function measured(
 
 /** CPU-seconds (utime + stime) the given processes have used so far; a gone one counts 0. */
 export function cpuSecondsOf(pids: readonly number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / TICKS;
-    } catch {
-      // exited
-    }
-  }
-  return total;
+  return pids.reduce((total, pid) => total + (sample(pid)?.self ?? 0), 0);
 }

@@ -35,14 +35,12 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   if (file === bundle) continue;
   const text = readFileSync(file, 'utf8');
   if (!ANY_USE.test(text)) continue;
-  if (ANY_USE.test(text.replace(SPECIFIER, ''))) missed.push(relative(root, file));
-  if (!SPECIFIER.test(text)) continue;
   let path = relative(dirname(file), bundle);
   if (!path.startsWith('.')) path = `./${path}`;
-  writeFileSync(
-    file,
-    text.replace(SPECIFIER, (_, lead, quote) => `${lead}${quote}${path}${quote}`),
-  );
+  const pointedAt = text.replace(SPECIFIER, (_, lead, quote) => `${lead}${quote}${path}${quote}`);
+  if (ANY_USE.test(pointedAt)) missed.push(relative(root, file));
+  if (pointedAt === text) continue;
+  writeFileSync(file, pointedAt);
   pointed++;
 }
 if (missed.length > 0) {

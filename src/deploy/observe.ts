@@ -63,21 +63,22 @@ export class LiveObserver {
     }
   }
 
-  /** Which list answers for a release in a cluster: its key, and the names it asks for. */
-  private listOf(cluster: Cluster, release: Release): { key: string; names: string[] } {
+  /** Which list answers for a release in a cluster: its key, and its group and chunk. */
+  private listOf(cluster: Cluster, release: Release) {
     const group = this.groups.get(groupOf(cluster, release.namespace))!;
     const chunk = Math.floor(group.index.get(release.name)! / NAMES_PER_LIST);
-    return {
-      key: `${groupOf(cluster, release.namespace)}\0${chunk}`,
-      names: group.names.slice(chunk * NAMES_PER_LIST, (chunk + 1) * NAMES_PER_LIST),
-    };
+    return { key: `${groupOf(cluster, release.namespace)}\0${chunk}`, group, chunk };
   }
 
   liveOf(cluster: Cluster, release: Release): Promise<LiveRevision | undefined> {
-    const { key, names } = this.listOf(cluster, release);
+    const { key, group, chunk } = this.listOf(cluster, release);
     let made = this.lists.get(key);
     if (!made) {
-      const list: RecordList = { cluster, namespace: release.namespace, names };
+      const list: RecordList = {
+        cluster,
+        namespace: release.namespace,
+        names: group.names.slice(chunk * NAMES_PER_LIST, (chunk + 1) * NAMES_PER_LIST),
+      };
       const started = performance.now();
       const entry: MadeList = {
         list,

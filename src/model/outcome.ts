@@ -37,9 +37,10 @@ export interface Outcome {
 /**
  * Where one target's time went, in seconds: `observe`, the list of Helm's records that answered
  * for it; `render`, its `helm template` at plan time (only targets the plan had to render);
- * `upgrade`, helm's install or upgrade less its wait, and reading back the revision it made; `postRender`, the part of it
- * Regatta's post-renderer took; `wait`, from then until every workload was ready; `verdict`,
- * recording the deploy's verdict on its revision; `rollback`, bringing it back to last good.
+ * `upgrade`, helm's install or upgrade less its wait, and reading back the revision it made;
+ * `postRender`, the part of it Regatta's post-renderer took; `wait`, helm waiting for every
+ * resource (hooks included) to be ready; `verdict`, recording the deploy's verdict on its
+ * revision; `rollback`, bringing it back to last good.
  */
 export type TargetTimings = Partial<
   Record<'observe' | 'render' | 'upgrade' | 'postRender' | 'wait' | 'verdict' | 'rollback', number>
