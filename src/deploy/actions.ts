@@ -1,11 +1,11 @@
 import { HelmError, upgradeInstall, type HelmBinary } from '../adapters/helm.js';
 import { labelRevision, latestHelmRevision, listHelmRevisions } from '../adapters/helm-storage.js';
-import { ensureNamespace } from '../adapters/kube.js';
 import { retryTransient } from '../adapters/transient.js';
 import { revisionLabels, VERDICT_LABEL, type HelmRevision, type Verdict } from '../model/helm-release.js';
 import type { PlanEntry } from '../model/plan.js';
 import type { Progress } from '../report/progress.js';
 import { helmCluster, kubeTarget } from './clusters.js';
+import { Namespaces } from './namespaces.js';
 import { targetKey, type PreparedDeploy } from './prepare.js';
 import { restoreRevision, retrying, uninstall, unlock, type RestoreTarget } from './restore.js';
 import { RolloutError, waitForRollouts, workloadsOf } from './wait.js';
@@ -44,6 +44,8 @@ export interface HelmActionOptions {
   progress: Progress;
   /** The emergency options it runs with, recorded on every revision it makes. */
   emergency?: string;
+  /** Namespaces already made sure of in this run (by its fleet lock). */
+  namespaces?: Namespaces;
 }
 
 /** The real actions: helm for releases, the API server for Helm's records and namespaces. */
@@ -58,16 +60,7 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
     progress: options.progress,
     actor: `deploy ${options.deployId}`,
   });
-  const namespaces = new Map<string, Promise<void>>();
-  const ensureNamespaceOnce = (entry: PlanEntry) => {
-    const key = `${entry.target.cluster}\0${entry.target.namespace}`;
-    let done = namespaces.get(key);
-    if (!done) {
-      done = retryTransient(() => ensureNamespace(kubeTarget(clusterOf(entry)), entry.target.namespace));
-      namespaces.set(key, done);
-    }
-    return done;
-  };
+  const namespaces = options.namespaces ?? new Namespaces();
   return {
     async upgrade(entry, signal, took) {
       const cluster = clusterOf(entry);
@@ -81,7 +74,7 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
         }
       };
       // Regatta creates missing namespaces itself (see adapters/helm.ts: why not --create-namespace).
-      if (entry.action === 'install') await ensureNamespaceOnce(entry);
+      if (entry.action === 'install') await namespaces.ensure(cluster, entry.target.namespace);
       const started = Date.now();
       const upgrade = async () =>
         upgradeInstall(options.helm, {

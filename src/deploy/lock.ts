@@ -8,7 +8,6 @@ import {
   type LeaseClaim,
   type LeaseRecord,
 } from '../adapters/kube-lease.js';
-import { ensureNamespace } from '../adapters/kube.js';
 import { mapBounded, mapBoundedPerGroup } from '../concurrency.js';
 import { isRunning, readStartTicks } from '../adapters/process.js';
 import { retryTransient } from '../adapters/transient.js';
@@ -26,6 +25,7 @@ import {
   type LockHolder,
 } from '../plan/lease.js';
 import { kubeTarget } from './clusters.js';
+import { Namespaces } from './namespaces.js';
 
 /** Another deploy or rollback of the release holds its lock: exit 4. */
 export class LockHeldError extends RegattaError {
@@ -48,6 +48,8 @@ export interface LockOptions {
   progress: Progress;
   /** Lease duration: a holder that dies stops renewing, and the lease is free after this long. */
   durationSeconds?: number;
+  /** Where the leases' namespaces are made sure of; the run's installs then find them made. */
+  namespaces?: Namespaces;
 }
 
 const keyText = (key: LockKey) => `${key.release}.${key.namespace}@${key.cluster.name}`;
@@ -140,16 +142,8 @@ export class FleetLock {
     const [first, ...rest] = ordered;
     if (!first) return undefined;
     // The leases live in the releases' namespaces: each made sure of once, not once a release.
-    const namespaces = new Map<string, Promise<void>>();
-    const ensure = (key: LockKey) => {
-      const id = `${key.cluster.name}\0${key.namespace}`;
-      let done = namespaces.get(id);
-      if (!done) {
-        done = retryTransient(() => ensureNamespace(kubeTarget(key.cluster), key.namespace), { attempts: 3 });
-        namespaces.set(id, done);
-      }
-      return done;
-    };
+    const namespaces = this.options.namespaces ?? new Namespaces();
+    const ensure = (key: LockKey) => namespaces.ensure(key.cluster, key.namespace);
     const firstRefusal = await this.take(first, ensure);
     if (firstRefusal) return { key: keyText(first), ...firstRefusal };
     const refusals = await mapBoundedPerGroup(

@@ -16,6 +16,7 @@ import { checkWaveName, planWaves } from '../plan/waves.js';
 import { mayGoWithoutLock } from '../plan/noop.js';
 import type { PlanEntry } from '../model/plan.js';
 import { FleetLock } from './lock.js';
+import { Namespaces } from './namespaces.js';
 import { announce, deployAnnouncements } from './notify.js';
 import { prepareDeploy, type PreparedDeploy } from './prepare.js';
 import { resolveSecrets } from './secrets.js';
@@ -72,6 +73,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       skipGates: options.skipGates,
     });
   let lock: FleetLock | undefined;
+  const namespaces = new Namespaces();
   let prepared: PreparedDeploy;
   try {
     prepared = await prepareDeploy({
@@ -89,7 +91,13 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
           targets.flatMap(({ release, clusters }) =>
             clusters.map((cluster) => ({ cluster, release: release.name, namespace: release.namespace })),
           ),
-          { id: deployId, command: 'deploy', waitMs: options.waitForLockMs, progress: options.progress },
+          {
+            id: deployId,
+            command: 'deploy',
+            waitMs: options.waitForLockMs,
+            progress: options.progress,
+            namespaces,
+          },
         );
         if (options.resume && !lock.pausedBefore)
           throw new UserError(`deploy ${options.resume} is not paused: no lock of it is held`, {
@@ -130,6 +138,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       onOutcomes: options.onOutcomes,
       emergency: emergency.length > 0 ? emergency.join('_') : undefined,
       planTimings: prepared.timings,
+      namespaces,
     };
     const execution = new DeployExecution(
       waves.flatMap((w) => w.entries),

@@ -141,6 +141,12 @@ for (const helm of ['helm', 'helm3'] as const) {
         assert.equal(revision?.revision, 1);
         assert.equal(revision?.status, 'deployed');
         assert.equal(revision?.labels['regatta.io/deploy-id'], report.deployId);
+        // The verdict is patched onto Helm's record beside the labels Helm reads it by.
+        assert.equal(revision?.labels['regatta.io/verdict'], 'good');
+        assert.deepEqual(
+          [revision?.labels.owner, revision?.labels.name, revision?.labels.status, revision?.labels.version],
+          ['helm', 'web', 'deployed', '1'],
+        );
         const envs = await deploymentField(
           context,
           namespace,

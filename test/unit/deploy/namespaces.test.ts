@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Namespaces } from '../../../src/deploy/namespaces.js';
+import type { Cluster } from '../../../src/model/fleet.js';
+
+const cluster = (name: string) => ({ name, context: name }) as Cluster;
+
+describe('namespaces made sure of once per run', () => {
+  it('asks once per cluster and namespace, however many releases and callers (the lock, then the installs)', async () => {
+    const asked: string[] = [];
+    const namespaces = new Namespaces(async (c, namespace) => {
+      asked.push(`${c.name}/${namespace}`);
+    });
+    const eu = cluster('eu');
+    const us = cluster('us');
+    await Promise.all([
+      namespaces.ensure(eu, 'web'),
+      namespaces.ensure(eu, 'web'),
+      namespaces.ensure(us, 'web'),
+    ]);
+    await namespaces.ensure(eu, 'web'); // an install after the lock
+    await namespaces.ensure(eu, 'api');
+    assert.deepEqual(asked.sort(), ['eu/api', 'eu/web', 'us/web']);
+  });
+
+  it('a namespace that cannot be made fails every caller, and is not asked for again', async () => {
+    let asked = 0;
+    const namespaces = new Namespaces(async () => {
+      asked++;
+      throw new Error('cannot create namespace web: forbidden');
+    });
+    await assert.rejects(namespaces.ensure(cluster('eu'), 'web'), /forbidden/);
+    await assert.rejects(namespaces.ensure(cluster('eu'), 'web'), /forbidden/);
+    assert.equal(asked, 1, 'not a transient error: asked once');
+  });
+});
