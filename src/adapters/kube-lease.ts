@@ -64,14 +64,35 @@ function body(claim: LeaseClaim, now: Date, resourceVersion?: string): k8s.V1Lea
   };
 }
 
-/** Creates the lease; undefined if it exists (read it to see who holds it). */
-export async function createLease(target: KubeTarget, claim: LeaseClaim): Promise<LeaseRecord | undefined> {
+/** The API server's answer to a write into a namespace that does not exist. */
+function isNamespaceMissing(error: unknown, namespace: string): boolean {
+  if (!isNotFound(error)) return false;
+  const raw = (error as k8s.ApiException<unknown>).body;
+  try {
+    const status = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
+      details?: { kind?: string; name?: string };
+    };
+    return status?.details?.kind === 'namespaces' && status.details.name === namespace;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the lease; 'exists' if it exists (read it to see who holds it), 'no-namespace' when its
+ * namespace does not exist (yet).
+ */
+export async function createLease(
+  target: KubeTarget,
+  claim: LeaseClaim,
+): Promise<LeaseRecord | 'exists' | 'no-namespace'> {
   try {
     return toRecord(
       await api(target).createNamespacedLease({ namespace: claim.namespace, body: body(claim, new Date()) }),
     );
   } catch (error) {
-    if (isConflict(error)) return undefined;
+    if (isConflict(error)) return 'exists';
+    if (isNamespaceMissing(error, claim.namespace)) return 'no-namespace';
     throw error;
   }
 }

@@ -195,15 +195,24 @@ export function apiMessage(error: k8s.ApiException<unknown>): string {
   }
 }
 
-/** Creates a namespace unless it exists (another deploy may create it at the same moment). */
-export async function ensureNamespace(target: KubeTarget, name: string): Promise<void> {
+/**
+ * Creates a namespace unless it exists (another deploy may create it at the same moment).
+ * `missing`: the API server just said it does not exist, so it is created without a look first.
+ */
+export async function ensureNamespace(
+  target: KubeTarget,
+  name: string,
+  options: { missing?: boolean } = {},
+): Promise<void> {
   const api = loadConfig(target).makeApiClient(k8s.CoreV1Api);
-  try {
-    await api.readNamespace({ name });
-    return;
-  } catch (error) {
-    if (!(error instanceof k8s.ApiException)) throw error;
-    if (error.code !== 404) throw new Error(`cannot read namespace ${name}: ${apiMessage(error)}`);
+  if (!options.missing) {
+    try {
+      await api.readNamespace({ name });
+      return;
+    } catch (error) {
+      if (!(error instanceof k8s.ApiException)) throw error;
+      if (error.code !== 404) throw new Error(`cannot read namespace ${name}: ${apiMessage(error)}`);
+    }
   }
   try {
     await api.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });

@@ -11,7 +11,7 @@ import {
 import { mapBounded, mapBoundedPerGroup } from '../concurrency.js';
 import { isRunning, readStartTicks } from '../adapters/process.js';
 import { retryTransient } from '../adapters/transient.js';
-import { RegattaError } from '../errors.js';
+import { DeployError, RegattaError } from '../errors.js';
 import type { Cluster } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
 import {
@@ -82,10 +82,15 @@ export class FleetLock {
   /** Taken back from a pause of this same run id: the wave it paused before. */
   private resumedBefore: string | undefined;
 
+  /** The leases' namespaces: the run's own, shared with its installs, when it passes them. */
+  private readonly namespaces: Namespaces;
+
   private constructor(
     private readonly holder: LockHolder,
     private readonly options: LockOptions,
-  ) {}
+  ) {
+    this.namespaces = options.namespaces ?? new Namespaces();
+  }
 
   /** When this run id had paused (and now resumes): the wave it paused before. */
   get pausedBefore(): string | undefined {
@@ -141,16 +146,13 @@ export class FleetLock {
   ): Promise<{ key: string; holder: LockHolder; pausedBefore?: string } | undefined> {
     const [first, ...rest] = ordered;
     if (!first) return undefined;
-    // The leases live in the releases' namespaces: each made sure of once, not once a release.
-    const namespaces = this.options.namespaces ?? new Namespaces();
-    const ensure = (key: LockKey) => namespaces.ensure(key.cluster, key.namespace);
-    const firstRefusal = await this.take(first, ensure);
+    const firstRefusal = await this.take(first);
     if (firstRefusal) return { key: keyText(first), ...firstRefusal };
     const refusals = await mapBoundedPerGroup(
       rest,
       (key) => key.cluster.name,
       LEASES_AT_ONCE_PER_CLUSTER,
-      async (key) => ({ key, refusal: await this.take(key, ensure) }),
+      async (key) => ({ key, refusal: await this.take(key) }),
     );
     const refused = refusals.find((r) => r.refusal);
     return refused && { key: keyText(refused.key), ...refused.refusal! };
@@ -167,18 +169,23 @@ export class FleetLock {
   }
 
   /** Takes one lease; returns its holder if it is someone else's. */
-  private async take(
-    key: LockKey,
-    ensureNamespaceOf: (key: LockKey) => Promise<void>,
-  ): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
+  private async take(key: LockKey): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
     const target = kubeTarget(key.cluster);
     const claim = this.claim(key);
     const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, { attempts: 3 });
-    // The lease lives in the release's namespace (where deploying needs rights anyway).
-    await ensureNamespaceOf(key);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const created = await retry(() => createLease(target, claim));
-      if (created) {
+      // The lease lives in the release's namespace (where deploying needs rights anyway). Asked
+      // for first, a namespace that exists costs no look; a missing one is made once per run.
+      let created = await retry(() => createLease(target, claim));
+      if (created === 'no-namespace') {
+        await this.namespaces.ensure(key.cluster, key.namespace, { missing: true });
+        created = await retry(() => createLease(target, claim));
+        if (created === 'no-namespace')
+          throw new DeployError(`${keyText(key)}: namespace ${key.namespace} was deleted as it was made`, {
+            hint: 'nothing was changed; run it again',
+          });
+      } else this.namespaces.exists(key.cluster, key.namespace);
+      if (created !== 'exists') {
         this.held.set(keyText(key), { key, claim, lease: created });
         return undefined;
       }

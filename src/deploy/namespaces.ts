@@ -3,26 +3,36 @@ import { retryTransient } from '../adapters/transient.js';
 import type { Cluster } from '../model/fleet.js';
 import { kubeTarget } from './clusters.js';
 
+type Create = (cluster: Cluster, namespace: string, options: { missing?: boolean }) => Promise<void>;
+
 /**
  * The releases' namespaces, each made sure of once per cluster in one run. The fleet lock's
- * leases live in them, so a deploy's lock makes them and its installs find them made, without
- * asking the API server again (a round trip before every far cluster's first helm).
+ * leases live in them: a lease created is a namespace that exists, and one refused for a missing
+ * namespace makes it; the run's installs then find it made, without asking the API server again
+ * (a round trip before every far cluster's first helm).
  */
 export class Namespaces {
   private readonly made = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly create: (cluster: Cluster, namespace: string) => Promise<void> = (cluster, namespace) =>
-      ensureNamespace(kubeTarget(cluster), namespace),
+    private readonly create: Create = (cluster, namespace, options) =>
+      ensureNamespace(kubeTarget(cluster), namespace, options),
   ) {}
 
-  ensure(cluster: Cluster, namespace: string): Promise<void> {
+  /** Makes sure it exists; `missing`: the API server just said it does not. */
+  ensure(cluster: Cluster, namespace: string, options: { missing?: boolean } = {}): Promise<void> {
     const id = `${cluster.name}\0${namespace}`;
     let done = this.made.get(id);
     if (!done) {
-      done = retryTransient(() => this.create(cluster, namespace), { attempts: 3 });
+      done = retryTransient(() => this.create(cluster, namespace, options), { attempts: 3 });
       this.made.set(id, done);
     }
     return done;
+  }
+
+  /** It exists: something was just written in it. */
+  exists(cluster: Cluster, namespace: string): void {
+    const id = `${cluster.name}\0${namespace}`;
+    if (!this.made.has(id)) this.made.set(id, Promise.resolve());
   }
 }

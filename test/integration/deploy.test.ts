@@ -519,7 +519,7 @@ describe('deploy safety', () => {
         since: new Date().toISOString(),
       }),
     });
-    assert.ok(held);
+    assert.ok(typeof held === 'object', `the test's lease was created: ${String(held)}`);
     try {
       const locked = await regatta(['deploy', '--fleet', fleet.file, changed], env);
       assert.equal(locked.exitCode, 4, locked.stderr);
