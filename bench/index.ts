@@ -23,7 +23,7 @@ import { linkOf, SEED_PROFILE } from '../src/sandbox/latency.js';
 import { renderTable } from '../src/report/table.js';
 import { breakdown, PHASES, type Breakdown } from './breakdown.js';
 import { fluxBench } from './flux.js';
-import { cpuSecondsOf, measured, type Measured } from './measure.js';
+import { cpuSecondsOf, machineStealSeconds, measured, type Measured } from './measure.js';
 
 const RELEASES = 10;
 /**
@@ -190,9 +190,10 @@ interface CountResult {
   helmfile?: number;
   noop: number;
   /** CPU-seconds of the full deploy: Regatta with its helm processes, and the sandbox's own processes meanwhile. */
-  cpu: { regatta: number; controlPlanes: number };
+  /** `steal`: CPU-seconds the hypervisor took away from this machine meanwhile. */
+  cpu: { regatta: number; controlPlanes: number; steal: number };
   /** The same for helmfile (its helm processes included). */
-  helmfileCpu?: { helmfile: number; controlPlanes: number };
+  helmfileCpu?: { helmfile: number; controlPlanes: number; steal: number };
 }
 
 interface FanOut {
@@ -222,6 +223,16 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
     const dirs: Record<number, string> = {};
     let plan = NaN;
     let events = '';
+    // Untimed, first: one release to every cluster. The first deploy after `sandbox up` meets
+    // control planes still settling and helm's discovery cache empty, and it would be Regatta's
+    // 1-cluster run (the ratios' denominator), while the other tools run later, warm.
+    {
+      const dir = mkdtempSync(join(work, `${latency}-warmup-`));
+      await regatta(
+        ['deploy', '--fleet', writeFleet(dir, state.clusters.slice(0, 6)), writeReleases(dir, 'warmup', 1)],
+        env,
+      ); // a failure rejects, with its stderr
+    }
     for (const count of CLUSTER_COUNTS) {
       const clusters = state.clusters.slice(0, count);
       const dir = mkdtempSync(join(work, `${latency}-n${count}-`));
@@ -231,6 +242,7 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
       // far clusters the time is round trips, and the default of 10 in all would queue targets.
       const concurrency = ['--concurrency', String(RELEASES * count)];
       const planes0 = cpuSecondsOf(sandboxPids);
+      const steal0 = machineStealSeconds();
       const deploy = await measured(
         process.execPath,
         [regattaBin, 'deploy', '--fleet', fleet, releases, ...concurrency, '--output', 'json'],
@@ -241,6 +253,7 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
       const cpu = {
         regatta: deploy.cpuSeconds + deploy.childCpuSeconds,
         controlPlanes: cpuSecondsOf(sandboxPids) - planes0,
+        steal: machineStealSeconds() - steal0,
       };
       const noop = await timed(() => regatta(['deploy', '--fleet', fleet, releases, ...concurrency], env));
       let waves: number | undefined;
@@ -271,11 +284,13 @@ async function fanOut(latency: Latency, helmfileBinary: () => Promise<string | u
     for (const count of helmfileBin ? CLUSTER_COUNTS : []) {
       const clusters = state.clusters.slice(0, count);
       const planes0 = cpuSecondsOf(sandboxPids);
+      const steal0 = machineStealSeconds();
       const run = await timed(() => helmfile(helmfileBin!, dirs[count]!, clusters, `h${count}`, env));
       results[count]!.helmfile = run.seconds;
       results[count]!.helmfileCpu = {
         helmfile: run.value.reduce((sum, r) => sum + r.cpuSeconds + r.childCpuSeconds, 0),
         controlPlanes: cpuSecondsOf(sandboxPids) - planes0,
+        steal: machineStealSeconds() - steal0,
       };
       console.log(`[${latency}] ${count} cluster(s): helmfile ${run.seconds.toFixed(1)}s`);
     }
@@ -380,9 +395,11 @@ function cpuTable(fan: FanOut): string {
       'REGATTA+HELM CPU',
       'CONTROL PLANES CPU',
       `≥ WALL ON ${cores} CORES`,
+      'STOLEN',
       'HELMFILE+HELM CPU',
       'CONTROL PLANES CPU',
       `≥ WALL ON ${cores} CORES`,
+      'STOLEN',
     ],
     CLUSTER_COUNTS.map((count) => {
       const r = fan.results[count]!;
@@ -392,9 +409,11 @@ function cpuTable(fan: FanOut): string {
         s(r.cpu.regatta),
         s(r.cpu.controlPlanes),
         s((r.cpu.regatta + r.cpu.controlPlanes) / cores),
+        s(r.cpu.steal),
         s(h?.helmfile),
         s(h?.controlPlanes),
         h ? s((h.helmfile + h.controlPlanes) / cores) : '-',
+        s(h?.steal),
       ];
     }),
   );
@@ -457,7 +476,9 @@ function section(fan: FanOut): string {
       ` controllers, kwok, etcd and proxy over the same time), and the least wall time ${availableParallelism()} cores` +
       ` allow for that work. The 6-cluster deploy cannot take less than` +
       ` ${((fan.results[6]!.cpu.regatta + fan.results[6]!.cpu.controlPlanes) / availableParallelism() / fan.results[1]!.regatta).toFixed(2)}×` +
-      ` the 1-cluster one here, whatever it does.`,
+      ` the 1-cluster one here, whatever it does. STOLEN: CPU-seconds the hypervisor gave other` +
+      ` guests meanwhile (\`steal\` in /proc/stat, all cores): where it is high, the run measured` +
+      ` the neighbours.`,
     '',
     '```',
     cpuTable(fan),

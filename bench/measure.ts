@@ -70,6 +70,15 @@ export function measured(
 }
 
 /** CPU-seconds (utime + stime) the given processes have used so far; a gone one counts 0. */
+/**
+ * CPU-seconds the hypervisor gave other guests while this machine's vCPUs wanted to run (`steal`
+ * in /proc/stat), all cores together: a deploy that met much of it measured the neighbours.
+ */
+export function machineStealSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  return Number(fields[8] ?? 0) / TICKS; // cpu user nice system idle iowait irq softirq steal
+}
+
 export function cpuSecondsOf(pids: readonly number[]): number {
   return pids.reduce((total, pid) => total + (sample(pid)?.self ?? 0), 0);
 }
