@@ -185,6 +185,11 @@ export async function createFakeNode(target: KubeTarget, name: string, annotatio
   }
 }
 
+/** The API server's own message when `error` is its refusal of a request; undefined otherwise. */
+export function apiRefusal(error: unknown): string | undefined {
+  return error instanceof k8s.ApiException ? apiMessage(error) : undefined;
+}
+
 /** The API server's own message (its Status body), not the client's multi-line dump. */
 export function apiMessage(error: k8s.ApiException<unknown>): string {
   const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);

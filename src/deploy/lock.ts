@@ -8,6 +8,7 @@ import {
   type LeaseClaim,
   type LeaseRecord,
 } from '../adapters/kube-lease.js';
+import { apiRefusal } from '../adapters/kube.js';
 import { mapBounded, mapBoundedPerGroup } from '../concurrency.js';
 import { isRunning, readStartTicks } from '../adapters/process.js';
 import { retryTransient } from '../adapters/transient.js';
@@ -117,7 +118,13 @@ export class FleetLock {
     const deadline = Date.now() + options.waitMs;
     let announced = false;
     for (;;) {
-      const refused = await lock.tryAll(ordered);
+      let refused: Awaited<ReturnType<FleetLock['tryAll']>>;
+      try {
+        refused = await lock.tryAll(ordered);
+      } catch (error) {
+        await lock.release(); // what it took before the error: no lease left to expire
+        throw error;
+      }
       if (!refused) break;
       await lock.release();
       if (Date.now() >= deadline) {
@@ -146,14 +153,23 @@ export class FleetLock {
   ): Promise<{ key: string; holder: LockHolder; pausedBefore?: string } | undefined> {
     const [first, ...rest] = ordered;
     if (!first) return undefined;
-    const firstRefusal = await this.take(first);
+    const firstRefusal = await this.takeOrExplain(first);
     if (firstRefusal) return { key: keyText(first), ...firstRefusal };
+    // Every take settles before an error is thrown, so the caller lets go of all it took.
     const refusals = await mapBoundedPerGroup(
       rest,
       (key) => key.cluster.name,
       LEASES_AT_ONCE_PER_CLUSTER,
-      async (key) => ({ key, refusal: await this.take(key) }),
+      async (key) => {
+        try {
+          return { key, refusal: await this.takeOrExplain(key) };
+        } catch (error) {
+          return { key, error };
+        }
+      },
     );
+    const failed = refusals.find((r) => 'error' in r);
+    if (failed && 'error' in failed) throw failed.error;
     const refused = refusals.find((r) => r.refusal);
     return refused && { key: keyText(refused.key), ...refused.refusal! };
   }
@@ -168,6 +184,19 @@ export class FleetLock {
     };
   }
 
+  /** `take`, with the API server's refusal (forbidden, a namespace being deleted…) as one line. */
+  private async takeOrExplain(key: LockKey): ReturnType<FleetLock['take']> {
+    try {
+      return await this.take(key);
+    } catch (error) {
+      const why = apiRefusal(error);
+      if (why === undefined) throw error;
+      throw new DeployError(`${keyText(key)}: cannot take the lock: ${why}`, {
+        hint: "no release was changed; the lock is a Lease in the release's namespace: check that namespace and your rights on leases in it",
+      });
+    }
+  }
+
   /** Takes one lease; returns its holder if it is someone else's. */
   private async take(key: LockKey): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
     const target = kubeTarget(key.cluster);
@@ -177,14 +206,18 @@ export class FleetLock {
       // The lease lives in the release's namespace (where deploying needs rights anyway). Asked
       // for first, a namespace that exists costs no look; a missing one is made once per run.
       let created = await retry(() => createLease(target, claim));
-      if (created === 'no-namespace') {
+      if (created !== 'no-namespace') this.namespaces.exists(key.cluster, key.namespace);
+      for (let made = 0; created === 'no-namespace' && made < 2; made++) {
+        // A second time: this run had made or seen it (an earlier round of --wait-for-lock), and
+        // it was deleted since.
+        if (made > 0) this.namespaces.forget(key.cluster, key.namespace);
         await this.namespaces.ensure(key.cluster, key.namespace, { missing: true });
         created = await retry(() => createLease(target, claim));
-        if (created === 'no-namespace')
-          throw new DeployError(`${keyText(key)}: namespace ${key.namespace} was deleted as it was made`, {
-            hint: 'nothing was changed; run it again',
-          });
-      } else this.namespaces.exists(key.cluster, key.namespace);
+      }
+      if (created === 'no-namespace')
+        throw new DeployError(`${keyText(key)}: namespace ${key.namespace} was deleted as it was made`, {
+          hint: 'nothing was changed; run it again',
+        });
       if (created !== 'exists') {
         this.held.set(keyText(key), { key, claim, lease: created });
         return undefined;

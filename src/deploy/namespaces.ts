@@ -30,6 +30,11 @@ export class Namespaces {
     return done;
   }
 
+  /** What this run knew of it no longer holds (it was deleted): the next `ensure` asks again. */
+  forget(cluster: Cluster, namespace: string): void {
+    this.made.delete(`${cluster.name}\0${namespace}`);
+  }
+
   /** It exists: something was just written in it. */
   exists(cluster: Cluster, namespace: string): void {
     const id = `${cluster.name}\0${namespace}`;

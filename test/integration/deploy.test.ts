@@ -529,6 +529,63 @@ describe('deploy safety', () => {
     }
   });
 
+  it('a lock refused in one cluster lets go of the leases it took in the others, and changes nothing', async () => {
+    const name = 'lockfail';
+    // Leases are taken in order of cluster name (the first alone, then the rest): the refusal
+    // comes from the cluster named last, after the others' leases were taken. Its namespace is
+    // being deleted, held open by a finalizer: the API server refuses any new object in it (403),
+    // which is no transient error.
+    const contextOf = new Map(fleet.devClusters.map((cluster, i) => [cluster, state.clusters[i] as string]));
+    const contexts = [...fleet.devClusters].sort().map((cluster) => contextOf.get(cluster)!);
+    const refusing = contexts[2]!;
+    const kubectl = (...args: string[]) => run('kubectl', ['--context', refusing, ...args], { env });
+    await kubectl('create', 'namespace', name);
+    await kubectl('-n', name, 'create', 'configmap', 'hold');
+    await kubectl(
+      '-n',
+      name,
+      'patch',
+      'configmap',
+      'hold',
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":["regatta.test/hold"]}}',
+    );
+    await kubectl('delete', 'namespace', name, '--wait=false');
+    try {
+      const file = writeRelease(fleet.dir, 'lockfail.yaml', {
+        apiVersion: 'regatta/v1',
+        kind: 'Release',
+        metadata: { name: `${name}.${name}`, environment: 'dev' },
+        spec: { chart_name: 'web', chart_path: webChart, values: { image: 'registry.example/web:1' } },
+      });
+      const result = await regatta(['deploy', '--fleet', fleet.file, file], env);
+      assert.equal(result.exitCode, 1, result.stderr);
+      assert.match(result.stderr, /cannot take the lock: .*being terminated/);
+      assert.doesNotMatch(result.stderr, /internal error|\n\s+at /, 'one line, no stack');
+      for (const context of contexts.slice(0, 2)) {
+        const leases = await run(
+          'kubectl',
+          ['--context', context, '-n', name, 'get', 'leases', '-o', 'name'],
+          { env },
+        );
+        assert.equal(leases.stdout.trim(), '', `${context}: no lease left behind`);
+        assert.deepEqual(await revisions(context, name, name), [], `${context}: nothing deployed`);
+      }
+    } finally {
+      await kubectl(
+        '-n',
+        name,
+        'patch',
+        'configmap',
+        'hold',
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":null}}',
+      );
+    }
+  });
+
   it("scales a Deployment that lives in an umbrella chart's subchart, per cluster", async () => {
     const file = writeRelease(fleet.dir, 'shop.yaml', {
       apiVersion: 'regatta/v1',

@@ -35,6 +35,17 @@ describe('namespaces made sure of once per run', () => {
     assert.deepEqual(asked, ['us/web']);
   });
 
+  it('a namespace forgotten (deleted since this run saw it) is asked for again', async () => {
+    let asked = 0;
+    const namespaces = new Namespaces(async () => {
+      asked++;
+    });
+    await namespaces.ensure(cluster('eu'), 'web', { missing: true });
+    namespaces.forget(cluster('eu'), 'web');
+    await namespaces.ensure(cluster('eu'), 'web', { missing: true });
+    assert.equal(asked, 2);
+  });
+
   it('a namespace that cannot be made fails every caller, and is not asked for again', async () => {
     let asked = 0;
     const namespaces = new Namespaces(async () => {
