@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { loadConfig, type KubeTarget } from './kube.js';
+import { apiStatus, loadConfig, type KubeTarget } from './kube.js';
 
 /** A coordination.k8s.io Lease as Regatta uses it: a lock with a holder and a few facts about it. */
 export interface LeaseRecord {
@@ -67,15 +67,8 @@ function body(claim: LeaseClaim, now: Date, resourceVersion?: string): k8s.V1Lea
 /** The API server's answer to a write into a namespace that does not exist. */
 function isNamespaceMissing(error: unknown, namespace: string): boolean {
   if (!isNotFound(error)) return false;
-  const raw = (error as k8s.ApiException<unknown>).body;
-  try {
-    const status = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
-      details?: { kind?: string; name?: string };
-    };
-    return status?.details?.kind === 'namespaces' && status.details.name === namespace;
-  } catch {
-    return false;
-  }
+  const details = apiStatus(error as k8s.ApiException<unknown>)?.details;
+  return details?.kind === 'namespaces' && details.name === namespace;
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import type { KubeTarget } from './kube.js';
+import { apiMessage, type KubeTarget } from './kube.js';
 
 /** Any Kubernetes object, as parsed from YAML or read from an API server. */
 export interface KubeObject {
@@ -30,16 +30,6 @@ function objectApi(target: KubeTarget): k8s.KubernetesObjectApi {
 function describe(object: Pick<KubeObject, 'kind' | 'metadata'>): string {
   const { name, namespace } = object.metadata;
   return `${object.kind} ${namespace ? `${namespace}/` : ''}${name}`;
-}
-
-/** The API server's own message (its Status body), not the client's multi-line dump. */
-function apiMessage(error: k8s.ApiException<unknown>): string {
-  const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
-  try {
-    return (JSON.parse(body) as { message?: string }).message ?? `HTTP ${error.code}`;
-  } catch {
-    return `HTTP ${error.code}`;
-  }
 }
 
 /**

@@ -190,14 +190,21 @@ export function apiRefusal(error: unknown): string | undefined {
   return error instanceof k8s.ApiException ? apiMessage(error) : undefined;
 }
 
+/** The Status object the API server answered a refused request with, when its body holds one. */
+export function apiStatus(
+  error: k8s.ApiException<unknown>,
+): { message?: string; details?: { kind?: string; name?: string } } | undefined {
+  try {
+    const status: unknown = typeof error.body === 'string' ? JSON.parse(error.body) : error.body;
+    return typeof status === 'object' && status !== null ? status : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The API server's own message (its Status body), not the client's multi-line dump. */
 export function apiMessage(error: k8s.ApiException<unknown>): string {
-  const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
-  try {
-    return (JSON.parse(body) as { message?: string }).message ?? `HTTP ${error.code}`;
-  } catch {
-    return `HTTP ${error.code}`;
-  }
+  return apiStatus(error)?.message ?? `HTTP ${error.code}`;
 }
 
 /**

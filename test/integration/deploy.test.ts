@@ -539,18 +539,20 @@ describe('deploy safety', () => {
     const contexts = [...fleet.devClusters].sort().map((cluster) => contextOf.get(cluster)!);
     const refusing = contexts[2]!;
     const kubectl = (...args: string[]) => run('kubectl', ['--context', refusing, ...args], { env });
+    const finalizers = (value: string[] | null) =>
+      kubectl(
+        '-n',
+        name,
+        'patch',
+        'configmap',
+        'hold',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ metadata: { finalizers: value } }),
+      );
     await kubectl('create', 'namespace', name);
     await kubectl('-n', name, 'create', 'configmap', 'hold');
-    await kubectl(
-      '-n',
-      name,
-      'patch',
-      'configmap',
-      'hold',
-      '--type=merge',
-      '-p',
-      '{"metadata":{"finalizers":["regatta.test/hold"]}}',
-    );
+    await finalizers(['regatta.test/hold']);
     await kubectl('delete', 'namespace', name, '--wait=false');
     try {
       const file = writeRelease(fleet.dir, 'lockfail.yaml', {
@@ -573,16 +575,7 @@ describe('deploy safety', () => {
         assert.deepEqual(await revisions(context, name, name), [], `${context}: nothing deployed`);
       }
     } finally {
-      await kubectl(
-        '-n',
-        name,
-        'patch',
-        'configmap',
-        'hold',
-        '--type=merge',
-        '-p',
-        '{"metadata":{"finalizers":null}}',
-      );
+      await finalizers(null);
     }
   });
 
