@@ -10,6 +10,7 @@ import { parse, stringify } from 'yaml';
 import { listChartVersions } from '../../src/adapters/chartrepo.js';
 import { run } from '../../src/adapters/process.js';
 import { packageRoot } from '../../src/paths.js';
+import { commitId } from '../../src/plan/chart-version.js';
 import { regatta, testSandbox } from './support/sandbox.js';
 
 const { state, env } = testSandbox();
@@ -124,7 +125,8 @@ describe('regatta chart release', () => {
     await git('checkout', '-q', '-b', 'feature-x');
     appendFileSync(join(repo, 'charts', 'rlib', 'values.yaml'), 'more: true\n');
     await git('commit', '-qam', 'change rlib');
-    featureCommit = (await git('rev-parse', '--short=8', 'HEAD')).stdout.trim();
+    // An all-digit hash gets a `g` in front (the rule is unit-tested with nextVersion).
+    featureCommit = commitId((await git('rev-parse', '--short=8', 'HEAD')).stdout.trim());
   });
 
   it('--dry-run: the environment from the branch, what changed, the transitive bumps; nothing written', async () => {
@@ -361,7 +363,7 @@ describe('regatta chart release', () => {
       const before = { rlib: version('rlib'), rapp: version('rapp'), rumbrella: version('rumbrella') };
       appendFileSync(join(repo, 'charts', 'rlib', 'values.yaml'), 'partial: true\n');
       await git('commit', '-qam', 'change rlib');
-      const commit = (await git('rev-parse', '--short=8', 'HEAD')).stdout.trim();
+      const commit = commitId((await git('rev-parse', '--short=8', 'HEAD')).stdout.trim());
       const next = (v: string) =>
         `${v.replace(/\d+$/, (patch) => String(Number(patch) + 1))}-feature-partial.${commit}`;
       // The umbrella's new version is already there: its push (the last, by name) is refused.
