@@ -2,7 +2,10 @@ import type { Toxic } from '../adapters/toxiproxy.js';
 import { UserError } from '../errors.js';
 import { MAX_RTT_MS, type LinkLatency } from './latency.js';
 
-/** What `sandbox fault` can do to one cluster's link; each kind replaces its previous setting. */
+/**
+ * What `sandbox fault` can do to one cluster's link; each kind replaces its previous setting, and
+ * timeout and reset replace each other (a connection is either swallowed or reset, not both).
+ */
 export type Fault =
   | { kind: 'latency'; latency: LinkLatency }
   | { kind: 'timeout' }
@@ -26,10 +29,16 @@ export function withFault(faults: ActiveFaults, fault: Fault): ActiveFaults {
   switch (fault.kind) {
     case 'latency':
       return { ...faults, latency: fault.latency };
-    case 'timeout':
-      return { ...faults, timeout: true };
-    case 'reset':
-      return { ...faults, reset: true };
+    case 'timeout': {
+      const next: ActiveFaults = { ...faults, timeout: true };
+      delete next.reset;
+      return next;
+    }
+    case 'reset': {
+      const next: ActiveFaults = { ...faults, reset: true };
+      delete next.timeout;
+      return next;
+    }
     case 'bandwidth':
       return { ...faults, bandwidthKilobytesPerSecond: fault.kilobytesPerSecond };
   }

@@ -105,6 +105,13 @@ describe('faults', () => {
     assert.deepEqual(faults, { bandwidthKilobytesPerSecond: 8 });
   });
 
+  it('timeout and reset replace each other; latency and bandwidth stay', () => {
+    const slow = { latency: { rttMs: 2000, jitterMs: 0 }, bandwidthKilobytesPerSecond: 8 };
+    const reset = withFault(withFault(slow, { kind: 'timeout' }), { kind: 'reset' });
+    assert.deepEqual(reset, { ...slow, reset: true });
+    assert.deepEqual(withFault(reset, { kind: 'timeout' }), { ...slow, timeout: true });
+  });
+
   it('parses the command line, refusing what does not fit', () => {
     assert.deepEqual(parseFault('latency', '300'), { kind: 'latency', latency: { rttMs: 300, jitterMs: 0 } });
     assert.deepEqual(parseFault('bandwidth', '128'), { kind: 'bandwidth', kilobytesPerSecond: 128 });
