@@ -2,7 +2,10 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The installed package's root (holds peers/ and assets/), from dist/src/paths.js or src/paths.ts. */
+/**
+ * The installed package's root (holds peers/ and assets/), from dist/src/paths.js, src/paths.ts or
+ * the command line's bundle (dist/cli/*.js): each two folders below it.
+ */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function peersDir(): string {

@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { moduleSourceDir } from '../adapters/go.js';
 import { applyObjects, crdEstablished, type KubeObject } from '../adapters/kube-objects.js';
-import { peersDir } from '../paths.js';
+import { packageRoot, peersDir } from '../paths.js';
 import type { ComponentDefinition } from './components.js';
 import type { SandboxPaths } from './layout.js';
 import type { PortRequest } from './ports.js';
@@ -87,7 +86,8 @@ export function fluxPaths(paths: SandboxPaths) {
 
 /** The compiled git server program (dist/src/sandbox/git-server.js), run by node. */
 export function gitServerScript(): string {
-  return fileURLToPath(new URL('./git-server.js', import.meta.url));
+  // From packageRoot, not import.meta.url: the command line runs as a bundle in dist/cli/.
+  return join(packageRoot, 'dist', 'src', 'sandbox', 'git-server.js');
 }
 
 function controller(

@@ -56,7 +56,7 @@ export const ZERO_PROFILE: LatencyProfile = {
 const BUILT_IN = [SEED_PROFILE, ZERO_PROFILE];
 export const MAX_RTT_MS = 60_000;
 
-const profileSchema = {
+export const profileSchema = {
   type: 'object',
   additionalProperties: {
     type: 'object',
