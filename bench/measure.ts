@@ -69,7 +69,6 @@ export function measured(
   });
 }
 
-/** CPU-seconds (utime + stime) the given processes have used so far; a gone one counts 0. */
 /**
  * CPU-seconds the hypervisor gave other guests while this machine's vCPUs wanted to run (`steal`
  * in /proc/stat), all cores together: a deploy that met much of it measured the neighbours.
@@ -79,6 +78,7 @@ export function machineStealSeconds(): number {
   return Number(fields[8] ?? 0) / TICKS; // cpu user nice system idle iowait irq softirq steal
 }
 
+/** CPU-seconds (utime + stime) the given processes have used so far; a gone one counts 0. */
 export function cpuSecondsOf(pids: readonly number[]): number {
   return pids.reduce((total, pid) => total + (sample(pid)?.self ?? 0), 0);
 }

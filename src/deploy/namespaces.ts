@@ -5,6 +5,8 @@ import { kubeTarget } from './clusters.js';
 
 type Create = (cluster: Cluster, namespace: string, options: { missing?: boolean }) => Promise<void>;
 
+const idOf = (cluster: Cluster, namespace: string) => `${cluster.name}\0${namespace}`;
+
 /**
  * The releases' namespaces, each made sure of once per cluster in one run. The fleet lock's
  * leases live in them: a lease created is a namespace that exists, and one refused for a missing
@@ -21,7 +23,7 @@ export class Namespaces {
 
   /** Makes sure it exists; `missing`: the API server just said it does not. */
   ensure(cluster: Cluster, namespace: string, options: { missing?: boolean } = {}): Promise<void> {
-    const id = `${cluster.name}\0${namespace}`;
+    const id = idOf(cluster, namespace);
     let done = this.made.get(id);
     if (!done) {
       done = retryTransient(() => this.create(cluster, namespace, options), { attempts: 3 });
@@ -32,12 +34,12 @@ export class Namespaces {
 
   /** What this run knew of it no longer holds (it was deleted): the next `ensure` asks again. */
   forget(cluster: Cluster, namespace: string): void {
-    this.made.delete(`${cluster.name}\0${namespace}`);
+    this.made.delete(idOf(cluster, namespace));
   }
 
   /** It exists: something was just written in it. */
   exists(cluster: Cluster, namespace: string): void {
-    const id = `${cluster.name}\0${namespace}`;
+    const id = idOf(cluster, namespace);
     if (!this.made.has(id)) this.made.set(id, Promise.resolve());
   }
 }

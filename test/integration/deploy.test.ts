@@ -538,9 +538,11 @@ describe('deploy safety', () => {
     const contextOf = new Map(fleet.devClusters.map((cluster, i) => [cluster, state.clusters[i] as string]));
     const contexts = [...fleet.devClusters].sort().map((cluster) => contextOf.get(cluster)!);
     const refusing = contexts[2]!;
-    const kubectl = (...args: string[]) => run('kubectl', ['--context', refusing, ...args], { env });
+    const kubectl = (context: string, ...args: string[]) =>
+      run('kubectl', ['--context', context, ...args], { env });
     const finalizers = (value: string[] | null) =>
       kubectl(
+        refusing,
         '-n',
         name,
         'patch',
@@ -550,10 +552,10 @@ describe('deploy safety', () => {
         '-p',
         JSON.stringify({ metadata: { finalizers: value } }),
       );
-    await kubectl('create', 'namespace', name);
-    await kubectl('-n', name, 'create', 'configmap', 'hold');
+    await kubectl(refusing, 'create', 'namespace', name);
+    await kubectl(refusing, '-n', name, 'create', 'configmap', 'hold');
     await finalizers(['regatta.test/hold']);
-    await kubectl('delete', 'namespace', name, '--wait=false');
+    await kubectl(refusing, 'delete', 'namespace', name, '--wait=false');
     try {
       const file = writeRelease(fleet.dir, 'lockfail.yaml', {
         apiVersion: 'regatta/v1',
@@ -566,11 +568,7 @@ describe('deploy safety', () => {
       assert.match(result.stderr, /cannot take the lock: .*being terminated/);
       assert.doesNotMatch(result.stderr, /internal error|\n\s+at /, 'one line, no stack');
       for (const context of contexts.slice(0, 2)) {
-        const leases = await run(
-          'kubectl',
-          ['--context', context, '-n', name, 'get', 'leases', '-o', 'name'],
-          { env },
-        );
+        const leases = await kubectl(context, '-n', name, 'get', 'leases', '-o', 'name');
         assert.equal(leases.stdout.trim(), '', `${context}: no lease left behind`);
         assert.deepEqual(await revisions(context, name, name), [], `${context}: nothing deployed`);
       }
