@@ -38,11 +38,14 @@ export interface LeaseClaim {
   holder: string;
   durationSeconds: number;
   annotations: Record<string, string>;
+  /** A release's lock (the default), or a run's heartbeat, which `status` and `abort` do not list. */
+  role?: 'lock' | 'heartbeat';
 }
 
 /** Labels every Regatta lease carries: `status` and `abort` find them by holder. */
 export const LEASE_LABEL = 'regatta.io/lock';
 export const LEASE_HOLDER_LABEL = 'regatta.io/lock-holder';
+const HEARTBEAT_LABEL = 'regatta.io/heartbeat';
 
 function body(claim: LeaseClaim, now: Date, resourceVersion?: string): k8s.V1Lease {
   return {
@@ -51,7 +54,10 @@ function body(claim: LeaseClaim, now: Date, resourceVersion?: string): k8s.V1Lea
     metadata: {
       name: claim.name,
       namespace: claim.namespace,
-      labels: { [LEASE_LABEL]: 'true', [LEASE_HOLDER_LABEL]: claim.holder },
+      labels: {
+        [claim.role === 'heartbeat' ? HEARTBEAT_LABEL : LEASE_LABEL]: 'true',
+        [LEASE_HOLDER_LABEL]: claim.holder,
+      },
       annotations: claim.annotations,
       resourceVersion,
     },
@@ -103,6 +109,20 @@ export async function readLease(
   }
 }
 
+/** `readLease`, or 'forbidden' when this user may not read leases in that namespace. */
+export async function readLeaseIfAllowed(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+): Promise<LeaseRecord | undefined | 'forbidden'> {
+  try {
+    return await readLease(target, namespace, name);
+  } catch (error) {
+    if (error instanceof k8s.ApiException && error.code === 403) return 'forbidden';
+    throw error;
+  }
+}
+
 /**
  * Writes the lease over the version read (`resourceVersion`): a takeover of an expired lease, or
  * a renewal. Undefined when someone else wrote it in between (optimistic concurrency).
@@ -126,6 +146,40 @@ export async function replaceLease(
   }
 }
 
+/**
+ * Renews the lease as of the version given (a merge patch: unlike a replace, which the API server
+ * turns into a create for a Lease that is gone, it never brings a deleted lease back), with
+ * `annotations` merged in (null: removed) and a new duration if given. Undefined when someone else
+ * wrote or deleted it since.
+ */
+export async function renewLease(
+  target: KubeTarget,
+  lease: LeaseRecord,
+  change: { annotations?: Record<string, string | null>; durationSeconds?: number } = {},
+): Promise<LeaseRecord | undefined> {
+  try {
+    return toRecord(
+      await api(target).patchNamespacedLease(
+        {
+          namespace: lease.namespace,
+          name: lease.name,
+          body: {
+            metadata: { resourceVersion: lease.resourceVersion, annotations: change.annotations },
+            spec: {
+              renewTime: new k8s.V1MicroTime(Date.now()),
+              leaseDurationSeconds: change.durationSeconds,
+            },
+          },
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      ),
+    );
+  } catch (error) {
+    if (isConflict(error) || isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Every Regatta lease of a cluster (optionally of one holder), in every namespace. */
 export async function listLeases(target: KubeTarget, holder?: string): Promise<LeaseRecord[]> {
   const selector = holder ? `${LEASE_LABEL}=true,${LEASE_HOLDER_LABEL}=${holder}` : `${LEASE_LABEL}=true`;
@@ -139,16 +193,24 @@ export async function listNamespacedLeases(target: KubeTarget, namespace: string
   return list.items.map(toRecord);
 }
 
-/** Deletes the lease if it is still the version we wrote. */
-export async function deleteLease(target: KubeTarget, lease: LeaseRecord): Promise<void> {
+/**
+ * Deletes the lease if it is still the version given: 'changed' when someone wrote it since,
+ * 'gone' when it was already deleted.
+ */
+export async function deleteLease(
+  target: KubeTarget,
+  lease: LeaseRecord,
+): Promise<'deleted' | 'changed' | 'gone'> {
   try {
     await api(target).deleteNamespacedLease({
       namespace: lease.namespace,
       name: lease.name,
       body: { preconditions: { resourceVersion: lease.resourceVersion } },
     });
+    return 'deleted';
   } catch (error) {
-    if (isConflict(error) || isNotFound(error)) return;
+    if (isConflict(error)) return 'changed';
+    if (isNotFound(error)) return 'gone';
     throw error;
   }
 }

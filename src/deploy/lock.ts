@@ -4,12 +4,14 @@ import {
   createLease,
   deleteLease,
   readLease,
+  readLeaseIfAllowed,
+  renewLease,
   replaceLease,
   type LeaseClaim,
   type LeaseRecord,
 } from '../adapters/kube-lease.js';
 import { apiRefusal } from '../adapters/kube.js';
-import { mapBounded, mapBoundedPerGroup } from '../concurrency.js';
+import { mapBoundedPerGroup } from '../concurrency.js';
 import { isRunning, readStartTicks } from '../adapters/process.js';
 import { retryTransient } from '../adapters/transient.js';
 import { DeployError, RegattaError } from '../errors.js';
@@ -17,12 +19,15 @@ import type { Cluster } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
 import {
   describeHolder,
+  HEARTBEAT_IN,
+  heartbeatName,
   holderAnnotations,
   holderOf,
   leaseName,
   leaseState,
   PAUSED_BEFORE,
   PAUSED_LEASE_SECONDS,
+  pausedAnnotations,
   type LockHolder,
 } from '../plan/lease.js';
 import { kubeTarget } from './clusters.js';
@@ -62,22 +67,34 @@ const releaseTarget = (cluster: LockKey['cluster']) => ({ ...kubeTarget(cluster)
  */
 const LEASES_AT_ONCE_PER_CLUSTER = 16;
 
+/** A lease this run wrote: a release's lock, or the run's heartbeat in a cluster. */
 interface HeldLease {
-  key: LockKey;
+  cluster: Cluster;
+  /** What it is, for messages: `release.namespace@cluster`, or the heartbeat's name and cluster. */
+  what: string;
   claim: LeaseClaim;
   lease: LeaseRecord;
 }
 
+const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, { attempts: 3 });
+
 /**
  * The fleet-wide lock of a set of releases: a coordination.k8s.io Lease per release in each of
- * its clusters, held by one deploy or rollback at a time, renewed while it runs. Taken in a fixed
- * order — the first lease alone, then the rest — so of two runs started together exactly one
- * gets past the first, and the other is told who holds it.
+ * its clusters, held by one deploy or rollback at a time. Taken in a fixed order — the first lease
+ * alone, then the rest — so of two runs started together exactly one gets past the first, and the
+ * other is told who holds it. While the run goes on, it renews one heartbeat Lease per cluster,
+ * which its locks there name (`HEARTBEAT_IN`): a lock is as alive as its heartbeat, so the
+ * renewals do not grow with the number of releases.
  */
 export class FleetLock {
+  /** Release locks, by `keyText`. */
   private readonly held = new Map<string, HeldLease>();
+  /** Per cluster: its heartbeat, made before the first lock there that names it. */
+  private readonly heartbeats = new Map<string, Promise<HeldLease>>();
+  /** The heartbeats made: what is renewed and let go. */
+  private readonly beating: HeldLease[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** Clusters whose leases are being renewed now. */
+  /** Clusters whose heartbeat is being renewed now. */
   private readonly renewing = new Set<string>();
   private readonly lostController = new AbortController();
   /** Taken back from a pause of this same run id: the wave it paused before. */
@@ -93,12 +110,16 @@ export class FleetLock {
     this.namespaces = options.namespaces ?? new Namespaces();
   }
 
+  private get durationSeconds() {
+    return this.options.durationSeconds ?? 60;
+  }
+
   /** When this run id had paused (and now resumes): the wave it paused before. */
   get pausedBefore(): string | undefined {
     return this.resumedBefore;
   }
 
-  /** Aborted if a renewal finds the lease taken by someone else: the run must stop. */
+  /** Aborted if a renewal finds the heartbeat taken over or gone: the run must stop. */
   get lost(): AbortSignal {
     return this.lostController.signal;
   }
@@ -142,7 +163,7 @@ export class FleetLock {
       announced = true;
       await sleep(500 + Math.random() * 1500);
     }
-    lock.timer = setInterval(() => void lock.renew(), ((options.durationSeconds ?? 60) * 1000) / 3);
+    lock.timer = setInterval(() => void lock.renew(), (lock.durationSeconds * 1000) / 3);
     lock.timer.unref();
     return lock;
   }
@@ -174,13 +195,13 @@ export class FleetLock {
     return refused && { key: keyText(refused.key), ...refused.refusal! };
   }
 
-  private claim(key: LockKey): LeaseClaim {
+  private claim(key: LockKey, heartbeatIn: string): LeaseClaim {
     return {
       name: leaseName(key.release),
       namespace: key.namespace,
       holder: this.holder.id,
-      durationSeconds: this.options.durationSeconds ?? 60,
-      annotations: holderAnnotations(this.holder),
+      durationSeconds: this.durationSeconds,
+      annotations: { ...holderAnnotations(this.holder), [HEARTBEAT_IN]: heartbeatIn },
     };
   }
 
@@ -197,50 +218,118 @@ export class FleetLock {
     }
   }
 
+  /**
+   * Creates a lease in the key's namespace; 'exists' if it does. The lease lives in the release's
+   * namespace (where deploying needs rights anyway). Asked for first, a namespace that exists
+   * costs no look; a missing one is made once per run.
+   */
+  private async create(key: LockKey, claim: LeaseClaim): Promise<LeaseRecord | 'exists'> {
+    const target = kubeTarget(key.cluster);
+    let created = await retry(() => createLease(target, claim));
+    if (created !== 'no-namespace') this.namespaces.exists(key.cluster, key.namespace);
+    for (let made = 0; created === 'no-namespace' && made < 2; made++) {
+      // A second time: this run had made or seen it (an earlier round of --wait-for-lock), and
+      // it was deleted since.
+      if (made > 0) this.namespaces.forget(key.cluster, key.namespace);
+      await this.namespaces.ensure(key.cluster, key.namespace, { missing: true });
+      created = await retry(() => createLease(target, claim));
+    }
+    if (created === 'no-namespace')
+      throw new DeployError(`${keyText(key)}: namespace ${key.namespace} was deleted as it was made`, {
+        hint: 'nothing was changed; run it again',
+      });
+    return created;
+  }
+
+  /** This run's heartbeat in the key's cluster, made (in the key's namespace) by the first to ask. */
+  private heartbeatFor(key: LockKey): Promise<HeldLease> {
+    let heartbeat = this.heartbeats.get(key.cluster.name);
+    if (!heartbeat) {
+      heartbeat = this.startHeartbeat(key);
+      this.heartbeats.set(key.cluster.name, heartbeat);
+    }
+    return heartbeat;
+  }
+
+  private async startHeartbeat(key: LockKey): Promise<HeldLease> {
+    const claim: LeaseClaim = {
+      name: heartbeatName(this.holder.id),
+      namespace: key.namespace,
+      holder: this.holder.id,
+      durationSeconds: this.durationSeconds,
+      annotations: holderAnnotations(this.holder),
+      role: 'heartbeat',
+    };
+    const what = `${claim.namespace}/${claim.name}@${key.cluster.name}`;
+    const target = kubeTarget(key.cluster);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const created = await this.create(key, claim);
+      // One found is this run id's own (its name is the id): left by a pause of it, or by a run
+      // of it whose process died. Written over.
+      const existing =
+        created === 'exists' ? await retry(() => readLease(target, claim.namespace, claim.name)) : created;
+      const lease =
+        existing &&
+        (created === 'exists'
+          ? await retry(() => replaceLease(target, claim, existing.resourceVersion!))
+          : existing);
+      if (lease) {
+        const heartbeat = { cluster: key.cluster, what, claim, lease };
+        this.beating.push(heartbeat);
+        return heartbeat;
+      }
+    }
+    throw new DeployError(`${what}: this run's heartbeat lease keeps changing as it is written`, {
+      hint: `nothing was changed; is another run with id ${this.holder.id} going on? If not, run it again`,
+    });
+  }
+
   /** Takes one lease; returns its holder if it is someone else's. */
   private async take(key: LockKey): Promise<{ holder: LockHolder; pausedBefore?: string } | undefined> {
     const target = kubeTarget(key.cluster);
-    const claim = this.claim(key);
-    const retry = <T>(fn: () => Promise<T>) => retryTransient(fn, { attempts: 3 });
+    const claim = this.claim(key, (await this.heartbeatFor(key)).claim.namespace);
+    const held = (lease: LeaseRecord) =>
+      this.held.set(keyText(key), { cluster: key.cluster, what: keyText(key), claim, lease });
     for (let attempt = 0; attempt < 3; attempt++) {
-      // The lease lives in the release's namespace (where deploying needs rights anyway). Asked
-      // for first, a namespace that exists costs no look; a missing one is made once per run.
-      let created = await retry(() => createLease(target, claim));
-      if (created !== 'no-namespace') this.namespaces.exists(key.cluster, key.namespace);
-      for (let made = 0; created === 'no-namespace' && made < 2; made++) {
-        // A second time: this run had made or seen it (an earlier round of --wait-for-lock), and
-        // it was deleted since.
-        if (made > 0) this.namespaces.forget(key.cluster, key.namespace);
-        await this.namespaces.ensure(key.cluster, key.namespace, { missing: true });
-        created = await retry(() => createLease(target, claim));
-      }
-      if (created === 'no-namespace')
-        throw new DeployError(`${keyText(key)}: namespace ${key.namespace} was deleted as it was made`, {
-          hint: 'nothing was changed; run it again',
-        });
+      const created = await this.create(key, claim);
       if (created !== 'exists') {
-        this.held.set(keyText(key), { key, claim, lease: created });
+        held(created);
         return undefined;
       }
       const existing = await retry(() => readLease(target, claim.namespace, claim.name));
+      const heartbeatIn = existing?.annotations[HEARTBEAT_IN];
+      const read =
+        heartbeatIn !== undefined && existing?.holder && existing.holder !== this.holder.id
+          ? await retry(() => readLeaseIfAllowed(target, heartbeatIn, heartbeatName(existing.holder!)))
+          : undefined;
+      const heartbeat = read === 'forbidden' ? undefined : read;
       const state = leaseState(existing, {
         me: this.holder.id,
         host: this.holder.host,
         now: new Date(),
         processAlive: (pid, start) =>
           start === undefined ? readStartTicks(pid) !== undefined : isRunning({ pid, startTicks: start }),
+        heartbeat: read === 'forbidden' ? 'unreadable' : heartbeat,
       });
       if (state === 'held')
         return { holder: holderOf(existing!), pausedBefore: existing!.annotations[PAUSED_BEFORE] };
       if (state === 'mine') this.resumedBefore ??= existing!.annotations[PAUSED_BEFORE];
       if (state === 'free' && !existing) continue; // deleted in between: create again
-      if (state === 'expired' || state === 'holder-dead')
+      // A lock naming a heartbeat that is gone: its run let go of it just now, or was taken over
+      // (and said so) by whoever deleted the heartbeat. Taken without a word.
+      const orphan = heartbeatIn !== undefined && read === undefined;
+      if ((state === 'expired' || state === 'holder-dead') && !orphan) {
+        // The dead run's heartbeat goes first, if it is still the version judged: a run that
+        // renewed it in between is alive after all (look again), and one that renews it later
+        // finds it gone and knows it lost its locks.
+        if (heartbeat && (await retry(() => deleteLease(target, heartbeat))) === 'changed') continue;
         this.options.progress.line(
           `${keyText(key)}: taking over the lock of ${describeHolder(holderOf(existing!))} (${state === 'expired' ? 'expired' : 'its process is gone'})`,
         );
+      }
       const taken = await retry(() => replaceLease(target, claim, existing!.resourceVersion!));
       if (taken) {
-        this.held.set(keyText(key), { key, claim, lease: taken });
+        held(taken);
         return undefined;
       }
     }
@@ -248,22 +337,16 @@ export class FleetLock {
     return { holder: now ? holderOf(now) : { ...this.holder, id: '(changing hands)' } };
   }
 
+  /** Renews each cluster's heartbeat; a slow cluster's renewal still under way is not joined. */
   private async renew(): Promise<void> {
-    const byCluster = new Map<string, HeldLease[]>();
-    for (const entry of this.held.values()) {
-      const group = byCluster.get(entry.key.cluster.name);
-      if (group) group.push(entry);
-      else byCluster.set(entry.key.cluster.name, [entry]);
-    }
     await Promise.all(
-      [...byCluster].map(async ([cluster, entries]) => {
-        // A slow cluster's renewal still under way is not joined by another; the others go on.
-        if (this.renewing.has(cluster)) return;
-        this.renewing.add(cluster);
+      this.beating.map(async (heartbeat) => {
+        if (this.renewing.has(heartbeat.cluster.name)) return;
+        this.renewing.add(heartbeat.cluster.name);
         try {
-          await mapBounded(entries, LEASES_AT_ONCE_PER_CLUSTER, (entry) => this.renewOne(entry));
+          await this.renewOne(heartbeat);
         } finally {
-          this.renewing.delete(cluster);
+          this.renewing.delete(heartbeat.cluster.name);
         }
       }),
     );
@@ -271,16 +354,18 @@ export class FleetLock {
 
   private async renewOne(entry: HeldLease): Promise<void> {
     try {
-      const renewed = await replaceLease(
-        kubeTarget(entry.key.cluster),
-        entry.claim,
-        entry.lease.resourceVersion!,
-      );
+      const target = kubeTarget(entry.cluster);
+      const renewed = await renewLease(target, entry.lease);
       if (renewed) entry.lease = renewed;
       else {
-        const now = await readLease(kubeTarget(entry.key.cluster), entry.claim.namespace, entry.claim.name);
+        // Deleted (or written) by someone else: a run that found it expired and took the locks
+        // naming it. Written by this same id (an `abort` of this run): still this run's.
+        const now = await readLease(target, entry.claim.namespace, entry.claim.name);
         if (now?.holder === this.holder.id) entry.lease = now;
-        else this.lostController.abort(new Error(`lost the lock of ${keyText(entry.key)}`));
+        else
+          this.lostController.abort(
+            new Error(`lost the lock in ${entry.cluster.name}: its heartbeat ${entry.what} was taken over`),
+          );
       }
     } catch {
       // A cluster that does not answer cannot give the lease to anyone else either; the next
@@ -292,44 +377,51 @@ export class FleetLock {
   private letGo() {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    const entries = [...this.held.values()];
+    const locks = [...this.held.values()];
+    const heartbeats = this.beating.splice(0);
     this.held.clear();
-    return entries;
+    this.heartbeats.clear();
+    return { locks, heartbeats };
   }
 
   /**
-   * Keeps every lease for a paused deploy: renewed no more, marked with the wave it paused before
-   * and a long duration, so the pause survives this machine and nobody else deploys meanwhile.
+   * Keeps every lock for a paused deploy: on its own (its heartbeat stops), marked with the wave
+   * it paused before and a long duration, so the pause survives this machine and nobody else
+   * deploys meanwhile.
    */
   async pause(beforeWave: string): Promise<void> {
-    await Promise.all(
-      this.letGo().map((entry) =>
+    const { locks, heartbeats } = this.letGo();
+    const kept = await Promise.allSettled(
+      locks.map((entry) =>
         retryTransient(() =>
-          replaceLease(
-            kubeTarget(entry.key.cluster),
-            {
-              ...entry.claim,
-              durationSeconds: PAUSED_LEASE_SECONDS,
-              annotations: { ...entry.claim.annotations, [PAUSED_BEFORE]: beforeWave },
-            },
-            entry.lease.resourceVersion!,
-          ),
+          renewLease(kubeTarget(entry.cluster), entry.lease, {
+            durationSeconds: PAUSED_LEASE_SECONDS,
+            annotations: pausedAnnotations(beforeWave),
+          }),
         ),
       ),
     );
+    await this.deleteAll(heartbeats);
+    const failed = kept.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Lets every lease go (best effort: one that cannot be deleted expires). */
   async release(): Promise<void> {
+    const { locks, heartbeats } = this.letGo();
+    // The locks first: none is left naming a heartbeat that is gone while it is still held.
+    await this.deleteAll(locks);
+    await this.deleteAll(heartbeats);
+  }
+
+  private async deleteAll(entries: readonly HeldLease[]): Promise<void> {
     await Promise.all(
-      this.letGo().map((entry) =>
+      entries.map((entry) =>
         // 10 s a try, not 30: a lease left behind only delays the next deploy until it expires.
-        retryTransient(() => deleteLease(releaseTarget(entry.key.cluster), entry.lease), {
+        retryTransient(() => deleteLease(releaseTarget(entry.cluster), entry.lease), {
           attempts: 2,
         }).catch(() =>
-          this.options.progress.line(
-            `${keyText(entry.key)}: could not release the lock; it expires on its own`,
-          ),
+          this.options.progress.line(`${entry.what}: could not release the lock; it expires on its own`),
         ),
       ),
     );

@@ -15,6 +15,17 @@ export interface LockHolder {
 /** The Lease that is a release's lock, in the release's namespace of each of its clusters. */
 export const leaseName = (release: string) => `regatta-lock.${release}`;
 
+/**
+ * The Lease that says a run is alive, one per run and cluster: the run's release locks in that
+ * cluster point at it and are not renewed themselves. Renewing one lease per release × cluster
+ * made the renewals grow as releases × wall time, which itself grows with releases; one per
+ * cluster grows with wall time only. (A Lease name is a DNS subdomain: lower case.)
+ */
+export const heartbeatName = (holderId: string) =>
+  `regatta-run.${holderId.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}`;
+/** On a release lock: the namespace of its run's heartbeat in the same cluster. */
+export const HEARTBEAT_IN = 'regatta.io/lock-heartbeat-in';
+
 const PREFIX = 'regatta.io/lock-';
 /** A deploy paused at a manual approval keeps its lock: `deploy --resume` or `abort` ends it. */
 export const PAUSED_BEFORE = 'regatta.io/paused-before';
@@ -47,18 +58,43 @@ export function holderOf(lease: LeaseRecord): LockHolder {
 
 export type LeaseState = 'free' | 'mine' | 'held' | 'expired' | 'holder-dead';
 
+/** What a lock kept for a pause has merged in: on its own (no heartbeat), marked with the wave. */
+export function pausedAnnotations(beforeWave: string): Record<string, string | null> {
+  return { [HEARTBEAT_IN]: null, [PAUSED_BEFORE]: beforeWave };
+}
+
 /**
- * Pure: whether a lease may be taken. A holder that stopped renewing lets it expire; a holder on
- * this very machine whose process is gone is known dead at once (no need to wait for expiry).
+ * Pure: whether a lease may be taken. A holder that stopped renewing lets it expire — the lease
+ * itself, or, when it names one (`HEARTBEAT_IN`), its run's heartbeat: `heartbeat` is that one as
+ * read (undefined: gone, so the run ended or was taken over; 'unreadable': this user may not read
+ * it, so only a dead process on this machine frees the lock). A holder on this very machine whose
+ * process is gone is known dead at once (no need to wait for expiry).
  */
 export function leaseState(
   lease: LeaseRecord | undefined,
-  context: { me: string; host: string; now: Date; processAlive: (pid: number, start?: number) => boolean },
+  context: {
+    me: string;
+    host: string;
+    now: Date;
+    processAlive: (pid: number, start?: number) => boolean;
+    heartbeat?: LeaseRecord | 'unreadable';
+  },
 ): LeaseState {
   if (!lease || !lease.holder) return 'free';
   if (lease.holder === context.me) return 'mine';
-  const renewed = lease.renewTime?.getTime() ?? 0;
-  if (renewed + (lease.durationSeconds ?? 0) * 1000 < context.now.getTime()) return 'expired';
+  const heartbeat = context.heartbeat;
+  // A heartbeat this user may not read (another team's namespace) may be alive: not expired.
+  if (heartbeat !== 'unreadable' || lease.annotations[HEARTBEAT_IN] === undefined) {
+    const alive =
+      lease.annotations[HEARTBEAT_IN] === undefined
+        ? lease
+        : heartbeat !== 'unreadable' && heartbeat?.holder === lease.holder
+          ? heartbeat
+          : undefined;
+    if (!alive) return 'expired';
+    const renewed = alive.renewTime?.getTime() ?? 0;
+    if (renewed + (alive.durationSeconds ?? 0) * 1000 < context.now.getTime()) return 'expired';
+  }
   // Paused: nobody runs, on purpose; it waits for its resume or abort, from any machine.
   if (lease.annotations[PAUSED_BEFORE]) return 'held';
   const holder = holderOf(lease);

@@ -5,7 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/adapters/process.js';
 import { listHelmRevisions } from '../../src/adapters/helm-storage.js';
 import { createLease, deleteLease } from '../../src/adapters/kube-lease.js';
-import { holderAnnotations, leaseName } from '../../src/plan/lease.js';
+import { heartbeatName, HEARTBEAT_IN, holderAnnotations, leaseName } from '../../src/plan/lease.js';
+import { FleetLock, LockHeldError, type LockKey } from '../../src/deploy/lock.js';
+import type { Cluster } from '../../src/model/fleet.js';
+import type { Progress } from '../../src/report/progress.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sandboxPaths } from '../../src/sandbox/layout.js';
 import { packageRoot } from '../../src/paths.js';
 import { deployJson, regatta, testSandbox } from './support/sandbox.js';
@@ -496,12 +500,21 @@ describe('deploy safety', () => {
       spec: { chart_name: 'web', chart_path: webChart, values: { image: 'registry.example/web:2' } },
     });
     const before = await leasesNow(contexts[0]!);
-    assert.equal((await regatta(['deploy', '--fleet', fleet.file, changed], env)).exitCode, 0);
+    const deployed = await regatta(['deploy', '--fleet', fleet.file, changed, '--output', 'json'], env);
+    assert.equal(deployed.exitCode, 0, deployed.stderr);
+    const heartbeat = heartbeatName(deployJson<DeployJson>(deployed.stdout).deployId);
     const written = await leasesWrittenSince(contexts[0]!, before);
+    // The run's heartbeat first, its lock then; let go of in the other order.
     assert.deepEqual(
-      written.filter((event) => !event.startsWith('MODIFIED')), // renewed, if it took 20 s
-      [`ADDED ${leaseName(name)}`, `DELETED ${leaseName(name)}`],
+      written.filter((event) => !event.startsWith('MODIFIED')), // the heartbeat renewed, if it took 20 s
+      [
+        `ADDED ${heartbeat}`,
+        `ADDED ${leaseName(name)}`,
+        `DELETED ${leaseName(name)}`,
+        `DELETED ${heartbeat}`,
+      ],
     );
+    assert.ok(!written.includes(`MODIFIED ${leaseName(name)}`), 'a lock is not renewed: its heartbeat is');
 
     // web:2 runs everywhere, but another deploy holds the lock in one cluster: the no-op says who.
     const target = { kubeconfig, context: contexts[2]! };
@@ -527,6 +540,132 @@ describe('deploy safety', () => {
     } finally {
       await deleteLease(target, held);
     }
+  });
+
+  describe('the fleet lock: one heartbeat per run and cluster keeps its locks alive', () => {
+    const namespace = 'heartbeat';
+    const contexts = state.clusters.slice(0, 2) as string[];
+    const clusters = contexts.map((context) => ({ name: context, context, kubeconfig }) as Cluster);
+    const keys: LockKey[] = clusters.flatMap((cluster) =>
+      ['a', 'b', 'c'].map((release) => ({ cluster, release, namespace })),
+    );
+    const lines: string[] = [];
+    const progress: Progress = { line: (text) => lines.push(text), event: () => {} };
+    const lockOptions = (id: string) =>
+      ({ id, command: 'deploy', waitMs: 0, progress, durationSeconds: 3 }) as const;
+    /** name → resourceVersion of every lease in the namespace. */
+    const leases = async (context: string) =>
+      Object.fromEntries(
+        (
+          JSON.parse(
+            (
+              await run('kubectl', ['--context', context, '-n', namespace, 'get', 'leases', '-o', 'json'], {
+                env,
+              })
+            ).stdout,
+          ) as { items: { metadata: { name: string; resourceVersion: string } }[] }
+        ).items.map((lease) => [lease.metadata.name, lease.metadata.resourceVersion]),
+      );
+    const locks = ['a', 'b', 'c'].map(leaseName);
+
+    it('renews the heartbeats only, refuses a second run, and stops the run whose heartbeat was taken', async () => {
+      const id = '20261204T100000Z-0001';
+      const lock = await FleetLock.acquire(keys, lockOptions(id));
+      try {
+        const taken = await leases(contexts[0]!);
+        assert.deepEqual(Object.keys(taken).sort(), [...locks, heartbeatName(id)].sort());
+        await sleep(2500); // a renewal each second: two at least
+        const later = await leases(contexts[0]!);
+        for (const name of locks) assert.equal(later[name], taken[name], `${name} was not written again`);
+        assert.notEqual(later[heartbeatName(id)], taken[heartbeatName(id)], 'the heartbeat was renewed');
+
+        // Its locks were taken 2.5 s ago with 3 s to live and never renewed, yet a second run,
+        // after they would have expired on their own, is refused: the heartbeat says they are held.
+        await sleep(1000);
+        await assert.rejects(
+          FleetLock.acquire(keys, lockOptions('20261204T100000Z-0002')),
+          (error: unknown) =>
+            error instanceof LockHeldError && error.message.includes(`is locked by deploy ${id} by`),
+        );
+        assert.deepEqual(
+          Object.keys(await leases(contexts[1]!)).sort(),
+          [...locks, heartbeatName(id)].sort(),
+        );
+
+        // Someone deletes its heartbeat in one cluster (what a taker does): the run learns it lost the lock.
+        await run(
+          'kubectl',
+          ['--context', contexts[1]!, '-n', namespace, 'delete', 'lease', heartbeatName(id)],
+          {
+            env,
+          },
+        );
+        for (let waited = 0; !lock.lost.aborted && waited < 5000; waited += 100) await sleep(100);
+        assert.ok(lock.lost.aborted, 'lost within 5 s');
+        assert.match(String(lock.lost.reason), new RegExp(`lost the lock in ${contexts[1]}`));
+      } finally {
+        await lock.release();
+      }
+      for (const context of contexts) assert.deepEqual(await leases(context), {}, `${context}: nothing left`);
+    });
+
+    it('takes over the locks of a run elsewhere once its heartbeat stops, whatever the locks say', async () => {
+      const dead = '20261204T100000Z-0003';
+      const target = { kubeconfig, context: contexts[0]! };
+      const annotations = holderAnnotations({
+        id: dead,
+        command: 'deploy',
+        user: 'someone',
+        host: 'elsewhere',
+        pid: 1,
+        since: new Date().toISOString(),
+      });
+      const beat = (durationSeconds: number) =>
+        createLease(target, {
+          name: heartbeatName(dead),
+          namespace,
+          holder: dead,
+          durationSeconds,
+          annotations,
+          role: 'heartbeat',
+        });
+      const heldLock = await createLease(target, {
+        name: leaseName('a'),
+        namespace,
+        holder: dead,
+        durationSeconds: 3600, // on its own it would be held for an hour
+        annotations: { ...annotations, [HEARTBEAT_IN]: namespace },
+      });
+      assert.ok(typeof heldLock === 'object', String(heldLock));
+      const alive = await beat(60);
+      assert.ok(typeof alive === 'object', String(alive));
+      await assert.rejects(
+        FleetLock.acquire(keys, lockOptions('20261204T100000Z-0004')),
+        (error: unknown) =>
+          error instanceof LockHeldError && error.message.includes(`locked by deploy ${dead}`),
+      );
+      // Its heartbeat now stops: made again with 1 s to live, and not renewed.
+      await deleteLease(target, alive);
+      await beat(1);
+      await sleep(1500);
+      const id = '20261204T100000Z-0005';
+      lines.length = 0;
+      const lock = await FleetLock.acquire(keys, lockOptions(id));
+      try {
+        assert.ok(
+          lines.some((line) => line.includes(`taking over the lock of deploy ${dead} by someone@elsewhere`)),
+          lines.join('\n'),
+        );
+        assert.deepEqual(
+          Object.keys(await leases(contexts[0]!)).sort(),
+          [...locks, heartbeatName(id)].sort(),
+          "the dead run's heartbeat is gone",
+        );
+      } finally {
+        await lock.release();
+      }
+      for (const context of contexts) assert.deepEqual(await leases(context), {}, `${context}: nothing left`);
+    });
   });
 
   it('a lock refused in one cluster lets go of the leases it took in the others, and changes nothing', async () => {

@@ -7,7 +7,7 @@ import { revisionLabels } from '../../../src/model/helm-release.js';
 import type { WorkloadObservation } from '../../../src/model/workload.js';
 import { historyOf } from '../../../src/plan/history.js';
 import { lastGoodRevision, verdictOf } from '../../../src/plan/last-good.js';
-import { leaseState } from '../../../src/plan/lease.js';
+import { heartbeatName, leaseState, pausedAnnotations } from '../../../src/plan/lease.js';
 import { decideRemedy } from '../../../src/plan/remediation.js';
 import { checkRollbackTarget, previousGoodDeployId } from '../../../src/plan/rollback-target.js';
 import { rolloutState } from '../../../src/plan/rollout.js';
@@ -245,6 +245,56 @@ describe('the fleet lock', () => {
     assert.equal(leaseState(lease('other', '2026-11-25T09:59:50Z'), context(false)), 'holder-dead');
     assert.equal(leaseState(lease('other', '2026-11-25T09:59:50Z', 'laptop'), context(false)), 'held');
     assert.equal(leaseState(lease('me', '2026-11-25T09:59:50Z'), context(true)), 'mine');
+  });
+
+  it('is as alive as the heartbeat it names, whatever its own renewal says', () => {
+    const naming = (holder: string, renewed: string) => {
+      const own = lease(holder, renewed);
+      return { ...own, annotations: { ...own.annotations, 'regatta.io/lock-heartbeat-in': 'web' } };
+    };
+    const heartbeat = (holder: string, renewed: string) => ({
+      ...lease(holder, renewed),
+      name: heartbeatName(holder),
+    });
+    const withHeartbeat = (alive: boolean, beat?: ReturnType<typeof heartbeat>) => ({
+      ...context(alive),
+      heartbeat: beat,
+    });
+    // Taken long ago, never renewed itself: held while its run's heartbeat is renewed.
+    const old = naming('other', '2026-11-25T08:00:00Z');
+    assert.equal(leaseState(old, withHeartbeat(true, heartbeat('other', '2026-11-25T09:59:50Z'))), 'held');
+    assert.equal(leaseState(old, withHeartbeat(true, heartbeat('other', '2026-11-25T09:58:00Z'))), 'expired');
+    // Its heartbeat gone (the run ended, or a taker deleted it), or another run's: nobody keeps it.
+    assert.equal(leaseState(old, withHeartbeat(true)), 'expired');
+    assert.equal(leaseState(old, withHeartbeat(true, heartbeat('third', '2026-11-25T09:59:50Z'))), 'expired');
+    // A fresh lock naming a dead heartbeat is no more alive than it.
+    const fresh = naming('other', '2026-11-25T09:59:59Z');
+    assert.equal(
+      leaseState(fresh, withHeartbeat(true, heartbeat('other', '2026-11-25T09:58:00Z'))),
+      'expired',
+    );
+    // Alive heartbeat, but its process is gone on this very machine.
+    assert.equal(
+      leaseState(old, withHeartbeat(false, heartbeat('other', '2026-11-25T09:59:50Z'))),
+      'holder-dead',
+    );
+    assert.equal(leaseState(naming('me', '2026-11-25T08:00:00Z'), withHeartbeat(true)), 'mine');
+    // A heartbeat in a namespace this user may not read: held, unless its process is gone here.
+    assert.equal(leaseState(old, { ...context(true), heartbeat: 'unreadable' }), 'held');
+    assert.equal(leaseState(old, { ...context(false), heartbeat: 'unreadable' }), 'holder-dead');
+    assert.equal(
+      leaseState(lease('other', '2026-11-25T08:00:00Z'), { ...context(true), heartbeat: 'unreadable' }),
+      'expired',
+    );
+  });
+
+  it('a paused lock stands on its own; a heartbeat is named for its run, as a Lease name may be', () => {
+    assert.deepEqual(pausedAnnotations('2'), {
+      'regatta.io/lock-heartbeat-in': null,
+      'regatta.io/paused-before': '2',
+    });
+    assert.equal(heartbeatName('20261125T143001Z-3fa2-g0a1b'), 'regatta-run.20261125t143001z-3fa2-g0a1b');
+    assert.match(heartbeatName('Odd_ID:1'), /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
   });
 });
 
