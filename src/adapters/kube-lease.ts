@@ -124,8 +124,9 @@ export async function readLeaseIfAllowed(
 }
 
 /**
- * Writes the lease over the version read (`resourceVersion`): a takeover of an expired lease, or
- * a renewal. Undefined when someone else wrote it in between (optimistic concurrency).
+ * Writes the lease over the version read (`resourceVersion`): a takeover. Undefined when someone
+ * else wrote it in between (optimistic concurrency). A Lease deleted in between is made anew (the
+ * API server creates on update): right for a takeover, never for a renewal (`renewLease`).
  */
 export async function replaceLease(
   target: KubeTarget,

@@ -61,8 +61,8 @@ export interface LockOptions {
 const keyText = (key: LockKey) => `${key.release}.${key.namespace}@${key.cluster.name}`;
 const releaseTarget = (cluster: LockKey['cluster']) => ({ ...kubeTarget(cluster), timeoutMs: 10_000 });
 /**
- * Leases taken or renewed at once per cluster. A deploy holds one per release × cluster, hundreds
- * at scale, and asking for all of them at once opened as many connections. (Letting go is not
+ * Leases taken at once per cluster. A deploy holds one per release × cluster, hundreds at scale,
+ * and asking for all of them at once opened as many connections. (Letting go is not
  * bounded: a cluster that stopped answering must cost one timeout, not one per lease.)
  */
 const LEASES_AT_ONCE_PER_CLUSTER = 16;
@@ -264,15 +264,14 @@ export class FleetLock {
     const target = kubeTarget(key.cluster);
     for (let attempt = 0; attempt < 3; attempt++) {
       const created = await this.create(key, claim);
-      // One found is this run id's own (its name is the id): left by a pause of it, or by a run
-      // of it whose process died. Written over.
-      const existing =
-        created === 'exists' ? await retry(() => readLease(target, claim.namespace, claim.name)) : created;
-      const lease =
-        existing &&
-        (created === 'exists'
-          ? await retry(() => replaceLease(target, claim, existing.resourceVersion!))
-          : existing);
+      let lease: LeaseRecord | undefined;
+      if (created !== 'exists') lease = created;
+      else {
+        // This run id's own (its name is the id): left by a pause of it, or by a run of it whose
+        // process died. Written over.
+        const existing = await retry(() => readLease(target, claim.namespace, claim.name));
+        lease = existing && (await retry(() => replaceLease(target, claim, existing.resourceVersion!)));
+      }
       if (lease) {
         const heartbeat = { cluster: key.cluster, what, claim, lease };
         this.beating.push(heartbeat);
@@ -302,14 +301,13 @@ export class FleetLock {
         heartbeatIn !== undefined && existing?.holder && existing.holder !== this.holder.id
           ? await retry(() => readLeaseIfAllowed(target, heartbeatIn, heartbeatName(existing.holder!)))
           : undefined;
-      const heartbeat = read === 'forbidden' ? undefined : read;
       const state = leaseState(existing, {
         me: this.holder.id,
         host: this.holder.host,
         now: new Date(),
         processAlive: (pid, start) =>
           start === undefined ? readStartTicks(pid) !== undefined : isRunning({ pid, startTicks: start }),
-        heartbeat: read === 'forbidden' ? 'unreadable' : heartbeat,
+        heartbeat: read === 'forbidden' ? 'unreadable' : read,
       });
       if (state === 'held')
         return { holder: holderOf(existing!), pausedBefore: existing!.annotations[PAUSED_BEFORE] };
@@ -322,6 +320,7 @@ export class FleetLock {
         // The dead run's heartbeat goes first, if it is still the version judged: a run that
         // renewed it in between is alive after all (look again), and one that renews it later
         // finds it gone and knows it lost its locks.
+        const heartbeat = read === 'forbidden' ? undefined : read;
         if (heartbeat && (await retry(() => deleteLease(target, heartbeat))) === 'changed') continue;
         this.options.progress.line(
           `${keyText(key)}: taking over the lock of ${describeHolder(holderOf(existing!))} (${state === 'expired' ? 'expired' : 'its process is gone'})`,

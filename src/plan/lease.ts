@@ -64,6 +64,20 @@ export function pausedAnnotations(beforeWave: string): Record<string, string | n
 }
 
 /**
+ * The record whose renewal says whether a lock is alive: the lock itself, or the heartbeat it
+ * names. Undefined: that heartbeat is gone or another run's. 'unknown': this user may not read it
+ * (another team's namespace), so it may be alive.
+ */
+function livenessOf(
+  lease: LeaseRecord,
+  heartbeat: LeaseRecord | 'unreadable' | undefined,
+): LeaseRecord | 'unknown' | undefined {
+  if (lease.annotations[HEARTBEAT_IN] === undefined) return lease;
+  if (heartbeat === 'unreadable') return 'unknown';
+  return heartbeat?.holder === lease.holder ? heartbeat : undefined;
+}
+
+/**
  * Pure: whether a lease may be taken. A holder that stopped renewing lets it expire — the lease
  * itself, or, when it names one (`HEARTBEAT_IN`), its run's heartbeat: `heartbeat` is that one as
  * read (undefined: gone, so the run ended or was taken over; 'unreadable': this user may not read
@@ -82,19 +96,10 @@ export function leaseState(
 ): LeaseState {
   if (!lease || !lease.holder) return 'free';
   if (lease.holder === context.me) return 'mine';
-  const heartbeat = context.heartbeat;
-  // A heartbeat this user may not read (another team's namespace) may be alive: not expired.
-  if (heartbeat !== 'unreadable' || lease.annotations[HEARTBEAT_IN] === undefined) {
-    const alive =
-      lease.annotations[HEARTBEAT_IN] === undefined
-        ? lease
-        : heartbeat !== 'unreadable' && heartbeat?.holder === lease.holder
-          ? heartbeat
-          : undefined;
-    if (!alive) return 'expired';
-    const renewed = alive.renewTime?.getTime() ?? 0;
-    if (renewed + (alive.durationSeconds ?? 0) * 1000 < context.now.getTime()) return 'expired';
-  }
+  const alive = livenessOf(lease, context.heartbeat);
+  const lapsed = (record: LeaseRecord) =>
+    (record.renewTime?.getTime() ?? 0) + (record.durationSeconds ?? 0) * 1000 < context.now.getTime();
+  if (alive === undefined || (alive !== 'unknown' && lapsed(alive))) return 'expired';
   // Paused: nobody runs, on purpose; it waits for its resume or abort, from any machine.
   if (lease.annotations[PAUSED_BEFORE]) return 'held';
   const holder = holderOf(lease);
