@@ -27,6 +27,7 @@ describe('latency profiles', () => {
     assert.deepEqual(SEED_PROFILE.clusters['staging-us-central1'], { rttMs: 110, jitterMs: 5 });
     assert.deepEqual(SEED_PROFILE.clusters['prod-us-central1'], { rttMs: 110, jitterMs: 5 });
     assert.deepEqual(SEED_PROFILE.clusters['prod-asia-east1'], { rttMs: 250, jitterMs: 10 });
+    assert.deepEqual(SEED_PROFILE.clusters['prod-europe-west1'], { rttMs: 15, jitterMs: 2 });
     for (const dataCentre of ['dev-us-central1-0', 'dev-europe-west1-0', 'prod-europe-west1']) {
       const { rttMs } = linkOf(SEED_PROFILE, dataCentre);
       assert.ok(rttMs >= 5 && rttMs <= 30, `${dataCentre}: ${rttMs} ms`);
