@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { httpRequest } from './http.js';
 import { stopAtOnce } from './shutdown.js';
+import { timeoutSignal } from './timeout-signal.js';
 import * as k8s from '@kubernetes/client-node';
 
 /** A connection to one cluster, by kubeconfig file(s) and context. */
@@ -16,6 +17,16 @@ export interface KubeTarget {
 
 /** How long one request to an API server may take before it is aborted (not just abandoned). */
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The target whose requests are aborted within `ms` (never later than its own timeout): for work
+ * that must end by a deadline. Whole seconds, at least one: loadConfig keeps one client per value.
+ */
+export function withinMs(target: KubeTarget, ms: number): KubeTarget {
+  const own = target.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const within = Math.max(1, Math.ceil(ms / 1000)) * 1000;
+  return within >= own ? target : { ...target, timeoutMs: within };
+}
 
 /**
  * Idle connections kept open per API server after a burst. A deploy of hundreds of targets takes
@@ -79,7 +90,7 @@ class PooledKubeConfig extends k8s.KubeConfig {
     }
     // A black-holed API server never answers: the request itself is aborted, so no socket keeps
     // the process alive past the error (racing a timer against it would not close anything).
-    context.setSignal(AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stopAtOnce.signal]));
+    context.setSignal(AbortSignal.any([timeoutSignal(this.timeoutMs), stopAtOnce.signal]));
   }
 }
 
