@@ -327,7 +327,7 @@ function upgradeRun(
 }
 
 /**
- * `helm rollback` to a revision, without waiting for rollouts: Helm's wait would read the
+ * `helm rollback` to a revision (stopped by `signal`), without waiting for rollouts: Helm's wait would read the
  * Deployment condition left by the failed rollout as a failure of this one (see
  * plan/rollout.ts), so the caller waits itself.
  */
@@ -336,35 +336,49 @@ export async function rollbackRelease(
   target: ReleaseTarget,
   revision: number,
   timeoutSeconds: number,
+  signal?: AbortSignal,
 ): Promise<void> {
-  await helmRun(helm, 'rollback', [
+  await helmRun(
+    helm,
     'rollback',
-    target.release,
-    String(revision),
-    '--namespace',
-    target.namespace,
-    ...(helm.major === 4 ? ['--force-conflicts'] : []),
-    '--timeout',
-    `${timeoutSeconds}s`,
-    ...clusterArgs(target.cluster),
-  ]);
+    [
+      'rollback',
+      target.release,
+      String(revision),
+      '--namespace',
+      target.namespace,
+      ...(helm.major === 4 ? ['--force-conflicts'] : []),
+      '--timeout',
+      `${timeoutSeconds}s`,
+      ...clusterArgs(target.cluster),
+    ],
+    undefined,
+    signal,
+  );
 }
 
 export async function uninstallRelease(
   helm: HelmBinary,
   target: ReleaseTarget,
   timeoutSeconds: number,
+  signal?: AbortSignal,
 ): Promise<void> {
-  await helmRun(helm, 'uninstall', [
+  await helmRun(
+    helm,
     'uninstall',
-    target.release,
-    '--namespace',
-    target.namespace,
-    '--wait',
-    '--timeout',
-    `${timeoutSeconds}s`,
-    ...clusterArgs(target.cluster),
-  ]);
+    [
+      'uninstall',
+      target.release,
+      '--namespace',
+      target.namespace,
+      '--wait',
+      '--timeout',
+      `${timeoutSeconds}s`,
+      ...clusterArgs(target.cluster),
+    ],
+    undefined,
+    signal,
+  );
 }
 
 /** `helm lint` of a chart folder with these values (on stdin); its [ERROR] lines become the message. */

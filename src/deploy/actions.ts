@@ -25,13 +25,16 @@ export interface TargetActions {
     signal: AbortSignal,
     took?: (phase: 'upgrade' | 'postRender' | 'wait', seconds: number) => void,
   ): Promise<number | undefined>;
-  /** Marks a revision left pending by a stopped helm as failed. */
-  unlock(entry: PlanEntry, revision: number, why: string): Promise<void>;
+  /**
+   * Marks a revision left pending by a stopped helm as failed. `deadline` (ms since the epoch),
+   * here and below: when bringing the target back must be over, whatever the API server does.
+   */
+  unlock(entry: PlanEntry, revision: number, why: string, deadline?: number): Promise<void>;
   /** Every stored revision of the target's release, oldest first. */
-  history(entry: PlanEntry): Promise<HelmRevision[]>;
+  history(entry: PlanEntry, deadline?: number): Promise<HelmRevision[]>;
   /** Back to a revision, waiting for its workloads. */
-  rollback(entry: PlanEntry, to: number): Promise<void>;
-  uninstall(entry: PlanEntry): Promise<void>;
+  rollback(entry: PlanEntry, to: number, deadline?: number): Promise<void>;
+  uninstall(entry: PlanEntry, deadline?: number): Promise<void>;
   /** Records a deploy's verdict on a revision. */
   label(entry: PlanEntry, revision: number, verdict: Verdict): Promise<void>;
 }
@@ -51,7 +54,7 @@ export interface HelmActionOptions {
 /** The real actions: helm for releases, the API server for Helm's records and namespaces. */
 export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions): TargetActions {
   const clusterOf = (entry: PlanEntry) => prepared.clusters.get(entry.target.cluster)!;
-  const restoreTarget = (entry: PlanEntry): RestoreTarget => ({
+  const restoreTarget = (entry: PlanEntry, deadline?: number): RestoreTarget => ({
     helm: options.helm,
     cluster: clusterOf(entry),
     release: entry.target.release,
@@ -59,6 +62,7 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
     timeoutSeconds: options.rollbackTimeoutSeconds,
     progress: options.progress,
     actor: `deploy ${options.deployId}`,
+    deadline,
   });
   const namespaces = options.namespaces ?? new Namespaces();
   return {
@@ -134,16 +138,16 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
       add({ upgrade: (Date.now() - reading) / 1000 }); // which revision it made: part of the upgrade
       return latest?.revision;
     },
-    unlock: (entry, revision, why) => unlock(restoreTarget(entry), revision, why),
-    history: (entry) =>
-      retrying(restoreTarget(entry), () =>
-        listHelmRevisions(kubeTarget(clusterOf(entry)), {
+    unlock: (entry, revision, why, deadline) => unlock(restoreTarget(entry, deadline), revision, why),
+    history: (entry, deadline) =>
+      retrying(restoreTarget(entry, deadline), (api) =>
+        listHelmRevisions(api, {
           namespace: entry.target.namespace,
           release: entry.target.release,
         }),
       ),
-    rollback: (entry, to) => restoreRevision(restoreTarget(entry), to),
-    uninstall: (entry) => uninstall(restoreTarget(entry)),
+    rollback: (entry, to, deadline) => restoreRevision(restoreTarget(entry, deadline), to),
+    uninstall: (entry, deadline) => uninstall(restoreTarget(entry, deadline)),
     label: (entry, revision, verdict) =>
       retryTransient(() =>
         labelRevision(kubeTarget(clusterOf(entry)), entry.target.namespace, entry.target.release, revision, {

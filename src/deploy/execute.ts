@@ -143,8 +143,10 @@ async function remediate(run: Run, outcome: Outcome): Promise<void> {
   const { entry } = outcome;
   const { options, actions } = run;
   const started = Date.now();
+  // --rollback-timeout bounds all of it: a cluster that stopped answering is given up on then.
+  const deadline = started + options.rollbackTimeoutSeconds * 1000;
   try {
-    const history = await actions.history(entry);
+    const history = await actions.history(entry, deadline);
     const remedy = decideRemedy({
       deployId: options.deployId,
       history,
@@ -167,15 +169,16 @@ async function remediate(run: Run, outcome: Outcome): Promise<void> {
         entry,
         remedy.unlock,
         `stopped by deploy ${options.deployId}; unlocked to roll back`,
+        deadline,
       );
     if (remedy.kind === 'stuck') throw new Error(remedy.why);
     if (remedy.kind === 'uninstall') {
       say(run, entry, 'rolling-back', 'uninstalling (before this deploy it was not installed)');
-      await actions.uninstall(entry);
+      await actions.uninstall(entry, deadline);
       outcome.rolledBackTo = 0;
     } else {
       say(run, entry, 'rolling-back', `rolling back to revision ${remedy.to}`);
-      await actions.rollback(entry, remedy.to);
+      await actions.rollback(entry, remedy.to, deadline);
       outcome.rolledBackTo = remedy.to;
     }
     outcome.status = 'rolled-back';

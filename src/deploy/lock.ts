@@ -13,7 +13,7 @@ import {
 import { apiRefusal } from '../adapters/kube.js';
 import { mapBoundedPerGroup } from '../concurrency.js';
 import { isRunning, readStartTicks } from '../adapters/process.js';
-import { retryTransient } from '../adapters/transient.js';
+import { isTransient, retryTransient } from '../adapters/transient.js';
 import { DeployError, RegattaError } from '../errors.js';
 import type { Cluster } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
@@ -405,24 +405,48 @@ export class FleetLock {
     if (failed) throw failed.reason;
   }
 
-  /** Lets every lease go (best effort: one that cannot be deleted expires). */
+  /**
+   * Lets every lease go (best effort: one that cannot be deleted expires), each cluster on its
+   * own: one that stopped answering costs one 10 s try, not every lease's tries one after another.
+   */
   async release(): Promise<void> {
     const { locks, heartbeats } = this.letGo();
-    // The locks first: none is left naming a heartbeat that is gone while it is still held.
-    await this.deleteAll(locks);
-    await this.deleteAll(heartbeats);
+    const clusters = new Set([...locks, ...heartbeats].map((entry) => entry.cluster.name));
+    const inCluster = (cluster: string) => (entry: HeldLease) => entry.cluster.name === cluster;
+    await Promise.all(
+      [...clusters].map(async (cluster) => {
+        // The locks first: none is left naming a heartbeat that is gone while it is still held.
+        const unreachable = await this.deleteAll(locks.filter(inCluster(cluster)));
+        const itsHeartbeats = heartbeats.filter(inCluster(cluster));
+        if (!unreachable) await this.deleteAll(itsHeartbeats);
+        else for (const entry of itsHeartbeats) this.expiresOnItsOwn(entry);
+      }),
+    );
   }
 
-  private async deleteAll(entries: readonly HeldLease[]): Promise<void> {
+  /**
+   * Deletes these leases; true if one failed on a network or server error (it stays, and expires):
+   * its cluster's heartbeat is then not tried, which would fail the same way.
+   */
+  private async deleteAll(entries: readonly HeldLease[]): Promise<boolean> {
+    let unreachable = false;
     await Promise.all(
       entries.map((entry) =>
-        // 10 s a try, not 30: a lease left behind only delays the next deploy until it expires.
+        // 10 s a try, not 30, and no second try after a silent one: a lease left behind only
+        // delays the next deploy until it expires.
         retryTransient(() => deleteLease(releaseTarget(entry.cluster), entry.lease), {
           attempts: 2,
-        }).catch(() =>
-          this.options.progress.line(`${entry.what}: could not release the lock; it expires on its own`),
-        ),
+          budgetMs: 10_000,
+        }).catch((error: unknown) => {
+          unreachable ||= isTransient(error);
+          this.expiresOnItsOwn(entry);
+        }),
       ),
     );
+    return unreachable;
+  }
+
+  private expiresOnItsOwn(entry: HeldLease): void {
+    this.options.progress.line(`${entry.what}: could not release the lock; it expires on its own`);
   }
 }

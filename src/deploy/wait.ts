@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeTarget } from '../adapters/kube.js';
+import { withinMs, type KubeTarget } from '../adapters/kube.js';
 import { readWorkload } from '../adapters/kube-workloads.js';
 import { isTransient } from '../adapters/transient.js';
 import { WORKLOAD_KINDS, type WorkloadKind, type WorkloadObservation } from '../model/workload.js';
@@ -56,7 +56,13 @@ export async function waitForRollouts(
       const key = `${workload.kind}/${workload.namespace}/${workload.name}`;
       let now: WorkloadObservation;
       try {
-        now = await readWorkload(target, workload.kind, workload.namespace, workload.name);
+        // Each look ends by the deadline: a black-holed API server would hold it a whole request timeout.
+        now = await readWorkload(
+          withinMs(target, deadline - Date.now()),
+          workload.kind,
+          workload.namespace,
+          workload.name,
+        );
       } catch (error) {
         if (!isTransient(error)) throw error;
         last = `${key}: ${(error as Error).message.split('\n')[0]}`;

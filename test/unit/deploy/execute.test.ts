@@ -63,6 +63,40 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
     assert.deepEqual(us!.timings, { observe: 0.5 });
   });
 
+  it('bringing a target back is bounded by --rollback-timeout from its start: every step gets that deadline', async () => {
+    const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions } = recordingActions(histories, { deployId: DEPLOY, failIn: ['asia'] });
+    const deadlines: Record<string, (number | undefined)[]> = {};
+    const seen = (step: string, deadline: number | undefined) => (deadlines[step] ??= []).push(deadline);
+    const bounded = {
+      ...actions,
+      history: (e: Parameters<typeof actions.history>[0], deadline?: number) => {
+        seen('history', deadline);
+        return actions.history(e, deadline);
+      },
+      rollback: (e: Parameters<typeof actions.rollback>[0], to: number, deadline?: number) => {
+        seen('rollback', deadline);
+        return actions.rollback(e, to, deadline);
+      },
+    };
+    const before = Date.now();
+    const report = await executePlan(
+      { plan: { entries: clusters.map((c) => entry(c, 'upgrade', 1)) } },
+      options({ rollbackTimeoutSeconds: 20 }),
+      bounded,
+    );
+    const after = Date.now();
+    assert.equal(deployExitCode(report), 1);
+    assert.equal(deadlines.history?.length, 3);
+    assert.equal(deadlines.rollback?.length, 3);
+    for (const deadline of [...deadlines.history!, ...deadlines.rollback!]) {
+      assert.ok(
+        deadline !== undefined && deadline >= before + 20_000 && deadline <= after + 20_000,
+        `${deadline}`,
+      );
+    }
+  });
+
   it('a rollout failing in one cluster rolls every cluster back to last good — the failing one included', async () => {
     const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
     const { actions, calls } = recordingActions(histories, { deployId: DEPLOY, failIn: ['asia'] });
