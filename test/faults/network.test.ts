@@ -109,9 +109,10 @@ describe('fault: the network (a sandbox with a proxy in front of each API server
           if (seen) failedAt = performance.now();
         });
         // A hang is a failure of this scenario, not of the test run: give up well past the bound.
+        // Not ref'd: once the deploy has ended, this timer must not keep the test file running.
         const ended = await Promise.race([
           deploy.exited.then(() => true),
-          sleep((bound + 120) * 1000, false),
+          sleep((bound + 120) * 1000, false, { ref: false }),
         ]);
         if (ended) {
           code = await deploy.exited;
