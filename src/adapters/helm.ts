@@ -327,8 +327,8 @@ function upgradeRun(
 }
 
 /**
- * `helm rollback` to a revision (stopped by `signal`), without waiting for rollouts: Helm's wait would read the
- * Deployment condition left by the failed rollout as a failure of this one (see
+ * `helm rollback` to a revision (stopped by `signal`), without waiting for rollouts: Helm's wait
+ * would read the Deployment condition left by the failed rollout as a failure of this one (see
  * plan/rollout.ts), so the caller waits itself.
  */
 export async function rollbackRelease(
