@@ -7,6 +7,7 @@ import type { ChartReference } from '../model/plan.js';
 import type { ReplicaCount } from '../model/release.js';
 import { helmPhases, LineClock, postRenderSeconds, withoutDebugLog, type HelmPhases } from './helm-phases.js';
 import { ProcessError, run, type RunOptions } from './process.js';
+import { QuietWatch } from './quiet-watch.js';
 import { UserError } from '../errors.js';
 import { revealValuesForHelm } from '../values/secret.js';
 
@@ -160,7 +161,7 @@ async function helmRun(
   args: string[],
   input?: string,
   signal?: AbortSignal,
-  more: Pick<RunOptions, 'discardStdout' | 'onStderr' | 'env'> = {},
+  more: Pick<RunOptions, 'discardStdout' | 'onStderr' | 'env' | 'killAfterMs'> = {},
 ): Promise<string> {
   try {
     return (await run(helm.path, args, { env: helm.env, input, signal, ownProcessGroup: true, ...more }))
@@ -237,9 +238,17 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
   const clock = new LineClock();
   const timing = postRenderTimingFile();
   const started = performance.now();
+  const quiet = new QuietWatch(options.timeoutSeconds * 1000 + QUIET_GRACE_MS, options.signal);
   try {
-    await upgradeRun(helm, options, clock, timing);
+    await upgradeRun(helm, { ...options, signal: quiet.signal }, clock, timing, () => quiet.heard());
+  } catch (error) {
+    if (!quiet.fired) throw error;
+    throw new HelmError(
+      options.firstInstall ? 'install' : 'upgrade',
+      `Error: helm said nothing for ${Math.round(quiet.limitMs / 1000)}s, past its --timeout of ${options.timeoutSeconds}s: stopped (does the API server still answer?)`,
+    );
   } finally {
+    quiet.stop();
     const phases = helmPhases(clock.finish(), started, performance.now());
     const postRender = readPostRenderTiming(timing);
     options.onPhases?.(postRender === undefined ? phases : { ...phases, postRender });
@@ -277,11 +286,21 @@ function readPostRenderTiming(file: string | undefined): number | undefined {
   }
 }
 
+/**
+ * Helm waits at most --timeout for any one thing (a hook, the resources) and logs (--debug)
+ * between them: silent for longer than that and this, it is stuck on a connection that stopped
+ * answering (recording its failure, say), and is stopped.
+ */
+const QUIET_GRACE_MS = 30_000;
+/** A helm stopped (SIGTERM) records the revision as failed; over a dead link it is killed then. */
+const KILL_AFTER_MS = 10_000;
+
 function upgradeRun(
   helm: HelmBinary,
   options: UpgradeOptions,
   clock: LineClock,
   timingFile: string | undefined,
+  heard: () => void,
 ): Promise<string> {
   return helmRun(
     helm,
@@ -320,7 +339,11 @@ function upgradeRun(
     options.signal,
     {
       discardStdout: true,
-      onStderr: (chunk) => clock.push(chunk),
+      onStderr: (chunk) => {
+        clock.push(chunk);
+        heard();
+      },
+      killAfterMs: KILL_AFTER_MS,
       env: timingFile ? { ...helm.env, REGATTA_POST_RENDER_TIMING: timingFile } : helm.env,
     },
   );
@@ -354,6 +377,7 @@ export async function rollbackRelease(
     ],
     undefined,
     signal,
+    { killAfterMs: KILL_AFTER_MS },
   );
 }
 
@@ -378,6 +402,7 @@ export async function uninstallRelease(
     ],
     undefined,
     signal,
+    { killAfterMs: KILL_AFTER_MS },
   );
 }
 

@@ -19,7 +19,14 @@ export interface RunOptions {
   /** Written to standard input (how secrets travel: never on the command line). */
   input?: string;
   timeoutMs?: number;
+  /** Stops the program (SIGTERM) when aborted; see killAfterMs. */
   signal?: AbortSignal;
+  /**
+   * After the abort, SIGKILL to its process group if it is still running this long (ms) later:
+   * a program that handles SIGTERM by finishing what it was doing over a dead connection would
+   * otherwise hold us as long as the kernel keeps that connection.
+   */
+  killAfterMs?: number;
   /** Called with each chunk of stderr as it arrives (progress). */
   onStderr?: (chunk: string) => void;
   onStdout?: (chunk: string) => void;
@@ -105,6 +112,8 @@ export function run(
       detached: options.ownProcessGroup ?? false,
     });
     runningChildren.add(child);
+    if (options.signal && options.killAfterMs !== undefined)
+      killLater(child, options.signal, options.killAfterMs);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -129,6 +138,27 @@ export function run(
     });
     child.stdin!.on('error', () => undefined); // the program may exit before reading its input
     child.stdin!.end(options.input ?? '');
+  });
+}
+
+/** SIGKILL to the child (its group, if it leads one) `ms` after `signal` aborts, unless it has exited. */
+function killLater(child: ChildProcess, signal: AbortSignal, ms: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = setTimeout(() => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // not a group leader
+      }
+    }, ms);
+  };
+  if (signal.aborted) arm();
+  else signal.addEventListener('abort', arm, { once: true });
+  child.once('close', () => {
+    signal.removeEventListener('abort', arm);
+    clearTimeout(timer);
   });
 }
 
