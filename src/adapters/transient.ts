@@ -32,6 +32,26 @@ export function isTransient(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A request that got no answer at all in its time (our timeout aborted it, or a TLS handshake or
+ * read timed out): what a black-holed API server does, unlike one that refuses or resets.
+ */
+export function isNoAnswer(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const { name, message, stderr } = current as { name?: unknown; message?: unknown; stderr?: unknown };
+    if (name === 'AbortError' || name === 'TimeoutError') return true;
+    for (const text of [message, stderr])
+      if (typeof text === 'string' && NO_ANSWER_TEXT.test(text)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+const NO_ANSWER_TEXT =
+  /no answer within|TLS handshake timeout|i\/o timeout|The user aborted a request|does not answer/i;
+
 export interface RetryOptions {
   /** Tries in all (the first included). */
   attempts?: number;
@@ -44,6 +64,8 @@ export interface RetryOptions {
    * Quick failures (refused, reset, 5xx) still get every try.
    */
   budgetMs?: number;
+  /** A transient error still not worth another try (a request that got no answer at all). */
+  giveUpOn?: (error: unknown) => boolean;
   /** Called before each new try (progress). */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
   signal?: AbortSignal;
@@ -64,6 +86,7 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryOpti
     } catch (error) {
       const overBudget = Date.now() - started + delay > budgetMs;
       if (attempt >= attempts || overBudget || !isTransient(error) || options.signal?.aborted) throw error;
+      if (options.giveUpOn?.(error)) throw error;
       options.onRetry?.(error, attempt, delay);
       await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
       delay *= 2;

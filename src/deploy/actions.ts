@@ -7,7 +7,7 @@ import type { Progress } from '../report/progress.js';
 import { helmCluster, kubeTarget } from './clusters.js';
 import { Namespaces } from './namespaces.js';
 import { targetKey, type PreparedDeploy } from './prepare.js';
-import { restoreRevision, retrying, uninstall, unlock, type RestoreTarget } from './restore.js';
+import { reach, restoreRevision, retrying, uninstall, unlock, type RestoreTarget } from './restore.js';
 import { RolloutError, waitForRollouts, workloadsOf } from './wait.js';
 
 /**
@@ -30,6 +30,11 @@ export interface TargetActions {
    * here and below: when bringing the target back must be over, whatever the API server does.
    */
   unlock(entry: PlanEntry, revision: number, why: string, deadline?: number): Promise<void>;
+  /**
+   * Rejects if the target's cluster does not answer a short request (10 s): asked before
+   * bringing it back, once per cluster, so a cluster that stopped answering costs seconds.
+   */
+  reach(entry: PlanEntry, deadline?: number): Promise<void>;
   /** Every stored revision of the target's release, oldest first. */
   history(entry: PlanEntry, deadline?: number): Promise<HelmRevision[]>;
   /** Back to a revision, waiting for its workloads. */
@@ -139,6 +144,7 @@ export function helmActions(prepared: PreparedDeploy, options: HelmActionOptions
       return latest?.revision;
     },
     unlock: (entry, revision, why, deadline) => unlock(restoreTarget(entry, deadline), revision, why),
+    reach: (entry, deadline) => reach(restoreTarget(entry, deadline)),
     history: (entry, deadline) =>
       retrying(restoreTarget(entry, deadline), (api) =>
         listHelmRevisions(api, {

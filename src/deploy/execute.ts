@@ -7,6 +7,7 @@ import type { PlanEntry } from '../model/plan.js';
 import { decideRemedy, rollbackCause, touched } from '../plan/remediation.js';
 import type { Progress } from '../report/progress.js';
 import type { TargetState } from '../model/events.js';
+import { isNoAnswer } from '../adapters/transient.js';
 import { helmActions, type TargetActions } from './actions.js';
 import { targetKey, type PreparedDeploy } from './prepare.js';
 
@@ -26,6 +27,11 @@ export interface ExecuteOptions {
   interrupt?: AbortSignal;
   /** Aborted when the fleet lock was taken by someone else: stop as on a failure. */
   lockLost?: AbortSignal;
+  /**
+   * Aborted when a cluster stopped answering mid-deploy (its reason names it; the fleet lock's
+   * heartbeat sees it): the deploy fails then, rather than when helm's --timeout runs out there.
+   */
+  clusterSilent?: AbortSignal;
   /** Receives the live outcomes, for a second signal to print where each target is. */
   onOutcomes?: (outcomes: readonly Outcome[]) => void;
   /** The wave these targets belong to (events carry it). */
@@ -138,14 +144,66 @@ async function recordVerdict(run: Run, entry: PlanEntry, revisions: readonly num
   }
 }
 
+/**
+ * Whether each cluster answers, asked once per cluster for one round of rollbacks and shared by
+ * its targets: one that stopped answering is given up on in seconds, all its targets at once,
+ * instead of each target's retries spending their request timeouts one after another.
+ */
+class ClusterReach {
+  private readonly answers = new Map<string, Promise<void>>();
+  constructor(private readonly actions: TargetActions) {}
+
+  /** The cluster's answer: asked now if nobody asked yet (an answer that was asked for is kept). */
+  check(entry: PlanEntry, deadline: number): Promise<void> {
+    const cluster = entry.target.cluster;
+    let answer = this.answers.get(cluster);
+    if (!answer) this.answers.set(cluster, (answer = quiet(this.actions.reach(entry, deadline))));
+    return answer;
+  }
+
+  /**
+   * A request there went unanswered after `answer` said it answers: ask again, once for all the
+   * targets still to come there (a request cut by a deadline may only have been slow).
+   */
+  askAgain(entry: PlanEntry, answer: Promise<void>, deadline: number): void {
+    const cluster = entry.target.cluster;
+    if (this.answers.get(cluster) === answer)
+      this.answers.set(cluster, quiet(this.actions.reach(entry, deadline)));
+  }
+
+  /** The clusters found not answering. */
+  async silent(): Promise<string[]> {
+    const checked = await Promise.all(
+      [...this.answers].map(([cluster, answer]) =>
+        answer.then(
+          () => undefined,
+          () => cluster,
+        ),
+      ),
+    );
+    return checked.filter((cluster): cluster is string => cluster !== undefined);
+  }
+}
+
+/** The same promise, its rejection marked as handled (it is awaited later, or by several). */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 /** Observe → decide → act, to bring one touched target back to its last good revision. */
-async function remediate(run: Run, outcome: Outcome): Promise<void> {
+async function remediate(run: Run, outcome: Outcome, reach: ClusterReach): Promise<void> {
   const { entry } = outcome;
   const { options, actions } = run;
   const started = Date.now();
   // --rollback-timeout bounds all of it: a cluster that stopped answering is given up on then.
   const deadline = started + options.rollbackTimeoutSeconds * 1000;
+  // The cluster's answer, once it said it answers.
+  let answered: Promise<void> | undefined;
   try {
+    const answer = reach.check(entry, deadline);
+    await answer;
+    answered = answer;
     const history = await actions.history(entry, deadline);
     const remedy = decideRemedy({
       deployId: options.deployId,
@@ -193,6 +251,8 @@ async function remediate(run: Run, outcome: Outcome): Promise<void> {
       `${remedy.kind === 'uninstall' ? 'uninstalled' : `back on revision ${remedy.to}`} in ${seconds(started).toFixed(1)}s`,
     );
   } catch (error) {
+    if (answered && isNoAnswer(error))
+      reach.askAgain(entry, answered, Date.now() + options.rollbackTimeoutSeconds * 1000);
     outcome.status = 'rollback-failed';
     outcome.rollbackError = firstLine(error);
     say(run, entry, 'rollback-failed', `ROLLBACK FAILED: ${outcome.rollbackError}`);
@@ -210,7 +270,11 @@ export class DeployExecution {
   readonly outcomes: Outcome[];
   private readonly run: Run;
   private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
-  private gateFailure: { wave: string; reason: string } | undefined;
+  /** What stopped the deploy that is no target's own failure: a failed gate, a silent cluster. */
+  private stopFailure: { wave?: string; reason: string } | undefined;
+  /** The wave being applied, for a failure that comes from outside it. */
+  private currentWave: string | undefined;
+  private readonly onSilent: () => void;
   private readonly onInterrupt: () => void;
 
   constructor(
@@ -243,7 +307,10 @@ export class DeployExecution {
       this.run.stop.abort(new Stopped(options.lockLost?.aborted ? 'the lock was lost' : 'interrupted'));
     options.interrupt?.addEventListener('abort', this.onInterrupt, { once: true });
     options.lockLost?.addEventListener('abort', this.onInterrupt, { once: true });
+    this.onSilent = () => this.fail(this.currentWave, firstLine(options.clusterSilent?.reason));
+    options.clusterSilent?.addEventListener('abort', this.onSilent, { once: true });
     if (this.interrupted) this.onInterrupt();
+    else if (options.clusterSilent?.aborted) this.onSilent();
   }
 
   get interrupted(): boolean {
@@ -257,8 +324,13 @@ export class DeployExecution {
 
   /** A gate of a wave failed: the deploy stops, and rolls back like on any failure. */
   failGate(wave: string, reason: string): void {
-    this.gateFailure ??= { wave, reason };
-    this.run.stop.abort(new Stopped(`wave ${wave}: ${reason}`));
+    this.fail(wave, reason, `wave ${wave}: ${reason}`);
+  }
+
+  /** Stops the deploy for `reason`; `why` is what the targets in flight say they were stopped for. */
+  private fail(wave: string | undefined, reason: string, why = reason): void {
+    this.stopFailure ??= { wave, reason };
+    this.run.stop.abort(new Stopped(why));
   }
 
   /** Announces where each target of a wave starts: unchanged, or waiting its turn. */
@@ -280,6 +352,7 @@ export class DeployExecution {
    * at most `maxParallelClusters` clusters at once; nothing new starts once the deploy is stopped.
    */
   async apply(entries: readonly PlanEntry[], wave: string, maxParallelClusters?: number): Promise<void> {
+    this.currentWave = wave;
     const run = { ...this.run, options: { ...this.options, wave } };
     const inWave = new Set(entries);
     const pending = this.outcomes.filter((o) => inWave.has(o.entry) && o.status === 'untouched');
@@ -303,12 +376,12 @@ export class DeployExecution {
 
   /** Why the deploy must be undone, if it must. */
   cause(): RollbackCause | undefined {
-    return rollbackCause(this.outcomes, this.interrupted) ?? (this.gateFailure ? 'failure' : undefined);
+    return rollbackCause(this.outcomes, this.interrupted) ?? (this.stopFailure ? 'failure' : undefined);
   }
 
   /** The wave that failed and why (the first failure seen). */
   failure(): { wave?: string; reason?: string } {
-    if (this.gateFailure) return this.gateFailure;
+    if (this.stopFailure) return this.stopFailure;
     const failed = this.outcomes.find((o) => o.status === 'failed');
     if (failed) return { wave: failed.wave, reason: `${failed.entry.target.cluster}: ${failed.error}` };
     const stopped = this.outcomes.find((o) => o.status === 'interrupted');
@@ -319,6 +392,7 @@ export class DeployExecution {
   dispose(): void {
     this.options.interrupt?.removeEventListener('abort', this.onInterrupt);
     this.options.lockLost?.removeEventListener('abort', this.onInterrupt);
+    this.options.clusterSilent?.removeEventListener('abort', this.onSilent);
   }
 
   /** The one decision over every outcome: record the success, or bring back everything touched. */
@@ -352,10 +426,19 @@ export class DeployExecution {
         ? 'interrupted: every cluster this deploy changed goes back to its last good revision (interrupt again to stop at once)'
         : `${failure.wave ? `wave ${failure.wave} failed` : 'a target failed'}: every cluster this deploy changed goes back to its last good revision`,
     );
+    const reach = new ClusterReach(run.actions);
     await mapBounded(touched(outcomes), options.concurrency, (outcome) =>
-      remediate({ ...run, options: { ...options, wave: outcome.wave } }, outcome),
+      remediate({ ...run, options: { ...options, wave: outcome.wave } }, outcome, reach),
     );
-    return { deployId: options.deployId, outcomes, rolledBack: true, cause, ...failure };
+    const silent = await reach.silent();
+    return {
+      deployId: options.deployId,
+      outcomes,
+      rolledBack: true,
+      cause,
+      ...failure,
+      ...(silent.length > 0 ? { silent } : {}),
+    };
   }
 }
 

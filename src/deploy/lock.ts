@@ -10,10 +10,10 @@ import {
   type LeaseClaim,
   type LeaseRecord,
 } from '../adapters/kube-lease.js';
-import { apiRefusal } from '../adapters/kube.js';
+import { apiRefusal, REQUEST_TIMEOUT_MS } from '../adapters/kube.js';
 import { mapBoundedPerGroup } from '../concurrency.js';
 import { isRunning, readStartTicks } from '../adapters/process.js';
-import { isTransient, retryTransient } from '../adapters/transient.js';
+import { isNoAnswer, isTransient, retryTransient } from '../adapters/transient.js';
 import { DeployError, RegattaError } from '../errors.js';
 import type { Cluster } from '../model/fleet.js';
 import type { Progress } from '../report/progress.js';
@@ -97,6 +97,7 @@ export class FleetLock {
   /** Clusters whose heartbeat is being renewed now. */
   private readonly renewing = new Set<string>();
   private readonly lostController = new AbortController();
+  private readonly silentController = new AbortController();
   /** Taken back from a pause of this same run id: the wave it paused before. */
   private resumedBefore: string | undefined;
 
@@ -122,6 +123,14 @@ export class FleetLock {
   /** Aborted if a renewal finds the heartbeat taken over or gone: the run must stop. */
   get lost(): AbortSignal {
     return this.lostController.signal;
+  }
+
+  /**
+   * Aborted, with a reason naming the cluster, when a heartbeat's renewal got no answer at all in
+   * its request timeout: that API server stopped answering, and what runs there is stuck too.
+   */
+  get silent(): AbortSignal {
+    return this.silentController.signal;
   }
 
   static async acquire(keys: readonly LockKey[], options: LockOptions): Promise<FleetLock> {
@@ -366,9 +375,16 @@ export class FleetLock {
             new Error(`lost the lock in ${entry.cluster.name}: its heartbeat ${entry.what} was taken over`),
           );
       }
-    } catch {
+    } catch (error) {
       // A cluster that does not answer cannot give the lease to anyone else either; the next
-      // renewal tries again, and the lease outlives a few missed ones.
+      // renewal tries again, and the lease outlives a few missed ones. But the run is told: a
+      // deploy there cannot end well, and waiting for helm's --timeout only delays the rollback.
+      if (isNoAnswer(error) && !this.silentController.signal.aborted)
+        this.silentController.abort(
+          new Error(
+            `${entry.cluster.name} stopped answering (its heartbeat's renewal got no answer within ${REQUEST_TIMEOUT_MS / 1000}s)`,
+          ),
+        );
     }
   }
 
@@ -408,13 +424,19 @@ export class FleetLock {
   /**
    * Lets every lease go (best effort: one that cannot be deleted expires), each cluster on its
    * own: one that stopped answering costs one 10 s try, not every lease's tries one after another.
+   * In `silent` clusters (found not answering just before) nothing is tried: their leases expire.
    */
-  async release(): Promise<void> {
+  async release(silent: readonly string[] = []): Promise<void> {
     const { locks, heartbeats } = this.letGo();
     const clusters = new Set([...locks, ...heartbeats].map((entry) => entry.cluster.name));
     const inCluster = (cluster: string) => (entry: HeldLease) => entry.cluster.name === cluster;
     await Promise.all(
       [...clusters].map(async (cluster) => {
+        if (silent.includes(cluster)) {
+          for (const entry of [...locks, ...heartbeats].filter(inCluster(cluster)))
+            this.expiresOnItsOwn(entry);
+          return;
+        }
         // The locks first: none is left naming a heartbeat that is gone while it is still held.
         const unreachable = await this.deleteAll(locks.filter(inCluster(cluster)));
         const itsHeartbeats = heartbeats.filter(inCluster(cluster));

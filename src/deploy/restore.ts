@@ -1,8 +1,9 @@
 import { rollbackRelease, uninstallRelease, type HelmBinary } from '../adapters/helm.js';
 import { listHelmRevisions, markRevisionFailed } from '../adapters/helm-storage.js';
-import { withinMs, type KubeTarget } from '../adapters/kube.js';
+import * as k8s from '@kubernetes/client-node';
+import { serverVersion, withinMs, type KubeTarget } from '../adapters/kube.js';
 import { timeoutSignal } from '../adapters/timeout-signal.js';
-import { retryTransient } from '../adapters/transient.js';
+import { isNoAnswer, retryTransient, type RetryOptions } from '../adapters/transient.js';
 import type { Cluster } from '../model/fleet.js';
 import { isPending } from '../model/helm-release.js';
 import type { Progress } from '../report/progress.js';
@@ -58,6 +59,7 @@ function helmBounds(t: RestoreTarget): { timeoutSeconds: number; signal?: AbortS
 export function retrying<T>(
   t: Pick<RestoreTarget, 'cluster' | 'release' | 'namespace' | 'progress' | 'deadline' | 'timeoutSeconds'>,
   fn: (api: KubeTarget) => Promise<T>,
+  more: Pick<RetryOptions, 'giveUpOn'> = {},
 ): Promise<T> {
   return retryTransient(
     () => {
@@ -65,6 +67,7 @@ export function retrying<T>(
       return fn(apiOf(t));
     },
     {
+      ...more,
       attempts: 5,
       budgetMs: Math.min(60_000, remainingMs(t)),
       onRetry: (error, attempt, delay) =>
@@ -73,6 +76,32 @@ export function retrying<T>(
         ),
     },
   );
+}
+
+/** One try at whether a cluster answers: as long as the first reachability check of a deploy. */
+const REACH_TIMEOUT_MS = 10_000;
+
+/**
+ * Whether the target's cluster answers at all: its version, 10 s a try. A refusal or a reset is
+ * tried again as every step is; a try that got no answer at all is not. Rejects with "<cluster>
+ * does not answer": a black-holed API server then costs 10 s, not a request timeout per retry of
+ * every step of every target there.
+ */
+export async function reach(t: RestoreTarget): Promise<void> {
+  try {
+    await retrying(
+      t,
+      (api) => serverVersion(withinMs({ ...api, timeoutMs: REACH_TIMEOUT_MS }, remainingMs(t))),
+      {
+        giveUpOn: isNoAnswer,
+      },
+    );
+  } catch (error) {
+    // It answered, if only to refuse: whatever comes next will say why.
+    if (error instanceof k8s.ApiException && error.code < 500) return;
+    const why = isNoAnswer(error) ? `no answer within ${REACH_TIMEOUT_MS / 1000}s` : firstLine(error);
+    throw new Error(`${t.cluster.name} does not answer (${why})`, { cause: error });
+  }
 }
 
 /** Marks a revision left pending by a stopped helm as failed, so helm accepts the next operation. */

@@ -115,7 +115,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
   for (const entry of prepared.plan.entries)
     if (options.resume && entry.currentDeployId === options.resume && entry.currentRevision !== undefined)
       resumed.set(entry, entry.currentRevision);
-  let report: DeployReport;
+  let report: DeployReport | undefined;
   try {
     options.progress.line(`deploy ${deployId}: ${prepared.plan.entries.length} release × cluster targets`);
     options.progress.event({
@@ -135,6 +135,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       progress: options.progress,
       interrupt: options.interrupts.signal,
       lockLost: lock?.lost,
+      clusterSilent: lock?.silent,
       onOutcomes: options.onOutcomes,
       emergency: emergency.length > 0 ? emergency.join('_') : undefined,
       planTimings: prepared.timings,
@@ -174,7 +175,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       report = { ...(await execution.finish()), waves: states, emergency };
     }
   } finally {
-    await lock?.release();
+    await lock?.release(report?.silent);
   }
   summarize(report, options.progress);
   await announce(options.fleet, deployAnnouncements(report, options.releases), options.progress);

@@ -57,6 +57,8 @@ export interface DeployReport {
   /** The wave that failed (a gate or a target in it), and why. */
   wave?: string;
   reason?: string;
+  /** Clusters that did not answer when their targets were to be brought back. */
+  silent?: string[];
   /** The waves, in order, and how far each got. */
   waves?: { name: string; clusters: string[]; state: 'done' | 'failed' | 'not-started' | 'paused-before' }[];
   /** Paused at a manual approval before this wave: `regatta deploy --resume ID` goes on. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isTransient, retryTransient } from '../../../src/adapters/transient.js';
+import { isNoAnswer, isTransient, retryTransient } from '../../../src/adapters/transient.js';
 import { recoveryStep } from '../../../src/deploy/rollback.js';
 import { UserError } from '../../../src/errors.js';
 import { revisionLabels } from '../../../src/model/helm-release.js';
@@ -342,6 +342,25 @@ describe('flags and errors', () => {
     assert.equal(tries, 1);
   });
 
+  it('retryTransient gives up at once on what giveUpOn names, and still retries the rest', async () => {
+    const errors = [
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      new DOMException('no answer within 10000 ms', 'TimeoutError'),
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    ];
+    let tries = 0;
+    await assert.rejects(
+      retryTransient(
+        async () => {
+          throw errors[tries++];
+        },
+        { attempts: 5, firstDelayMs: 1, giveUpOn: isNoAnswer },
+      ),
+      /no answer within 10000 ms/,
+    );
+    assert.equal(tries, 2, 'the reset was tried again, the silence was not');
+  });
+
   it('transient: resets, refusals, 5xx and 429 — not what a user caused', () => {
     assert.equal(isTransient(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), true);
     assert.equal(
@@ -354,6 +373,24 @@ describe('flags and errors', () => {
       isTransient(new Error('UPGRADE FAILED: template: web/templates/x.yaml:3: function "nope" not defined')),
       false,
     );
+  });
+
+  it('no answer: a request our timeout aborted, a TLS handshake timeout — not a refusal or a reset, which are answers', () => {
+    const aborted = Object.assign(new Error('The user aborted a request.'), { name: 'AbortError' });
+    assert.equal(isNoAnswer(aborted), true);
+    assert.equal(isNoAnswer(new DOMException('no answer within 30000 ms', 'TimeoutError')), true);
+    assert.equal(
+      isNoAnswer(
+        new Error(
+          'kubernetes cluster unreachable: Get "https://127.0.0.1:38435/version": net/http: TLS handshake timeout',
+        ),
+      ),
+      true,
+    );
+    assert.equal(isNoAnswer(new Error('rollback failed', { cause: aborted })), true);
+    assert.equal(isNoAnswer(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), false);
+    assert.equal(isNoAnswer(new Error('dial tcp 127.0.0.1:6443: connect: connection refused')), false);
+    assert.equal(isNoAnswer(new Error('not ready within 20s (1/2 updated)')), false);
   });
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { executePlan, type ExecuteOptions } from '../../../src/deploy/execute.js';
 import { deployExitCode } from '../../../src/model/outcome.js';
+import type { PlanEntry } from '../../../src/model/plan.js';
 import { VERDICT_LABEL } from '../../../src/model/helm-release.js';
 import { entry, executeOptions, good, recordingActions, revision } from './support.js';
 
@@ -10,6 +11,38 @@ const DEPLOY = '20261125T100000Z-aaaa';
 const options = (extra: Partial<ExecuteOptions> = {}) => executeOptions(DEPLOY, extra);
 
 const clusters = ['eu', 'us', 'asia'];
+
+/**
+ * Three releases deployed in asia, then eu fails: every target is brought back one at a time,
+ * asia's history reads failing with `error`. How many of them were tried, and the report.
+ */
+async function rollbackWhereHistoryFails(error: Error, answersOnce = false) {
+  const histories = { asia: [good(1, 'd1', 'deployed')], eu: [good(1, 'd1', 'deployed')] };
+  const recorded = recordingActions(histories, { deployId: DEPLOY, failIn: ['eu'] });
+  let reads = 0;
+  let asked = 0;
+  const actions = {
+    ...recorded.actions,
+    reach: async (e: PlanEntry) => {
+      if (e.target.cluster !== 'asia') return;
+      if (++asked > 1 && answersOnce) throw new Error('asia does not answer (no answer within 10s)');
+    },
+    history: async (e: PlanEntry) => {
+      if (e.target.cluster !== 'asia') return recorded.actions.history(e);
+      reads++;
+      throw error;
+    },
+  };
+  const entries = [
+    ...['web', 'api', 'db'].map((release) => {
+      const e = entry('asia', 'upgrade', 1);
+      return { ...e, target: { ...e.target, release } };
+    }),
+    entry('eu', 'upgrade', 1),
+  ];
+  const report = await executePlan({ plan: { entries } }, options({ concurrency: 1 }), actions);
+  return { report, reads, asked };
+}
 
 describe('executing a plan: one coordinated decision over every outcome', () => {
   it('a success records the verdict good on every revision it made, and touches nothing else', async () => {
@@ -95,6 +128,74 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
         `${deadline}`,
       );
     }
+  });
+
+  it('a cluster that stopped answering is asked once, not per target: its targets are given up on at once, the others rolled back', async () => {
+    const histories = Object.fromEntries(clusters.map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, {
+      deployId: DEPLOY,
+      failIn: ['asia'],
+      silentIn: ['asia'],
+    });
+    const named = (cluster: string, release: string) => {
+      const e = entry(cluster, 'upgrade', 1);
+      return { ...e, target: { ...e.target, release } };
+    };
+    const entries = [
+      entry('eu', 'upgrade', 1),
+      ...['web', 'api', 'db'].map((release) => named('asia', release)),
+    ];
+    const report = await executePlan({ plan: { entries } }, options(), actions);
+    assert.equal(deployExitCode(report), 3);
+    assert.deepEqual(calls.filter((c) => c.startsWith('reach')).sort(), ['reach asia', 'reach eu']);
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('rollback')),
+      ['rollback eu 1'],
+    );
+    assert.deepEqual(report.silent, ['asia']);
+    const asia = report.outcomes.filter((o) => o.entry.target.cluster === 'asia');
+    assert.deepEqual(
+      asia.map((o) => [o.status, o.rollbackError]),
+      Array(3).fill(['rollback-failed', 'asia does not answer (no answer within 10s)']),
+    );
+    assert.equal(report.outcomes.find((o) => o.entry.target.cluster === 'eu')?.status, 'rolled-back');
+  });
+
+  it('a request left unanswered while bringing one target back: the cluster is asked again, once, and if silent the targets still to come there are not tried', async () => {
+    const { report, reads, asked } = await rollbackWhereHistoryFails(
+      new DOMException('no answer within 30000 ms', 'TimeoutError'),
+      true,
+    );
+    assert.equal(reads, 1);
+    assert.equal(asked, 2);
+    assert.deepEqual(report.silent, ['asia']);
+    assert.deepEqual(
+      report.outcomes.map((o) => [o.entry.target.cluster, o.status]),
+      [
+        ['asia', 'rollback-failed'],
+        ['asia', 'rollback-failed'],
+        ['asia', 'rollback-failed'],
+        ['eu', 'rolled-back'],
+      ],
+    );
+  });
+
+  it('a request left unanswered in a cluster that still answers when asked again (it was slow): the next targets there are tried', async () => {
+    const { report, reads, asked } = await rollbackWhereHistoryFails(
+      new DOMException('no answer within 30000 ms', 'TimeoutError'),
+    );
+    assert.equal(reads, 3);
+    assert.equal(asked, 4, 'asked before the first target, then after each unanswered request');
+    assert.equal(report.silent, undefined);
+  });
+
+  it('a rollback that failed for another reason (the cluster answered) does not stop the next target there', async () => {
+    const { report, reads, asked } = await rollbackWhereHistoryFails(
+      new Error('secrets is forbidden: User "ci" cannot list resource "secrets"'),
+    );
+    assert.equal(reads, 3);
+    assert.equal(asked, 1);
+    assert.equal(report.silent, undefined);
   });
 
   it('a rollout failing in one cluster rolls every cluster back to last good — the failing one included', async () => {
@@ -192,6 +293,34 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
     );
     assert.match(report.outcomes[0]!.error!, /stopped: eu failed/);
     assert.ok(calls.includes('rollback us 1'));
+  });
+
+  it("a cluster that stops answering mid-deploy fails the deploy then, not at helm's timeout: a failure (not an interrupt), every touched target brought back", async () => {
+    const silent = new AbortController();
+    const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions, calls } = recordingActions(histories, {
+      deployId: DEPLOY,
+      hangIn: ['us'],
+      silentIn: ['us'],
+      onUpgrade: (cluster) =>
+        cluster === 'us' &&
+        setImmediate(() =>
+          silent.abort(new Error("us stopped answering (its heartbeat's renewal got no answer within 30s)")),
+        ),
+    });
+    const report = await executePlan(
+      { plan: { entries: [entry('eu', 'upgrade', 1), entry('us', 'upgrade', 1)] } },
+      options({ clusterSilent: silent.signal, wave: 'all' }),
+      actions,
+    );
+    assert.equal(report.cause, 'failure');
+    assert.equal(report.reason, "us stopped answering (its heartbeat's renewal got no answer within 30s)");
+    assert.equal(deployExitCode(report), 3);
+    const [eu, us] = report.outcomes;
+    assert.equal(eu!.status, 'rolled-back');
+    assert.equal(us!.status, 'rollback-failed');
+    assert.match(us!.error!, /^stopped: us stopped answering/);
+    assert.ok(calls.includes('rollback eu 1'));
   });
 
   it('a first Ctrl-C stops new work and puts back what was done; exit 130', async () => {

@@ -65,6 +65,8 @@ export function recordingActions(
     deployId: string;
     failIn?: string[];
     hangIn?: string[];
+    /** Clusters that no longer answer once the deploy has failed (reach rejects there). */
+    silentIn?: string[];
     onUpgrade?: (cluster: string) => void;
     /** What each upgrade reports of its phases. */
     phases?: [phase: 'upgrade' | 'postRender' | 'wait', seconds: number][];
@@ -106,6 +108,11 @@ export function recordingActions(
     async unlock(e, n) {
       calls.push(`unlock ${e.target.cluster} ${n}`);
       histories[e.target.cluster]!.find((r) => r.revision === n)!.status = 'failed';
+    },
+    async reach(e) {
+      calls.push(`reach ${e.target.cluster}`);
+      if (behaviour.silentIn?.includes(e.target.cluster))
+        throw new Error(`${e.target.cluster} does not answer (no answer within 10s)`);
     },
     async history(e) {
       return structuredClone(histories[e.target.cluster] ?? []);
