@@ -408,7 +408,13 @@ describe('deploy safety', () => {
         apiVersion: 'regatta/v1',
         kind: 'Release',
         metadata: { name: 'web.big', environment: 'dev' },
-        spec: { chart_name: 'web', chart_path: webChart, values: { image, replicas: 60 } },
+        // 60 Pods on a loaded machine may make no progress for the chart's default 10 s (CI saw
+        // the first install fail so in one cluster); the same deadline in both revisions.
+        spec: {
+          chart_name: 'web',
+          chart_path: webChart,
+          values: { image, replicas: 60, progressDeadlineSeconds: 60 },
+        },
       });
     const first = await regatta(['deploy', '--fleet', fleet.file, file('registry.example/big:1')], env);
     assert.equal(first.exitCode, 0, first.stderr);
