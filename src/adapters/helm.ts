@@ -238,14 +238,17 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
   const clock = new LineClock();
   const timing = postRenderTimingFile();
   const started = performance.now();
-  const quiet = new QuietWatch(options.timeoutSeconds * 1000 + QUIET_GRACE_MS, options.signal);
+  const quiet = new QuietWatch(
+    Math.max(options.timeoutSeconds * 1000, QUIET_FLOOR_MS) + QUIET_GRACE_MS,
+    options.signal,
+  );
   try {
     await upgradeRun(helm, { ...options, signal: quiet.signal }, clock, timing, () => quiet.heard());
   } catch (error) {
     if (!quiet.fired) throw error;
     throw new HelmError(
       options.firstInstall ? 'install' : 'upgrade',
-      `Error: helm said nothing for ${Math.round(quiet.limitMs / 1000)}s, past its --timeout of ${options.timeoutSeconds}s: stopped (does the API server still answer?)`,
+      `Error: helm wrote nothing for ${Math.round(quiet.limitMs / 1000)}s (--timeout ${options.timeoutSeconds}s): stopped (does the API server still answer?)`,
     );
   } finally {
     quiet.stop();
@@ -289,9 +292,15 @@ function readPostRenderTiming(file: string | undefined): number | undefined {
 /**
  * Helm waits at most --timeout for any one thing (a hook, the resources) and logs (--debug)
  * between them: silent for longer than that and this, it is stuck on a connection that stopped
- * answering (recording its failure, say), and is stopped.
+ * answering (recording its failure, say), and is stopped. A backstop: a cluster that stops
+ * answering fails the deploy sooner (the lock's heartbeat).
  */
 const QUIET_GRACE_MS = 30_000;
+/**
+ * Not less than this, whatever --timeout says: a few steps are silent and not bounded by it
+ * (Helm 3 fetching the OpenAPI document, reading and writing release records over a thin link).
+ */
+const QUIET_FLOOR_MS = 300_000;
 /** A helm stopped (SIGTERM) records the revision as failed; over a dead link it is killed then. */
 const KILL_AFTER_MS = 10_000;
 

@@ -6,7 +6,10 @@ export class QuietWatch {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   fired = false;
-  private readonly forward = () => this.controller.abort();
+  private readonly forward = () => {
+    clearTimeout(this.timer); // stopped by the caller: any silence after that is not the reason
+    this.controller.abort();
+  };
 
   constructor(
     readonly limitMs: number,

@@ -9,6 +9,7 @@ import type { Progress } from '../report/progress.js';
 import type { TargetState } from '../model/events.js';
 import { isNoAnswer } from '../adapters/transient.js';
 import { helmActions, type TargetActions } from './actions.js';
+import type { ClusterSilence } from './lock.js';
 import { targetKey, type PreparedDeploy } from './prepare.js';
 
 export { DEPLOY_ID_LABEL };
@@ -28,10 +29,11 @@ export interface ExecuteOptions {
   /** Aborted when the fleet lock was taken by someone else: stop as on a failure. */
   lockLost?: AbortSignal;
   /**
-   * Aborted when a cluster stopped answering mid-deploy (its reason names it; the fleet lock's
-   * heartbeat sees it): the deploy fails then, rather than when helm's --timeout runs out there.
+   * Where the run hears that a cluster stopped answering (the fleet lock's heartbeat): if the
+   * deploy still has work in flight or to come there, it fails then, rather than when helm's
+   * --timeout runs out there.
    */
-  clusterSilent?: AbortSignal;
+  silence?: ClusterSilence;
   /** Receives the live outcomes, for a second signal to print where each target is. */
   onOutcomes?: (outcomes: readonly Outcome[]) => void;
   /** The wave these targets belong to (events carry it). */
@@ -145,50 +147,62 @@ async function recordVerdict(run: Run, entry: PlanEntry, revisions: readonly num
 }
 
 /**
- * Whether each cluster answers, asked once per cluster for one round of rollbacks and shared by
- * its targets: one that stopped answering is given up on in seconds, all its targets at once,
- * instead of each target's retries spending their request timeouts one after another.
+ * Whether the clusters to bring targets back in answer. A cluster there is reason to doubt (its
+ * heartbeat got no answer, or a target there failed for want of one) is asked once (10 s), and
+ * its targets share the answer: one that stopped answering is given up on in seconds, all its
+ * targets at once, instead of each target's retries spending request timeouts one after another.
+ * Any other cluster is not asked: its steps retry as they always do.
  */
 class ClusterReach {
   private readonly answers = new Map<string, Promise<void>>();
-  constructor(private readonly actions: TargetActions) {}
+  /** Per cluster: its targets not yet begun. */
+  private readonly toBegin = new Map<string, number>();
+  private readonly silentClusters = new Set<string>();
 
-  /** The cluster's answer: asked now if nobody asked yet (an answer that was asked for is kept). */
+  constructor(
+    private readonly actions: TargetActions,
+    private readonly doubted: ReadonlySet<string>,
+    outcomes: readonly Outcome[],
+  ) {
+    for (const { entry } of outcomes)
+      this.toBegin.set(entry.target.cluster, (this.toBegin.get(entry.target.cluster) ?? 0) + 1);
+  }
+
+  /** The cluster's answer, as one of its targets begins: asked now if in doubt and not yet asked. */
   check(entry: PlanEntry, deadline: number): Promise<void> {
     const cluster = entry.target.cluster;
+    this.toBegin.set(cluster, (this.toBegin.get(cluster) ?? 1) - 1);
     let answer = this.answers.get(cluster);
-    if (!answer) this.answers.set(cluster, (answer = quiet(this.actions.reach(entry, deadline))));
+    if (!answer) {
+      answer = this.doubted.has(cluster) ? this.ask(entry, deadline) : Promise.resolve();
+      this.answers.set(cluster, answer);
+    }
     return answer;
   }
 
   /**
-   * A request there went unanswered after `answer` said it answers: ask again, once for all the
-   * targets still to come there (a request cut by a deadline may only have been slow).
+   * A request there went unanswered after `answered` said to go on: the cluster is asked, once
+   * for all its targets still to begin (a request cut by a deadline may only have been slow).
    */
-  askAgain(entry: PlanEntry, answer: Promise<void>, deadline: number): void {
+  askAgain(entry: PlanEntry, answered: Promise<void>, deadline: number): void {
     const cluster = entry.target.cluster;
-    if (this.answers.get(cluster) === answer)
-      this.answers.set(cluster, quiet(this.actions.reach(entry, deadline)));
+    if (this.answers.get(cluster) === answered && (this.toBegin.get(cluster) ?? 0) > 0)
+      this.answers.set(cluster, this.ask(entry, deadline));
   }
 
   /** The clusters found not answering. */
-  async silent(): Promise<string[]> {
-    const checked = await Promise.all(
-      [...this.answers].map(([cluster, answer]) =>
-        answer.then(
-          () => undefined,
-          () => cluster,
-        ),
-      ),
-    );
-    return checked.filter((cluster): cluster is string => cluster !== undefined);
+  get silent(): string[] {
+    return [...this.silentClusters];
   }
-}
 
-/** The same promise, its rejection marked as handled (it is awaited later, or by several). */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
+  private ask(entry: PlanEntry, deadline: number): Promise<void> {
+    const answer = this.actions.reach(entry, deadline);
+    // Handled here (it is awaited later, by each of its targets): it names a silent cluster.
+    answer.catch((error: unknown) => {
+      if (isNoAnswer(error)) this.silentClusters.add(entry.target.cluster);
+    });
+    return answer;
+  }
 }
 
 /** Observe → decide → act, to bring one touched target back to its last good revision. */
@@ -274,7 +288,9 @@ export class DeployExecution {
   private stopFailure: { wave?: string; reason: string } | undefined;
   /** The wave being applied, for a failure that comes from outside it. */
   private currentWave: string | undefined;
-  private readonly onSilent: () => void;
+  /** Clusters heard to have stopped answering during this deploy. */
+  private readonly heardSilent = new Set<string>();
+  private readonly onSilent: (cluster: string, why: string) => void;
   private readonly onInterrupt: () => void;
 
   constructor(
@@ -307,10 +323,17 @@ export class DeployExecution {
       this.run.stop.abort(new Stopped(options.lockLost?.aborted ? 'the lock was lost' : 'interrupted'));
     options.interrupt?.addEventListener('abort', this.onInterrupt, { once: true });
     options.lockLost?.addEventListener('abort', this.onInterrupt, { once: true });
-    this.onSilent = () => this.fail(this.currentWave, firstLine(options.clusterSilent?.reason));
-    options.clusterSilent?.addEventListener('abort', this.onSilent, { once: true });
+    this.onSilent = (cluster, why) => {
+      this.heardSilent.add(cluster);
+      // Only what still has to happen there fails the deploy: a cluster whose targets are all
+      // done (or unchanged) already runs this deploy's release.
+      const left = this.outcomes.filter(
+        (o) => o.entry.target.cluster === cluster && (o.status === 'untouched' || o.status === 'interrupted'),
+      );
+      if (left.length > 0) this.fail(left.find((o) => o.status === 'interrupted')?.wave, why);
+    };
+    options.silence?.on('silent', this.onSilent);
     if (this.interrupted) this.onInterrupt();
-    else if (options.clusterSilent?.aborted) this.onSilent();
   }
 
   get interrupted(): boolean {
@@ -392,7 +415,7 @@ export class DeployExecution {
   dispose(): void {
     this.options.interrupt?.removeEventListener('abort', this.onInterrupt);
     this.options.lockLost?.removeEventListener('abort', this.onInterrupt);
-    this.options.clusterSilent?.removeEventListener('abort', this.onSilent);
+    this.options.silence?.off('silent', this.onSilent);
   }
 
   /** The one decision over every outcome: record the success, or bring back everything touched. */
@@ -424,13 +447,18 @@ export class DeployExecution {
     options.progress.line(
       cause === 'interrupt'
         ? 'interrupted: every cluster this deploy changed goes back to its last good revision (interrupt again to stop at once)'
-        : `${failure.wave ? `wave ${failure.wave} failed` : 'a target failed'}: every cluster this deploy changed goes back to its last good revision`,
+        : `${failure.wave ? `wave ${failure.wave} failed` : (failure.reason ?? 'a target failed')}: every cluster this deploy changed goes back to its last good revision`,
     );
-    const reach = new ClusterReach(run.actions);
-    await mapBounded(touched(outcomes), options.concurrency, (outcome) =>
+    const toBringBack = touched(outcomes);
+    // In doubt: clusters heard to be silent, and those where a target failed for want of an answer.
+    const doubted = new Set(this.heardSilent);
+    for (const o of toBringBack)
+      if (o.status === 'failed' && isNoAnswer({ message: o.error })) doubted.add(o.entry.target.cluster);
+    const reach = new ClusterReach(run.actions, doubted, toBringBack);
+    await mapBounded(toBringBack, options.concurrency, (outcome) =>
       remediate({ ...run, options: { ...options, wave: outcome.wave } }, outcome, reach),
     );
-    const silent = await reach.silent();
+    const { silent } = reach;
     return {
       deployId: options.deployId,
       outcomes,

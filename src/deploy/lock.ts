@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { hostname, userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -37,6 +38,12 @@ import { Namespaces } from './namespaces.js';
 export class LockHeldError extends RegattaError {
   readonly exitCode = 4;
 }
+
+/**
+ * Where a run hears that a cluster stopped answering (the fleet lock's heartbeat sees it):
+ * `silent` with the cluster's name and a sentence saying so.
+ */
+export type ClusterSilence = EventEmitter<{ silent: [cluster: string, why: string] }>;
 
 /** One release in one cluster: what a lock is taken on. */
 export interface LockKey {
@@ -97,7 +104,8 @@ export class FleetLock {
   /** Clusters whose heartbeat is being renewed now. */
   private readonly renewing = new Set<string>();
   private readonly lostController = new AbortController();
-  private readonly silentController = new AbortController();
+  /** Emits `silent` (cluster, why) for each renewal of a heartbeat that got no answer at all. */
+  readonly silence: ClusterSilence = new EventEmitter();
   /** Taken back from a pause of this same run id: the wave it paused before. */
   private resumedBefore: string | undefined;
 
@@ -123,14 +131,6 @@ export class FleetLock {
   /** Aborted if a renewal finds the heartbeat taken over or gone: the run must stop. */
   get lost(): AbortSignal {
     return this.lostController.signal;
-  }
-
-  /**
-   * Aborted, with a reason naming the cluster, when a heartbeat's renewal got no answer at all in
-   * its request timeout: that API server stopped answering, and what runs there is stuck too.
-   */
-  get silent(): AbortSignal {
-    return this.silentController.signal;
   }
 
   static async acquire(keys: readonly LockKey[], options: LockOptions): Promise<FleetLock> {
@@ -379,11 +379,11 @@ export class FleetLock {
       // A cluster that does not answer cannot give the lease to anyone else either; the next
       // renewal tries again, and the lease outlives a few missed ones. But the run is told: a
       // deploy there cannot end well, and waiting for helm's --timeout only delays the rollback.
-      if (isNoAnswer(error) && !this.silentController.signal.aborted)
-        this.silentController.abort(
-          new Error(
-            `${entry.cluster.name} stopped answering (its heartbeat's renewal got no answer within ${REQUEST_TIMEOUT_MS / 1000}s)`,
-          ),
+      if (isNoAnswer(error))
+        this.silence.emit(
+          'silent',
+          entry.cluster.name,
+          `${entry.cluster.name} stopped answering (its heartbeat's renewal got no answer within ${REQUEST_TIMEOUT_MS / 1000}s)`,
         );
     }
   }

@@ -1,9 +1,8 @@
 import { rollbackRelease, uninstallRelease, type HelmBinary } from '../adapters/helm.js';
 import { listHelmRevisions, markRevisionFailed } from '../adapters/helm-storage.js';
-import * as k8s from '@kubernetes/client-node';
 import { serverVersion, withinMs, type KubeTarget } from '../adapters/kube.js';
 import { timeoutSignal } from '../adapters/timeout-signal.js';
-import { isNoAnswer, retryTransient, type RetryOptions } from '../adapters/transient.js';
+import { isNoAnswer, isTransient, retryTransient, type RetryOptions } from '../adapters/transient.js';
 import type { Cluster } from '../model/fleet.js';
 import { isPending } from '../model/helm-release.js';
 import type { Progress } from '../report/progress.js';
@@ -84,22 +83,27 @@ const REACH_TIMEOUT_MS = 10_000;
 /**
  * Whether the target's cluster answers at all: its version, 10 s a try. A refusal or a reset is
  * tried again as every step is; a try that got no answer at all is not. Rejects with "<cluster>
- * does not answer": a black-holed API server then costs 10 s, not a request timeout per retry of
- * every step of every target there.
+ * does not answer" if it does not: a black-holed API server then costs 10 s, not a request
+ * timeout per retry of every step of every target there.
  */
 export async function reach(t: RestoreTarget): Promise<void> {
+  let tryMs = REACH_TIMEOUT_MS;
   try {
     await retrying(
       t,
-      (api) => serverVersion(withinMs({ ...api, timeoutMs: REACH_TIMEOUT_MS }, remainingMs(t))),
-      {
-        giveUpOn: isNoAnswer,
+      (api) => {
+        tryMs = Math.min(REACH_TIMEOUT_MS, remainingMs(t));
+        return serverVersion(withinMs({ ...api, timeoutMs: REACH_TIMEOUT_MS }, tryMs));
       },
+      { giveUpOn: isNoAnswer },
     );
   } catch (error) {
-    // It answered, if only to refuse: whatever comes next will say why.
-    if (error instanceof k8s.ApiException && error.code < 500) return;
-    const why = isNoAnswer(error) ? `no answer within ${REACH_TIMEOUT_MS / 1000}s` : firstLine(error);
+    // Anything but silence or a network failure (a 403, a bad certificate) is an answer: the
+    // steps that come next say what is wrong.
+    if (!isNoAnswer(error) && !isTransient(error)) return;
+    const why = isNoAnswer(error)
+      ? `no answer within ${Math.max(1, Math.ceil(tryMs / 1000))}s`
+      : firstLine(error);
     throw new Error(`${t.cluster.name} does not answer (${why})`, { cause: error });
   }
 }

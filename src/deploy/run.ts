@@ -135,7 +135,7 @@ export async function runDeploy(options: DeployRunOptions): Promise<DeployReport
       progress: options.progress,
       interrupt: options.interrupts.signal,
       lockLost: lock?.lost,
-      clusterSilent: lock?.silent,
+      silence: lock?.silence,
       onOutcomes: options.onOutcomes,
       emergency: emergency.length > 0 ? emergency.join('_') : undefined,
       planTimings: prepared.timings,

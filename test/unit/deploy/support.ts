@@ -64,6 +64,8 @@ export function recordingActions(
   behaviour: {
     deployId: string;
     failIn?: string[];
+    /** What a failing upgrade says (default: a progress deadline exceeded). */
+    failWith?: string;
     hangIn?: string[];
     /** Clusters that no longer answer once the deploy has failed (reach rejects there). */
     silentIn?: string[];
@@ -99,7 +101,8 @@ export function recordingActions(
       if (behaviour.failIn?.includes(cluster)) {
         push(cluster, 'failed');
         throw new Error(
-          'helm upgrade failed: resource Deployment/web/web not ready: Progress deadline exceeded',
+          behaviour.failWith ??
+            'helm upgrade failed: resource Deployment/web/web not ready: Progress deadline exceeded',
         );
       }
       await new Promise((resolve) => setImmediate(resolve));
