@@ -286,8 +286,6 @@ export class DeployExecution {
   private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
   /** What stopped the deploy that is no target's own failure: a failed gate, a silent cluster. */
   private stopFailure: { wave?: string; reason: string } | undefined;
-  /** The wave being applied, for a failure that comes from outside it. */
-  private currentWave: string | undefined;
   /** Clusters heard to have stopped answering during this deploy. */
   private readonly heardSilent = new Set<string>();
   private readonly onSilent: (cluster: string, why: string) => void;
@@ -375,7 +373,6 @@ export class DeployExecution {
    * at most `maxParallelClusters` clusters at once; nothing new starts once the deploy is stopped.
    */
   async apply(entries: readonly PlanEntry[], wave: string, maxParallelClusters?: number): Promise<void> {
-    this.currentWave = wave;
     const run = { ...this.run, options: { ...this.options, wave } };
     const inWave = new Set(entries);
     const pending = this.outcomes.filter((o) => inWave.has(o.entry) && o.status === 'untouched');
