@@ -113,7 +113,7 @@ export function run(
     });
     runningChildren.add(child);
     if (options.signal && options.killAfterMs !== undefined)
-      killLater(child, options.signal, options.killAfterMs);
+      killLater(child, options.signal, options.killAfterMs, options.ownProcessGroup ?? false);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -141,16 +141,21 @@ export function run(
   });
 }
 
-/** SIGKILL to the child (its group, if it leads one) `ms` after `signal` aborts, unless it has exited. */
-function killLater(child: ChildProcess, signal: AbortSignal, ms: number): void {
+/**
+ * SIGKILL to the child's group (or the child, if it leads none) `ms` after `signal` aborts,
+ * unless its output has closed. The group even if the child itself has exited: a process it
+ * started may still hold its output open (stuck on the same dead link), and the run ends only
+ * when that closes.
+ */
+function killLater(child: ChildProcess, signal: AbortSignal, ms: number, leadsGroup: boolean): void {
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     timer = setTimeout(() => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        if (leadsGroup) process.kill(-child.pid!, 'SIGKILL');
+        else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       } catch {
-        child.kill('SIGKILL'); // not a group leader
+        // its group is gone
       }
     }, ms);
   };

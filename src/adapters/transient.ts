@@ -34,7 +34,8 @@ export function isTransient(error: unknown): boolean {
 
 /**
  * A request that got no answer at all in its time (our timeout aborted it, or a TLS handshake or
- * read timed out): what a black-holed API server does, unlike one that refuses or resets.
+ * read timed out), or a helm stopped for saying nothing for longer than its own timeouts: what a
+ * black-holed API server does, unlike one that refuses or resets.
  */
 export function isNoAnswer(error: unknown): boolean {
   const seen = new Set<unknown>();
@@ -49,8 +50,10 @@ export function isNoAnswer(error: unknown): boolean {
   }
   return false;
 }
+// Not "does not answer": restore.ts's reach says it of a cluster that refused every try too, and
+// the silence, if any, is in its cause.
 const NO_ANSWER_TEXT =
-  /no answer within|TLS handshake timeout|i\/o timeout|The user aborted a request|does not answer/i;
+  /no answer within|TLS handshake timeout|i\/o timeout|The user aborted a request|helm wrote nothing for/i;
 
 export interface RetryOptions {
   /** Tries in all (the first included). */

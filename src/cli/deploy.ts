@@ -192,7 +192,11 @@ export function deployCommands(done: (result: CommandResult) => void, interrupts
     .argument('[releases...]', 'release files or folders')
     .option('--concurrency <n>', `releases × clusters at once`, String(DEFAULT_CONCURRENCY))
     .option('--timeout <duration>', 'per cluster, for helm and its rollouts (300, 5m)', '300')
-    .option('--rollback-timeout <duration>', 'per cluster, for rolling back after a failure', '300')
+    .option(
+      '--rollback-timeout <duration>',
+      'how long bringing each release × cluster back to last good may take, from its start (requests, helm rollback and rollout wait)',
+      '300',
+    )
     .option(
       '--wait-for-lock <duration>',
       'if another deploy of a release runs, wait this long for it (default: refuse)',

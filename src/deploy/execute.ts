@@ -154,7 +154,8 @@ async function recordVerdict(run: Run, entry: PlanEntry, revisions: readonly num
  * Any other cluster is not asked: its steps retry as they always do.
  */
 class ClusterReach {
-  private readonly answers = new Map<string, Promise<void>>();
+  /** Per cluster: its answer, when it was asked for, and whether it was that it does not answer. */
+  private readonly answers = new Map<string, { answer: Promise<void>; askedAt: number; failed?: true }>();
   /** Per cluster: its targets not yet begun. */
   private readonly toBegin = new Map<string, number>();
   private readonly silentClusters = new Set<string>();
@@ -168,16 +169,19 @@ class ClusterReach {
       this.toBegin.set(entry.target.cluster, (this.toBegin.get(entry.target.cluster) ?? 0) + 1);
   }
 
-  /** The cluster's answer, as one of its targets begins: asked now if in doubt and not yet asked. */
+  /**
+   * The cluster's answer, as one of its targets begins: asked now if in doubt and not yet asked,
+   * or asked again if it did not answer a while ago (targets begun much later, at a low
+   * --concurrency, are not given up on for a silence long over).
+   */
   check(entry: PlanEntry, deadline: number): Promise<void> {
     const cluster = entry.target.cluster;
     this.toBegin.set(cluster, (this.toBegin.get(cluster) ?? 1) - 1);
-    let answer = this.answers.get(cluster);
-    if (!answer) {
-      answer = this.doubted.has(cluster) ? this.ask(entry, deadline) : Promise.resolve();
-      this.answers.set(cluster, answer);
-    }
-    return answer;
+    const known = this.answers.get(cluster);
+    if (known && !(known.failed && Date.now() - known.askedAt > ASK_AGAIN_AFTER_MS)) return known.answer;
+    return known || this.doubted.has(cluster)
+      ? this.ask(entry, deadline)
+      : this.remember(cluster, Promise.resolve());
   }
 
   /**
@@ -186,24 +190,37 @@ class ClusterReach {
    */
   askAgain(entry: PlanEntry, answered: Promise<void>, deadline: number): void {
     const cluster = entry.target.cluster;
-    if (this.answers.get(cluster) === answered && (this.toBegin.get(cluster) ?? 0) > 0)
-      this.answers.set(cluster, this.ask(entry, deadline));
+    if (this.answers.get(cluster)?.answer === answered && (this.toBegin.get(cluster) ?? 0) > 0)
+      void this.ask(entry, deadline); // awaited by the targets to come
   }
 
-  /** The clusters found not answering. */
+  /** The clusters found not answering (and not answering since). */
   get silent(): string[] {
     return [...this.silentClusters];
   }
 
   private ask(entry: PlanEntry, deadline: number): Promise<void> {
-    const answer = this.actions.reach(entry, deadline);
-    // Handled here (it is awaited later, by each of its targets): it names a silent cluster.
-    answer.catch((error: unknown) => {
-      if (isNoAnswer(error)) this.silentClusters.add(entry.target.cluster);
-    });
+    const cluster = entry.target.cluster;
+    const known = this.remember(cluster, this.actions.reach(entry, deadline));
+    known.then(
+      () => this.silentClusters.delete(cluster),
+      (error: unknown) => {
+        const remembered = this.answers.get(cluster);
+        if (remembered?.answer === known) remembered.failed = true;
+        if (isNoAnswer(error)) this.silentClusters.add(cluster);
+      },
+    );
+    return known;
+  }
+
+  private remember(cluster: string, answer: Promise<void>): Promise<void> {
+    this.answers.set(cluster, { answer, askedAt: Date.now() });
     return answer;
   }
 }
+
+/** A cluster found not to answer is asked again for targets that begin this long after it was asked. */
+const ASK_AGAIN_AFTER_MS = 30_000;
 
 /** Observe → decide → act, to bring one touched target back to its last good revision. */
 async function remediate(run: Run, outcome: Outcome, reach: ClusterReach): Promise<void> {
@@ -323,12 +340,15 @@ export class DeployExecution {
     options.lockLost?.addEventListener('abort', this.onInterrupt, { once: true });
     this.onSilent = (cluster, why) => {
       this.heardSilent.add(cluster);
-      // Only what still has to happen there fails the deploy: a cluster whose targets are all
-      // done (or unchanged) already runs this deploy's release.
-      const left = this.outcomes.filter(
-        (o) => o.entry.target.cluster === cluster && (o.status === 'untouched' || o.status === 'interrupted'),
+      // Once the deploy is stopping, the cluster is only in doubt: the silence is not why it stopped.
+      if (this.run.stop.signal.aborted) return;
+      // Only work in flight there fails the deploy: a cluster whose targets are all done already
+      // runs this deploy's release, and one whose work is still to come (a later wave's) may
+      // answer by then. If it does not, the heartbeat is heard silent again while its helm runs.
+      const inFlight = this.outcomes.find(
+        (o) => o.entry.target.cluster === cluster && o.status === 'interrupted',
       );
-      if (left.length > 0) this.fail(left.find((o) => o.status === 'interrupted')?.wave, why);
+      if (inFlight) this.fail(inFlight.wave, why);
     };
     options.silence?.on('silent', this.onSilent);
     if (this.interrupted) this.onInterrupt();

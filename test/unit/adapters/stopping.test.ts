@@ -25,7 +25,7 @@ describe('stopping a program that does not stop', () => {
 
   it('without killAfterMs the abort is SIGTERM alone (a program that handles it finishes)', async () => {
     const controller = new AbortController();
-    const ran = run('sh', ['-c', 'trap "echo stopping; exit 7" TERM; echo ready; sleep 30 & wait'], {
+    const ran = run('sh', ['-c', "trap 'kill $!; echo stopping; exit 7' TERM; echo ready; sleep 30 & wait"], {
       signal: controller.signal,
       onStdout: (chunk) => {
         if (chunk.includes('ready')) controller.abort();
@@ -36,6 +36,23 @@ describe('stopping a program that does not stop', () => {
     };
     assert.equal(error.result?.exitCode, 7);
     assert.match(error.result?.stdout ?? '', /stopping/);
+  });
+
+  it('a program that exits on SIGTERM while a process it started keeps its output open: that process is killed killAfterMs later', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    // The shell exits at once; its `sleep` (as a credential plugin stuck on a dead link would)
+    // holds stderr open, and the run ends only when it closes.
+    const ran = run('sh', ['-c', 'trap "exit 1" TERM; sleep 30 & echo ready; wait'], {
+      signal: controller.signal,
+      killAfterMs: 300,
+      ownProcessGroup: true,
+      onStdout: () => controller.abort(),
+    });
+    const error = (await ran.catch((e: unknown) => e)) as { result?: { exitCode: number | null } };
+    const took = performance.now() - started;
+    assert.equal(error.result?.exitCode, 1, 'the shell itself exited on SIGTERM');
+    assert.ok(took < 10_000, `${took} ms: not the sleep's own 30 s`);
   });
 
   it('a quiet watch fires after the silence, each output starting its clock again, and says it was the silence', async () => {

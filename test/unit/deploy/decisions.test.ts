@@ -391,6 +391,25 @@ describe('flags and errors', () => {
     assert.equal(isNoAnswer(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), false);
     assert.equal(isNoAnswer(new Error('dial tcp 127.0.0.1:6443: connect: connection refused')), false);
     assert.equal(isNoAnswer(new Error('not ready within 20s (1/2 updated)')), false);
+    // A cluster that refused every try is unreachable, not silent: reach says so, with the cause.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
+    assert.equal(
+      isNoAnswer(new Error('asia does not answer (connect ECONNREFUSED 127.0.0.1:6443)', { cause: refused })),
+      false,
+    );
+    assert.equal(
+      isNoAnswer(new Error('asia does not answer (no answer within 10s)', { cause: aborted })),
+      true,
+    );
+    // A helm stopped for saying nothing longer than its own timeouts.
+    assert.equal(
+      isNoAnswer(
+        new Error(
+          'helm upgrade failed: helm wrote nothing for 330s (--timeout 300s): stopped (does the API server still answer?)',
+        ),
+      ),
+      true,
+    );
   });
 });
 

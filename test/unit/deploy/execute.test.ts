@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { EventEmitter } from 'node:events';
 import { executePlan, type ExecuteOptions } from '../../../src/deploy/execute.js';
+import type { TargetActions } from '../../../src/deploy/actions.js';
 import type { ClusterSilence } from '../../../src/deploy/lock.js';
 import { deployExitCode } from '../../../src/model/outcome.js';
 import type { PlanEntry } from '../../../src/model/plan.js';
+import type { DeployEvent } from '../../../src/model/events.js';
 import { VERDICT_LABEL } from '../../../src/model/helm-release.js';
 import { entry, executeOptions, good, recordingActions, revision } from './support.js';
 
@@ -197,6 +199,55 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
     assert.equal(report.silent, undefined);
   });
 
+  it('a cluster found not answering is asked again for a target that begins 30 s later: one that answers by then has it brought back', async () => {
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    try {
+      const histories = { asia: [good(1, 'd1', 'deployed')], eu: [good(1, 'd1', 'deployed')] };
+      const recorded = recordingActions(histories, { deployId: DEPLOY, failIn: ['eu'] });
+      let reads = 0;
+      let asked = 0;
+      const actions = {
+        ...recorded.actions,
+        reach: async (e: PlanEntry) => {
+          if (e.target.cluster !== 'asia') return;
+          if (++asked === 1) throw new Error('asia does not answer (no answer within 10s)');
+        },
+        history: async (e: PlanEntry) => {
+          if (e.target.cluster === 'asia' && ++reads === 1)
+            throw new DOMException('no answer within 30000 ms', 'TimeoutError');
+          return recorded.actions.history(e);
+        },
+      };
+      // The first target's rollback fails; the next one begins 31 s later.
+      const progress = {
+        line: () => undefined,
+        event: (event: DeployEvent) => {
+          if (event.type === 'target' && event.state === 'rollback-failed') mock.timers.tick(31_000);
+        },
+      };
+      const entries = [
+        ...['web', 'api'].map((release) => {
+          const e = entry('asia', 'upgrade', 1);
+          return { ...e, target: { ...e.target, release } };
+        }),
+        entry('eu', 'upgrade', 1),
+      ];
+      const report = await executePlan({ plan: { entries } }, options({ concurrency: 1, progress }), actions);
+      assert.equal(asked, 2);
+      assert.deepEqual(
+        report.outcomes.map((o) => [o.entry.target.cluster, o.status]),
+        [
+          ['asia', 'rollback-failed'],
+          ['asia', 'rolled-back'],
+          ['eu', 'rolled-back'],
+        ],
+      );
+      assert.equal(report.silent, undefined, 'it answered since');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
   it('a rollback that failed for another reason (the cluster answered) does not stop the next target there', async () => {
     const { report, reads, asked } = await rollbackWhereHistoryFails(
       new Error('secrets is forbidden: User "ci" cannot list resource "secrets"'),
@@ -351,6 +402,54 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
       report.outcomes.map((o) => o.status),
       ['deployed', 'deployed'],
     );
+  });
+
+  it('a cluster heard to stop answering before its targets begin does not fail the deploy (it may answer by then)', async () => {
+    const silence: ClusterSilence = new EventEmitter();
+    const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const { actions } = recordingActions(histories, {
+      deployId: DEPLOY,
+      onUpgrade: (cluster) => cluster === 'eu' && silence.emit('silent', 'us', 'us stopped answering'),
+    });
+    const report = await executePlan(
+      { plan: { entries: [entry('eu', 'upgrade', 1), entry('us', 'upgrade', 1)] } },
+      options({ silence, concurrency: 1 }),
+      actions,
+    );
+    assert.equal(deployExitCode(report), 0);
+    assert.deepEqual(
+      report.outcomes.map((o) => o.status),
+      ['deployed', 'deployed'],
+    );
+  });
+
+  it("a silence heard once the deploy is stopping leaves the failure's reason as it was; the cluster is only in doubt", async () => {
+    const silence: ClusterSilence = new EventEmitter();
+    const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
+    const recorded = recordingActions(histories, { deployId: DEPLOY, failIn: ['eu'], hangIn: ['us'] });
+    const actions = {
+      ...recorded.actions,
+      // Heard after eu's failure stopped the deploy, while us's helm is being stopped.
+      upgrade: (e: PlanEntry, signal: AbortSignal, took?: Parameters<TargetActions['upgrade']>[2]) => {
+        if (e.target.cluster === 'us')
+          signal.addEventListener('abort', () => silence.emit('silent', 'us', 'us stopped answering'), {
+            once: true,
+          });
+        return recorded.actions.upgrade(e, signal, took);
+      },
+    };
+    const report = await executePlan(
+      { plan: { entries: [entry('us', 'upgrade', 1), entry('eu', 'upgrade', 1)] } },
+      options({ silence }),
+      actions,
+    );
+    assert.equal(report.cause, 'failure');
+    assert.match(report.reason ?? '', /^eu: .*Progress deadline exceeded/);
+    assert.ok(
+      recorded.calls.includes('reach us'),
+      'us, heard silent, is asked before its target is brought back',
+    );
+    assert.ok(!recorded.calls.includes('reach eu'));
   });
 
   it('a first Ctrl-C stops new work and puts back what was done; exit 130', async () => {
