@@ -161,11 +161,14 @@ export function sandboxCommand(done: (result: CommandResult) => void): Command {
   sandbox
     .command('fault')
     .description(
-      "change one cluster's network through its proxy (needs up --latency): latency <ms> [--jitter ms], timeout, reset, bandwidth <KB/s>, or clear",
+      "change one cluster's network through its proxy (needs up --latency): latency <ms> [--jitter ms], timeout [ms], reset [ms], bandwidth <KB/s>, or clear",
     )
     .argument('<cluster>', 'cluster (context) name')
     .argument('<fault>', 'latency | timeout | reset | bandwidth | clear')
-    .argument('[value]', 'latency: round trip in ms; bandwidth: KB/s')
+    .argument(
+      '[value]',
+      'latency: round trip in ms; bandwidth: KB/s; timeout: close the swallowed connection after ms (default: never); reset: after ms (default: at once)',
+    )
     .addOption(new Option('--jitter <ms>', 'with latency: the round trip varies by this much either way'))
     .addOption(dirOption())
     .action(

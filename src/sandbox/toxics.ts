@@ -5,11 +5,14 @@ import { MAX_RTT_MS, type LinkLatency } from './latency.js';
 /**
  * What `sandbox fault` can do to one cluster's link; each kind replaces its previous setting, and
  * timeout and reset replace each other (a connection is either swallowed or reset, not both).
+ * `afterMs`, as Toxiproxy's own toxics take it: timeout closes a connection that long after it
+ * began swallowing it (0: never, a black hole); reset resets it that long after the client sent
+ * something (0: at once).
  */
 export type Fault =
   | { kind: 'latency'; latency: LinkLatency }
-  | { kind: 'timeout' }
-  | { kind: 'reset' }
+  | { kind: 'timeout'; afterMs: number }
+  | { kind: 'reset'; afterMs: number }
   | { kind: 'bandwidth'; kilobytesPerSecond: number };
 
 export const FAULT_KINDS = ['latency', 'timeout', 'reset', 'bandwidth', 'clear'] as const;
@@ -18,10 +21,13 @@ export const FAULT_KINDS = ['latency', 'timeout', 'reset', 'bandwidth', 'clear']
 export interface ActiveFaults {
   /** Replaces the profile's round trip while set. */
   latency?: LinkLatency;
-  /** A black hole: bytes go in, nothing comes out, the connection never closes. */
-  timeout?: boolean;
-  /** Connections are reset (RST) as soon as the client sends anything. */
-  reset?: boolean;
+  /**
+   * A black hole: bytes go in, nothing comes out; the connection is closed this many ms later
+   * (0: never). `true`: a state written before it took a value (never).
+   */
+  timeout?: number | true;
+  /** Connections are reset (RST) this many ms after the client sends anything (0: at once). */
+  reset?: number | true;
   bandwidthKilobytesPerSecond?: number;
 }
 
@@ -30,12 +36,12 @@ export function withFault(faults: ActiveFaults, fault: Fault): ActiveFaults {
     case 'latency':
       return { ...faults, latency: fault.latency };
     case 'timeout': {
-      const next: ActiveFaults = { ...faults, timeout: true };
+      const next: ActiveFaults = { ...faults, timeout: fault.afterMs };
       delete next.reset;
       return next;
     }
     case 'reset': {
-      const next: ActiveFaults = { ...faults, reset: true };
+      const next: ActiveFaults = { ...faults, reset: fault.afterMs };
       delete next.timeout;
       return next;
     }
@@ -44,10 +50,17 @@ export function withFault(faults: ActiveFaults, fault: Fault): ActiveFaults {
   }
 }
 
-function wholeNumber(what: string, value: string | undefined, max: number): number {
+/** The longest a timeout or reset may be put off: an hour. */
+const MAX_FAULT_DELAY_MS = 3_600_000;
+
+function afterMs(value: number | true): number {
+  return value === true ? 0 : value;
+}
+
+function wholeNumber(what: string, value: string | undefined, max: number, example: string): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) > max) {
     throw new UserError(`${what} must be a whole number from 0 to ${max}, got ${value ?? 'nothing'}`, {
-      hint: 'e.g. `regatta sandbox fault prod-asia-east1 latency 2000 --jitter 100`',
+      hint: `e.g. \`regatta sandbox fault prod-asia-east1 ${example}\``,
     });
   }
   return Number(value);
@@ -62,21 +75,30 @@ export function parseFault(kind: string, value?: string, jitter?: string): Fault
   };
   switch (kind) {
     case 'latency': {
-      const rttMs = wholeNumber('the round trip (ms)', value, MAX_RTT_MS);
-      const jitterMs = jitter === undefined ? 0 : wholeNumber('--jitter', jitter, rttMs);
+      const rttMs = wholeNumber('the round trip (ms)', value, MAX_RTT_MS, 'latency 2000 --jitter 100');
+      const jitterMs =
+        jitter === undefined ? 0 : wholeNumber('--jitter', jitter, rttMs, 'latency 2000 --jitter 100');
       return { kind: 'latency', latency: { rttMs, jitterMs } };
     }
     case 'bandwidth':
       if (jitter !== undefined) throw new UserError('--jitter goes with latency, not bandwidth');
       return {
         kind: 'bandwidth',
-        kilobytesPerSecond: wholeNumber('the bandwidth (KB/s)', value, 10_000_000),
+        kilobytesPerSecond: wholeNumber('the bandwidth (KB/s)', value, 10_000_000, 'bandwidth 64'),
       };
     case 'timeout':
     case 'reset':
+      if (jitter !== undefined) throw new UserError(`--jitter goes with latency, not ${kind}`);
+      return {
+        kind,
+        afterMs:
+          value === undefined
+            ? 0
+            : wholeNumber(`the ${kind} (ms)`, value, MAX_FAULT_DELAY_MS, `${kind} 5000`),
+      };
     case 'clear':
       noValue(kind);
-      return kind === 'clear' ? 'clear' : { kind };
+      return 'clear';
     default:
       throw new UserError(`unknown fault ${kind}`, { hint: `use one of ${FAULT_KINDS.join(', ')}` });
   }
@@ -115,14 +137,15 @@ export function desiredToxics(link: LinkLatency, faults: ActiveFaults): Toxic[] 
     toxics.push(...bothWays('bandwidth', 'bandwidth', { rate: faults.bandwidthKilobytesPerSecond }));
   }
   // timeout 0: the toxic never closes the connection, it only swallows what passes.
-  if (faults.timeout) toxics.push(...bothWays('timeout', 'timeout', { timeout: 0 }));
-  if (faults.reset) {
+  if (faults.timeout !== undefined)
+    toxics.push(...bothWays('timeout', 'timeout', { timeout: afterMs(faults.timeout) }));
+  if (faults.reset !== undefined) {
     toxics.push({
       name: 'reset-upstream',
       type: 'reset_peer',
       stream: 'upstream',
       toxicity: 1,
-      attributes: { timeout: 0 },
+      attributes: { timeout: afterMs(faults.reset) },
     });
   }
   return toxics;
@@ -161,7 +184,13 @@ export function describeLink(link: LinkLatency, faults: ActiveFaults): string {
   ];
   if (faults.bandwidthKilobytesPerSecond !== undefined)
     parts.push(`${faults.bandwidthKilobytesPerSecond} KB/s`);
-  if (faults.timeout) parts.push('timeout (black hole)');
-  if (faults.reset) parts.push('reset');
+  if (faults.timeout !== undefined) {
+    const ms = afterMs(faults.timeout);
+    parts.push(ms === 0 ? 'timeout (black hole)' : `timeout (black hole, closed after ${ms} ms)`);
+  }
+  if (faults.reset !== undefined) {
+    const ms = afterMs(faults.reset);
+    parts.push(ms === 0 ? 'reset' : `reset after ${ms} ms`);
+  }
   return parts.join(', ');
 }

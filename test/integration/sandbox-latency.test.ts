@@ -187,6 +187,23 @@ describe('sandbox up --latency seed', () => {
     }
   });
 
+  it('fault timeout MS: the swallowed connection is closed MS later (the client hears it closed, not its own timeout)', async () => {
+    assert.match(await fault(far, 'timeout', '1500'), /timeout \(black hole, closed after 1500 ms\)/);
+    try {
+      const started = performance.now();
+      const error = await timeVersion(clientOf(far), { agent: false, timeoutMs: 20_000 }).then(
+        () => assert.fail('a request through the black hole was answered'),
+        (e: unknown) => e as NodeJS.ErrnoException,
+      );
+      const took = performance.now() - started;
+      assert.doesNotMatch(error.message, /client timeout/);
+      assert.ok(took >= 1_400 && took < 10_000, `closed after ${took} ms`);
+    } finally {
+      await fault(far, 'clear');
+    }
+    await timeVersion(clientOf(far), { agent: false, timeoutMs: 30_000 });
+  });
+
   it('fault reset: connections are reset; clear restores them', async () => {
     assert.match(await fault(near, 'reset'), /reset/);
     await assert.rejects(timeVersion(clientOf(near), { agent: false, timeoutMs: 30_000 }), {

@@ -65,25 +65,40 @@ describe('faults', () => {
     assert.equal(attribute(toxics, 'latency-downstream', 'jitter'), 50);
   });
 
-  it('timeout is a black hole both ways that never closes the connection', () => {
-    const toxics = desiredToxics(link, { timeout: true });
-    for (const stream of ['upstream', 'downstream']) {
-      const toxic = toxics.find((t) => t.name === `timeout-${stream}`);
-      assert.deepEqual([toxic?.type, toxic?.stream, toxic?.attributes], ['timeout', stream, { timeout: 0 }]);
+  it('timeout is a black hole both ways that never closes the connection (a state from before it took a value too)', () => {
+    for (const timeout of [0, true] as const) {
+      const toxics = desiredToxics(link, { timeout });
+      for (const stream of ['upstream', 'downstream']) {
+        const toxic = toxics.find((t) => t.name === `timeout-${stream}`);
+        assert.deepEqual(
+          [toxic?.type, toxic?.stream, toxic?.attributes],
+          ['timeout', stream, { timeout: 0 }],
+        );
+      }
     }
   });
 
-  it('reset resets a connection as soon as the client sends anything', () => {
-    const toxic = desiredToxics(link, { reset: true }).find((t) => t.name === 'reset-upstream');
+  it('timeout MS closes the swallowed connection that long after, as Toxiproxy does', () => {
+    const faults = withFault({}, parseFault('timeout', '5000') as never);
+    assert.equal(attribute(desiredToxics(link, faults), 'timeout-downstream', 'timeout'), 5000);
+    assert.equal(describeLink(link, faults), '110±5 ms, timeout (black hole, closed after 5000 ms)');
+  });
+
+  it('reset resets a connection as soon as the client sends anything, or MS later', () => {
+    const toxic = desiredToxics(link, { reset: 0 }).find((t) => t.name === 'reset-upstream');
     assert.deepEqual(
       [toxic?.type, toxic?.stream, toxic?.attributes],
       ['reset_peer', 'upstream', { timeout: 0 }],
     );
+    const later = withFault({}, parseFault('reset', '250') as never);
+    assert.equal(attribute(desiredToxics(link, later), 'reset-upstream', 'timeout'), 250);
+    assert.equal(describeLink(link, later), '110±5 ms, reset after 250 ms');
   });
 
   it('bandwidth limits both directions; faults of different kinds add up, the profile latency stays', () => {
     const faults = withFault(withFault({}, { kind: 'bandwidth', kilobytesPerSecond: 64 }), {
       kind: 'timeout',
+      afterMs: 0,
     });
     assert.deepEqual(names(faults), [
       'latency-upstream',
@@ -107,23 +122,28 @@ describe('faults', () => {
 
   it('timeout and reset replace each other; latency and bandwidth stay', () => {
     const slow = { latency: { rttMs: 2000, jitterMs: 0 }, bandwidthKilobytesPerSecond: 8 };
-    const reset = withFault(withFault(slow, { kind: 'timeout' }), { kind: 'reset' });
-    assert.deepEqual(reset, { ...slow, reset: true });
-    assert.deepEqual(withFault(reset, { kind: 'timeout' }), { ...slow, timeout: true });
+    const reset = withFault(withFault(slow, { kind: 'timeout', afterMs: 0 }), { kind: 'reset', afterMs: 0 });
+    assert.deepEqual(reset, { ...slow, reset: 0 });
+    assert.deepEqual(withFault(reset, { kind: 'timeout', afterMs: 0 }), { ...slow, timeout: 0 });
   });
 
   it('parses the command line, refusing what does not fit', () => {
     assert.deepEqual(parseFault('latency', '300'), { kind: 'latency', latency: { rttMs: 300, jitterMs: 0 } });
     assert.deepEqual(parseFault('bandwidth', '128'), { kind: 'bandwidth', kilobytesPerSecond: 128 });
-    assert.deepEqual(parseFault('timeout'), { kind: 'timeout' });
+    assert.deepEqual(parseFault('timeout'), { kind: 'timeout', afterMs: 0 });
+    assert.deepEqual(parseFault('timeout', '5000'), { kind: 'timeout', afterMs: 5000 });
+    assert.deepEqual(parseFault('reset', '0'), { kind: 'reset', afterMs: 0 });
     assert.equal(parseFault('clear'), 'clear');
     for (const [kind, value, jitter] of [
       ['latency', undefined, undefined],
       ['latency', '1.5', undefined],
       ['latency', '100', '101'],
       ['bandwidth', '10', '1'],
-      ['timeout', '5', undefined],
+      ['timeout', '1.5', undefined],
+      ['timeout', '-1', undefined],
+      ['timeout', '3600001', undefined],
       ['reset', undefined, '3'],
+      ['clear', '5', undefined],
       ['jam', undefined, undefined],
     ] as const) {
       assert.throws(() => parseFault(kind, value, jitter), UserError, `${kind} ${value} ${jitter}`);
