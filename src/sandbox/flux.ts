@@ -111,7 +111,9 @@ function controller(
       ...extraArgs,
     ],
     // controller-runtime reads KUBECONFIG; RUNTIME_NAMESPACE is where Flux looks for its own objects.
-    env: { KUBECONFIG: paths.cluster(cluster).adminKubeconfig, RUNTIME_NAMESPACE: FLUX_NAMESPACE },
+    // Flux reaches its API server as helm and kubectl do: through the cluster's proxy, if any, so a
+    // `sandbox fault` there reaches Flux too.
+    env: { KUBECONFIG: paths.cluster(cluster).clientKubeconfig, RUNTIME_NAMESPACE: FLUX_NAMESPACE },
     health: { url: `http://127.0.0.1:${ports.health}/healthz` },
   };
 }

@@ -49,6 +49,8 @@ export function sandboxPaths(dir: string) {
         serviceAccountPublic: join(base, 'sa.pub'),
         serviceAccountPrivate: join(base, 'sa.key'),
         adminKubeconfig: join(base, 'admin.kubeconfig'),
+        /** The admin reaching the cluster as every client does: through its proxy, if it has one. */
+        clientKubeconfig: join(base, 'client.kubeconfig'),
         controllerManagerKubeconfig: join(base, 'controller-manager.kubeconfig'),
         schedulerKubeconfig: join(base, 'scheduler.kubeconfig'),
       };

@@ -389,7 +389,9 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
     const { apiserver, proxy } = ports.clusters[index]!;
     // The cluster's own admin.kubeconfig (kwok's) stays direct: only the user's traffic is slowed.
     const admin = writeClusterCredentials(paths, name, apiserver);
-    return proxy === undefined ? admin : { ...admin, server: `https://127.0.0.1:${proxy}` };
+    const client = proxy === undefined ? admin : { ...admin, server: `https://127.0.0.1:${proxy}` };
+    writePrivate(paths.cluster(name).clientKubeconfig, buildKubeconfig([client]));
+    return client;
   });
   writePrivate(paths.kubeconfig, buildKubeconfig(admins));
   writeFileSync(paths.registryConfig, registryConfig(paths, ports.registry));

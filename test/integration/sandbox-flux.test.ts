@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,7 +29,9 @@ import { sandboxEnvironment } from '../../src/sandbox/sandbox.js';
 import { readState, type SandboxState } from '../../src/sandbox/state.js';
 import { attempt, fixtureChart, regatta } from './support/sandbox.js';
 
-// Its own three-cluster sandbox with Flux, so the suite's shared sandbox needs no Flux binaries.
+// Its own three-cluster sandbox with Flux, so the suite's shared sandbox needs no Flux binaries;
+// with a proxy in front of each API server (`--latency zero`: nothing added), as users' clusters
+// are far: Flux reaches its API server through it, as helm and kubectl do.
 const work = mkdtempSync(join(tmpdir(), 'flux-test-'));
 const dir = join(work, 'sandbox');
 let state: SandboxState;
@@ -60,6 +71,28 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
   return last;
 }
 
+/** The remote ports of a process's established TCP connections on 127.0.0.1 (from /proc). */
+function remotePortsOf(pid: number): number[] {
+  const sockets = new Set(
+    readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => {
+        try {
+          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        } catch {
+          return undefined; // closed meanwhile
+        }
+      })
+      .filter((inode): inode is string => inode !== undefined),
+  );
+  // Columns: sl local_address rem_address st ... inode (10th); 01 is ESTABLISHED.
+  return readFileSync(`/proc/${pid}/net/tcp`, 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '01' && sockets.has(fields[9] ?? ''))
+    .map((fields) => parseInt(fields[2]?.split(':')[1] ?? '', 16));
+}
+
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const result = await attempt('git', args, { cwd, env });
   assert.equal(result.exitCode, 0, `git ${args[0]}: ${result.stderr}`);
@@ -67,7 +100,7 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
 }
 
 before(async () => {
-  const up = await regatta(['sandbox', 'up', '--flux', '--clusters', '3', '--dir', dir]);
+  const up = await regatta(['sandbox', 'up', '--flux', '--clusters', '3', '--latency', 'zero', '--dir', dir]);
   assert.equal(up.exitCode, 0, up.stderr);
   state = readState(sandboxPaths(dir).state) as SandboxState;
   env = {
@@ -100,6 +133,23 @@ describe('sandbox with Flux', () => {
       assert.equal(components.find((c) => c.name === name)?.up, true, `${name} is up`);
     }
     assert.match(env.REGATTA_GIT_URL ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it("Flux's controllers talk to their API server through the cluster's proxy, never to it directly", () => {
+    for (const cluster of state.ports.clusters) {
+      assert.ok(cluster.proxy, `${cluster.name} has a proxy`);
+      for (const controller of ['source-controller', 'kustomize-controller', 'helm-controller']) {
+        const pid = state.components.find((c) => c.definition.name === `${cluster.name}/${controller}`)
+          ?.process?.pid;
+        assert.ok(pid, `${cluster.name}/${controller} runs`);
+        const remotes = remotePortsOf(pid);
+        assert.ok(remotes.includes(cluster.proxy), `${cluster.name}/${controller} → ${remotes.join(', ')}`);
+        assert.ok(
+          !remotes.includes(cluster.apiserver),
+          `${cluster.name}/${controller} → ${remotes.join(', ')}`,
+        );
+      }
+    }
   });
 
   it('a pushed chart + HelmRelease reaches the cluster through GitRepository → Kustomization → HelmRelease', async (t) => {

@@ -39,11 +39,11 @@ describe('sandbox Flux components', () => {
     assert.ok(addresses.every((address) => address?.startsWith('127.0.0.1:')));
   });
 
-  it('points each controller at its own cluster, in every namespace, without leader election', () => {
+  it('points each controller at its own cluster as clients reach it (through its proxy, if any), in every namespace, without leader election', () => {
     for (const cluster of clusters) {
       for (const controller of ['source-controller', 'kustomize-controller', 'helm-controller']) {
         const component = byName(`${cluster}/${controller}`);
-        assert.equal(component.env?.KUBECONFIG, `/sb/clusters/${cluster}/admin.kubeconfig`);
+        assert.equal(component.env?.KUBECONFIG, `/sb/clusters/${cluster}/client.kubeconfig`);
         assert.ok(component.args.includes('--watch-all-namespaces=true'));
         assert.ok(component.args.includes('--enable-leader-election=false'));
       }
