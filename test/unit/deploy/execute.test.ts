@@ -384,19 +384,24 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
     assert.equal(silence.listenerCount('silent'), 0, 'no longer listening once the deploy is over');
   });
 
-  it('a cluster heard to stop answering once its targets are done does not fail the deploy', async () => {
+  /** eu, then us, one at a time; `heard` is heard silent as the upgrade in `during` begins. */
+  async function silenceHeard(heard: string, during: string) {
     const silence: ClusterSilence = new EventEmitter();
     const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
     const { actions } = recordingActions(histories, {
       deployId: DEPLOY,
       onUpgrade: (cluster) =>
-        cluster === 'us' && setImmediate(() => silence.emit('silent', 'eu', 'eu stopped answering')),
+        cluster === during && silence.emit('silent', heard, `${heard} stopped answering`),
     });
-    const report = await executePlan(
+    return executePlan(
       { plan: { entries: [entry('eu', 'upgrade', 1), entry('us', 'upgrade', 1)] } },
       options({ silence, concurrency: 1 }),
       actions,
     );
+  }
+
+  it('a cluster heard to stop answering once its targets are done does not fail the deploy', async () => {
+    const report = await silenceHeard('eu', 'us');
     assert.equal(deployExitCode(report), 0);
     assert.deepEqual(
       report.outcomes.map((o) => o.status),
@@ -405,17 +410,7 @@ describe('executing a plan: one coordinated decision over every outcome', () => 
   });
 
   it('a cluster heard to stop answering before its targets begin does not fail the deploy (it may answer by then)', async () => {
-    const silence: ClusterSilence = new EventEmitter();
-    const histories = Object.fromEntries(['eu', 'us'].map((c) => [c, [good(1, 'd1', 'deployed')]]));
-    const { actions } = recordingActions(histories, {
-      deployId: DEPLOY,
-      onUpgrade: (cluster) => cluster === 'eu' && silence.emit('silent', 'us', 'us stopped answering'),
-    });
-    const report = await executePlan(
-      { plan: { entries: [entry('eu', 'upgrade', 1), entry('us', 'upgrade', 1)] } },
-      options({ silence, concurrency: 1 }),
-      actions,
-    );
+    const report = await silenceHeard('us', 'eu');
     assert.equal(deployExitCode(report), 0);
     assert.deepEqual(
       report.outcomes.map((o) => o.status),
