@@ -8,6 +8,7 @@ import type { ReplicaCount } from '../model/release.js';
 import { helmPhases, LineClock, postRenderSeconds, withoutDebugLog, type HelmPhases } from './helm-phases.js';
 import { ProcessError, run, type RunOptions } from './process.js';
 import { QuietWatch } from './quiet-watch.js';
+import { SILENT_HELM_TEXT } from './transient.js';
 import { UserError } from '../errors.js';
 import { revealValuesForHelm } from '../values/secret.js';
 
@@ -248,7 +249,7 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
     if (!quiet.fired) throw error;
     throw new HelmError(
       options.firstInstall ? 'install' : 'upgrade',
-      `Error: helm wrote nothing for ${Math.round(quiet.limitMs / 1000)}s (--timeout ${options.timeoutSeconds}s): stopped (does the API server still answer?)`,
+      silentHelmMessage(quiet.limitMs, options.timeoutSeconds),
     );
   } finally {
     quiet.stop();
@@ -256,6 +257,11 @@ export async function upgradeInstall(helm: HelmBinary, options: UpgradeOptions):
     const postRender = readPostRenderTiming(timing);
     options.onPhases?.(postRender === undefined ? phases : { ...phases, postRender });
   }
+}
+
+/** What helm's stderr is taken to say when it was stopped for its silence (transient.ts reads it as no answer). */
+export function silentHelmMessage(limitMs: number, timeoutSeconds: number): string {
+  return `Error: ${SILENT_HELM_TEXT} ${Math.round(limitMs / 1000)}s (--timeout ${timeoutSeconds}s): stopped (does the API server still answer?)`;
 }
 
 /** The folder post-renderers leave their timings in: one per Regatta process, removed at its exit. */

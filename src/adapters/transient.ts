@@ -50,10 +50,14 @@ export function isNoAnswer(error: unknown): boolean {
   }
   return false;
 }
+/** How the helm adapter says it stopped a helm that wrote nothing for too long (a no-answer). */
+export const SILENT_HELM_TEXT = 'helm wrote nothing for';
 // Not "does not answer": restore.ts's reach says it of a cluster that refused every try too, and
 // the silence, if any, is in its cause.
-const NO_ANSWER_TEXT =
-  /no answer within|TLS handshake timeout|i\/o timeout|The user aborted a request|helm wrote nothing for/i;
+const NO_ANSWER_TEXT = new RegExp(
+  `no answer within|TLS handshake timeout|i/o timeout|The user aborted a request|${SILENT_HELM_TEXT}`,
+  'i',
+);
 
 export interface RetryOptions {
   /** Tries in all (the first included). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { HelmError, silentHelmMessage } from '../../../src/adapters/helm.js';
 import { isNoAnswer, isTransient, retryTransient } from '../../../src/adapters/transient.js';
 import { recoveryStep } from '../../../src/deploy/rollback.js';
 import { UserError } from '../../../src/errors.js';
@@ -401,15 +402,8 @@ describe('flags and errors', () => {
       isNoAnswer(new Error('asia does not answer (no answer within 10s)', { cause: aborted })),
       true,
     );
-    // A helm stopped for saying nothing longer than its own timeouts.
-    assert.equal(
-      isNoAnswer(
-        new Error(
-          'helm upgrade failed: helm wrote nothing for 330s (--timeout 300s): stopped (does the API server still answer?)',
-        ),
-      ),
-      true,
-    );
+    // A helm stopped for saying nothing longer than its own timeouts, as the helm adapter says it.
+    assert.equal(isNoAnswer(new HelmError('upgrade', silentHelmMessage(330_000, 300))), true);
   });
 });
 
